@@ -1,0 +1,11 @@
+# The README's two commands. Both need Odoo 18.0 importable by python3; they start their own
+# PostgreSQL server when none answers through the PG* environment variables.
+PYTHON ?= python3
+
+.PHONY: test run
+
+test:  ## install the addons in fresh databases, lint, run every test (browser tests included)
+	$(PYTHON) scripts/devstack.py test $(ARGS)
+
+run:  ## start Odoo with the addons and demo data on http://localhost:8069
+	$(PYTHON) scripts/devstack.py run $(ARGS)

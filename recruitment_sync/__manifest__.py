@@ -1,0 +1,32 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Recruitment Sync",
+    "summary": "Connect Odoo to JobAdder and accounting systems: integrations, "
+    "background sync runs, history and bindings",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/recruitment-sync/recruitment_sync",
+    "author": "Recruitment Sync",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "depends": ["account", "hr", "mail"],
+    "external_dependencies": {
+        "python": ["requests", "requests-oauthlib"],
+    },
+    "data": [
+        "security/recruitment_sync_security.xml",
+        "security/ir.model.access.csv",
+        "views/recruitment_sync_integration_views.xml",
+        "views/recruitment_sync_menus.xml",
+    ],
+    "demo": [
+        "demo/recruitment_sync_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "recruitment_sync/static/tests/tours/*.js",
+        ],
+    },
+}

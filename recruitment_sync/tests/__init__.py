@@ -1,0 +1,2 @@
+from . import test_integration
+from . import test_ui

@@ -1,0 +1,21 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Recruitment Sync: Xero",
+    "summary": "Import tax rates, accounts and customers from Xero; export sales "
+    "invoices, credit notes and payments",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/recruitment-sync/recruitment_sync",
+    "author": "Recruitment Sync",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["recruitment_sync"],
+    "external_dependencies": {
+        "python": ["requests", "requests-oauthlib"],
+    },
+    "data": [
+        "security/ir.model.access.csv",
+        "views/recruitment_sync_integration_views.xml",
+    ],
+}

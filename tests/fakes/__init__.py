@@ -1,0 +1,1 @@
+"""Fakes of the remote systems, speaking their real protocols over loopback HTTP."""

@@ -1,0 +1,112 @@
+"""Base of every fake remote service: a WSGI app served on loopback from a thread.
+
+A fake is a werkzeug application with a URL map; tests (and the sandbox) start it on an
+ephemeral port, point an integration's endpoints at ``service.url``, and stop it afterwards.
+Every request is recorded so a test can assert what the connector actually sent.
+"""
+
+import json
+import threading
+from dataclasses import dataclass, field
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    args: dict
+    headers: dict
+    body: bytes = field(repr=False)
+
+    def json(self):
+        return json.loads(self.body or b"null")
+
+
+class FakeService:
+    """Subclasses declare ``rules``: (path, endpoint, methods) and ``on_<endpoint>`` methods.
+
+    Each handler gets the werkzeug ``Request`` and the URL values and returns a ``Response``.
+    """
+
+    rules = ()
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self.host = host
+        self.port = port
+        self.requests = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        self.url_map = Map(
+            [Rule(path, endpoint=endpoint, methods=methods) for path, endpoint, methods in self.rules]
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def start(self):
+        self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- dispatch ------------------------------------------------------------------------
+    def wsgi_app(self, environ, start_response):
+        request = Request(environ)
+        body = request.get_data()
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(
+                    method=request.method,
+                    path=request.path,
+                    args=request.args.to_dict(),
+                    headers=dict(request.headers),
+                    body=body,
+                )
+            )
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            endpoint, values = adapter.match()
+            handler = getattr(self, f"on_{endpoint}", None)
+            if handler is None:
+                raise NotFound()
+            response = handler(request, **values)
+        except HTTPException as error:
+            response = error.get_response(environ)
+        return response(environ, start_response)
+
+    # -- helpers for handlers ------------------------------------------------------------
+    @staticmethod
+    def json_response(payload, status=200, headers=None):
+        return Response(json.dumps(payload), status=status, headers=headers, content_type="application/json")
+
+    def requests_to(self, path_prefix, method=None):
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path.startswith(path_prefix) and (method is None or r.method == method)
+            ]
