@@ -7,15 +7,13 @@ Chromium or websocket-client is missing, so such skips are reported as failures 
 import pytest
 
 
-def pytest_configure(config):
-    """Import Odoo's test framework in test mode.
+def _import_odoo_test_framework():
+    """Import Odoo's test framework in test mode, before pytest-odoo does.
 
     pytest-odoo enables ``test_enable`` only around test modules (enabling it globally
-    would rerun at_install tests while the registry loads); importing ``odoo.tests`` at
-    collection time outside of it logs a spurious error with a stack trace.
+    would rerun at_install tests while the registry loads) but imports ``odoo.tests``
+    earlier, which logs a spurious error with a stack trace outside test mode.
     """
-    if not config.getoption("--odoo-database", default=None):
-        return
     from odoo.tools import config as odoo_config
 
     previous = odoo_config["test_enable"]
@@ -25,7 +23,8 @@ def pytest_configure(config):
     finally:
         odoo_config["test_enable"] = previous
 
-BROWSER_SKIP_MARKERS = ("chrome", "chromium", "websocket", "browser")
+
+_import_odoo_test_framework()
 
 
 @pytest.hookimpl(hookwrapper=True)

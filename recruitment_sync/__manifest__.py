@@ -11,20 +11,29 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "hr", "mail"],
+    "depends": ["account", "hr", "mail", "bus"],
     "external_dependencies": {
         "python": ["requests", "requests-oauthlib"],
     },
     "data": [
         "security/recruitment_sync_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
         "views/recruitment_sync_integration_views.xml",
+        "views/recruitment_sync_run_views.xml",
+        "views/recruitment_sync_confirm_wizard_views.xml",
+        "views/bound_records_views.xml",
+        "views/res_config_settings_views.xml",
         "views/recruitment_sync_menus.xml",
     ],
     "demo": [
         "demo/recruitment_sync_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "recruitment_sync/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "recruitment_sync/static/tests/tours/*.js",
         ],

@@ -1,8 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Recruitment Sync: 24SevenOffice",
-    "summary": "Export selected customer invoices and credit notes to 24SevenOffice "
-    "with per-department logins",
+    "summary": "Export selected customer invoices and credit notes to 24SevenOffice with per-department logins",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/recruitment-sync/recruitment_sync",

@@ -1,8 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Recruitment Sync: Xero",
-    "summary": "Import tax rates, accounts and customers from Xero; export sales "
-    "invoices, credit notes and payments",
+    "summary": "Import tax rates, accounts and customers from Xero; export sales invoices, credit notes and payments",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/recruitment-sync/recruitment_sync",

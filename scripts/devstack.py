@@ -26,6 +26,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so")
+# Test-only addons (tests/odoo_addons), installed in the test database only: the core's
+# tests exercise the framework through a minimal provider of their own.
+TEST_ADDONS_PATH = REPO / "tests" / "odoo_addons"
+TEST_ADDONS = ("recruitment_sync_test_provider",)
 DB_ROLE = "odoo"  # Odoo refuses to connect as the ``postgres`` superuser
 ODOO_HINT = (
     "Odoo 18.0 is not importable by python3: install Odoo 18.0 and its requirements "
@@ -94,9 +98,7 @@ def missing_requirements(path):
         if requirement.marker and not requirement.marker.evaluate():
             continue
         version = _installed_version(requirement.name)
-        if version is None or (
-            requirement.specifier and not requirement.specifier.contains(version, prereleases=True)
-        ):
+        if version is None or (requirement.specifier and not requirement.specifier.contains(version, prereleases=True)):
             missing.append(line)
     return missing
 
@@ -317,20 +319,20 @@ def terminate_on_signals():
 # --------------------------------------------------------------------------- Odoo
 
 
-def odoo_addons_paths():
+def odoo_addons_paths(with_test_addons=False):
     import odoo
 
     package = Path(odoo.__file__).resolve().parent
-    paths = [REPO]
+    paths = [REPO, TEST_ADDONS_PATH] if with_test_addons else [REPO]
     for candidate in (package.parent / "addons", package / "addons"):
         if (candidate / "account" / "__manifest__.py").exists():
             paths.append(candidate)
     return paths
 
 
-def write_odoo_config(pg, path, data_dir, **extra):
+def write_odoo_config(pg, path, data_dir, with_test_addons=False, **extra):
     options = {
-        "addons_path": ",".join(str(p) for p in odoo_addons_paths()),
+        "addons_path": ",".join(str(p) for p in odoo_addons_paths(with_test_addons)),
         "data_dir": str(data_dir),
         "db_host": pg.params.get("host", "False"),
         "db_port": pg.params.get("port", "False"),
@@ -351,10 +353,10 @@ def odoo_command(config, *args):
     return [sys.executable, "-m", "odoo", "-c", str(config), *args]
 
 
-def install_addons(pg, config, dbname, demo, log_file):
+def install_addons(pg, config, dbname, demo, log_file, extra_addons=()):
     """Start installing the addons into a new database ``dbname``; return the process."""
     pg.drop_database(dbname)
-    args = ["-d", dbname, "-i", ",".join(ADDONS), "--stop-after-init", "--log-level=info"]
+    args = ["-d", dbname, "-i", ",".join((*ADDONS, *extra_addons)), "--stop-after-init", "--log-level=info"]
     if not demo:
         args.append("--without-demo=all")
     log = open(log_file, "w")  # noqa: SIM115  (closed by the caller through the process)
@@ -388,7 +390,7 @@ def check_install(pg, dbname, process, log_file, label):
         state, version = modules.get(addon, ("missing", ""))
         say(f"{label}: {addon} {version or ''} {state}")
     if not ok:
-        print("\n".join(problems or log_text.splitlines()[-60:]), file=sys.stderr)
+        print("\n".join([*problems, "--- end of the log:", *log_text.splitlines()[-40:]]), file=sys.stderr)
         say(f"{label}: installation FAILED (exit {code}); full log: {log_file}")
     return ok
 
@@ -436,13 +438,17 @@ def cmd_test(args):
 def _test_with(pg, args):
     workdir = Path(tempfile.mkdtemp(prefix="rs-test-"))
     try:
-        config = write_odoo_config(pg, workdir / "odoo.conf", workdir / "data")
+        config = write_odoo_config(pg, workdir / "odoo.conf", workdir / "data", with_test_addons=True)
         dbname = args.database
         # Both installs run at once: they are independent and each mostly waits on SQL.
+        # The tests run on the database without demo data, with the test-only addons.
         jobs = []
-        for label, db, demo in (("no demo", dbname, False), ("with demo", f"{dbname}_demo", True)):
+        for label, db, demo, extra in (
+            ("no demo", dbname, False, TEST_ADDONS),
+            ("with demo", f"{dbname}_demo", True, ()),
+        ):
             log_file = workdir / f"install-{db}.log"
-            jobs.append((label, db, install_addons(pg, config, db, demo, log_file), log_file))
+            jobs.append((label, db, install_addons(pg, config, db, demo, log_file, extra), log_file))
         say("installing the addons into two fresh databases (without and with demo data)")
         results = [check_install(pg, db, process, log_file, label) for label, db, process, log_file in jobs]
         installs_ok = all(results)

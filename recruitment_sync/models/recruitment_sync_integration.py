@@ -1,4 +1,33 @@
-from odoo import api, fields, models
+import logging
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..services.http_client import HttpClient
+from ..services.provider import RateLimits
+from ..services.rate_limit import get_rate_limiter
+
+_logger = logging.getLogger(__name__)
+
+# Fields only a System Administrator may change (credentials, endpoints, activation,
+# scope). Sync managers may change the rest: schedule, responsible, error recipients.
+ADMIN_ONLY_FIELDS = {
+    "name",
+    "provider",
+    "company_id",
+    "active",
+    "department_scope",
+    "department_ids",
+    "client_id",
+    "client_secret",
+    "authorize_url",
+    "token_url",
+    "revoke_url",
+    "api_base_url",
+    "is_sandbox",
+}
 
 
 class RecruitmentSyncIntegration(models.Model):
@@ -8,6 +37,11 @@ class RecruitmentSyncIntegration(models.Model):
     pattern): ``selection_add=[('xero', "Xero")]`` with ``ondelete={'xero': 'set default'}``,
     so uninstalling a connector resets its integrations to "none" instead of deleting them
     and their history.
+
+    **Provider interface.** A connector overrides the ``_provider_*`` methods below, each
+    starting with ``if self.provider != '<code>': return super()...`` (as payment providers
+    do). Everything else (OAuth2, runs, locking, history, notifications, scheduling) is the
+    core's. See ``recruitment_sync/doc/PROVIDERS.md``.
     """
 
     _name = "recruitment.sync.integration"
@@ -46,6 +80,11 @@ class RecruitmentSyncIntegration(models.Model):
         copy=False,
         tracking=True,
     )
+    connection_message = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the integration needs attention (for instance, why it must be reconnected).",
+    )
     responsible_user_id = fields.Many2one(
         "res.users",
         string="Responsible",
@@ -53,7 +92,91 @@ class RecruitmentSyncIntegration(models.Model):
         tracking=True,
         help="Receives an activity when a sync fails or the connection needs attention.",
     )
+    error_email_to = fields.Char(
+        string="Error emails to",
+        tracking=True,
+        help="Comma-separated email addresses that receive a message when a sync fails or has "
+        "failed records. Leave empty to notify the responsible user only.",
+    )
+    is_sandbox = fields.Boolean(
+        string="Sandbox",
+        copy=False,
+        help="This integration talks to a stand-in of the remote system (a sandbox), not to the real service.",
+    )
 
+    # -- department scope -------------------------------------------------------------------
+    department_scope = fields.Selection(
+        selection=[("all", "All departments"), ("selected", "Selected departments")],
+        default="all",
+        required=True,
+        tracking=True,
+        help="Sync users see this integration, its runs and bindings when it serves all "
+        "departments or one of the departments of their employee records.",
+    )
+    department_ids = fields.Many2many(
+        "hr.department",
+        string="Departments",
+        check_company=True,
+        help="The departments this integration serves.",
+    )
+
+    # -- schedule ------------------------------------------------------------------------
+    schedule_active = fields.Boolean(
+        string="Scheduled sync",
+        default=True,
+        tracking=True,
+        help="Sync automatically on the schedule below while connected.",
+    )
+    schedule_interval_number = fields.Integer(string="Every", default=1, tracking=True)
+    schedule_interval_type = fields.Selection(
+        selection=[("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks")],
+        string="Interval unit",
+        default="hours",
+        required=True,
+        tracking=True,
+    )
+    next_scheduled_sync_at = fields.Datetime(string="Next scheduled sync", copy=False)
+
+    # -- OAuth2 client and endpoints (administrators only) -----------------------------
+    uses_oauth2 = fields.Boolean(compute="_compute_uses_oauth2")
+    client_id = fields.Char(string="Client ID", groups="base.group_system", copy=False)
+    client_secret = fields.Char(string="Client secret", groups="base.group_system", copy=False)
+    authorize_url = fields.Char(
+        string="Authorize endpoint",
+        groups="base.group_system",
+        help="Leave empty for the provider's own; set it to point the integration at a sandbox.",
+    )
+    token_url = fields.Char(string="Token endpoint", groups="base.group_system")
+    revoke_url = fields.Char(string="Revocation endpoint", groups="base.group_system")
+    api_base_url = fields.Char(string="API base URL", groups="base.group_system")
+    token_ids = fields.One2many("recruitment.sync.token", "integration_id", groups="base.group_system")
+
+    # -- sync state ----------------------------------------------------------------------
+    sync_checkpoint = fields.Json(
+        copy=False,
+        help="Per kind of record, where the next run resumes (watermarks, page cursors). "
+        "Advanced only after the batch it covers is committed.",
+    )
+    initial_load_done = fields.Boolean(copy=False, readonly=True)
+    run_ids = fields.One2many("recruitment.sync.run", "integration_id", string="Sync runs")
+    run_count = fields.Integer(compute="_compute_run_stats")
+    last_run_id = fields.Many2one("recruitment.sync.run", compute="_compute_run_stats")
+    last_run_state = fields.Selection(
+        selection=lambda self: self.env["recruitment.sync.run"]._fields["state"].selection,
+        compute="_compute_run_stats",
+        string="Last run",
+    )
+    last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run at")
+
+    _sql_constraints = [
+        (
+            "schedule_interval_positive",
+            "CHECK(schedule_interval_number > 0)",
+            "The sync interval must be positive.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------------ computes
     @api.depends("name", "provider")
     def _compute_display_name(self):
         labels = dict(self._fields["provider"]._description_selection(self.env))
@@ -63,3 +186,302 @@ class RecruitmentSyncIntegration(models.Model):
                 integration.display_name = f"{integration.name} ({provider})"
             else:
                 integration.display_name = integration.name
+
+    @api.depends("provider")
+    def _compute_uses_oauth2(self):
+        for integration in self:
+            integration.uses_oauth2 = bool(integration._provider_oauth2_config())
+
+    def _compute_run_stats(self):
+        Run = self.env["recruitment.sync.run"]
+        counts = dict(Run._read_group([("integration_id", "in", self.ids)], ["integration_id"], ["__count"]))
+        for integration in self:
+            integration.run_count = counts.get(integration, 0)
+            last_run = Run.search([("integration_id", "=", integration.id)], limit=1)
+            integration.last_run_id = last_run
+            integration.last_run_state = last_run.state
+            integration.last_run_at = last_run.started_at or last_run.create_date
+
+    @api.constrains("department_scope", "department_ids")
+    def _check_departments(self):
+        for integration in self:
+            if integration.department_scope == "selected" and not integration.department_ids:
+                raise ValidationError(
+                    _(
+                        "Integration %(name)s serves selected departments: choose at least one.",
+                        name=integration.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------------ ORM
+    def write(self, vals):
+        # Record rules and ACLs let sync managers write; credentials, endpoints and
+        # activation are the administrators' alone.
+        if not self.env.su and ADMIN_ONLY_FIELDS & set(vals) and not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only System Administrators can change an integration's connection settings."))
+        if {"schedule_interval_number", "schedule_interval_type", "schedule_active"} & set(vals):
+            vals.setdefault("next_scheduled_sync_at", False)
+        return super().write(vals)
+
+    # ------------------------------------------------------------------------ provider hooks
+    def _provider_oauth2_config(self):
+        """OAuth2 settings of the provider (an ``OAuth2Config``), or None when it does not use OAuth2."""
+        return None
+
+    def _provider_rate_limits(self):
+        """The provider's published limits, as a ``RateLimits``."""
+        return RateLimits()
+
+    def _provider_sync_kinds(self):
+        """What a sync of this integration processes: ``SyncKind`` items, dependencies first."""
+        return []
+
+    def _provider_count(self, kind):
+        """How many records a sync of ``kind`` would process now (shown in the confirmation)."""
+        return None
+
+    def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
+        """Return a ``Batch`` (items, next checkpoint, done) of ``kind`` to process after ``checkpoint``."""
+        raise NotImplementedError(f"{self.provider} does not sync {kind.code}")
+
+    def _provider_process_batch(self, run, kind, batch):
+        """Process a batch; the default processes each item in its own savepoint."""
+        for item in batch.items:
+            run._process_item(kind, item, self._provider_process_item)
+
+    def _provider_process_item(self, run, kind, item):
+        """Import or export one item; return an ``ItemResult`` (or raise to fail that item only)."""
+        raise NotImplementedError(f"{self.provider} does not process {kind.code} items")
+
+    def _provider_describe_item(self, kind, item):
+        """(external id, label) of a raw item, for the history line of an item that failed."""
+        if isinstance(item, dict):
+            external_id = item.get("id")
+            return (str(external_id) if external_id is not None else None), item.get("name") or item.get("title")
+        if isinstance(item, models.BaseModel):
+            return None, item.display_name
+        return None, str(item)[:200]
+
+    def _provider_test_connection(self):
+        """Call the remote system and return a short human description of what answered."""
+        raise UserError(_("This provider has no connection test."))
+
+    def _provider_on_connected(self, first_time):
+        """Called after a successful Connect (``first_time``: no initial load was done yet)."""
+        return None
+
+    def _provider_on_disconnect(self):
+        """Provider clean-up before the tokens are wiped (e.g. remove a remote connection)."""
+        return None
+
+    def _provider_api_base_url(self):
+        """Where API calls go: the administrator's override, else what the provider says."""
+        self.ensure_one()
+        return self.sudo().api_base_url or None
+
+    # ------------------------------------------------------------------------ helpers
+    def _get_oauth2_config(self):
+        """The provider's OAuth2 settings with the administrator's endpoint overrides applied."""
+        self.ensure_one()
+        config = self._provider_oauth2_config()
+        if not config:
+            return None
+        sudo = self.sudo()
+        return config.with_overrides(
+            authorize_url=sudo.authorize_url,
+            token_url=sudo.token_url,
+            revoke_url=sudo.revoke_url,
+            client_id=sudo.client_id,
+            client_secret=sudo.client_secret,
+        )
+
+    def _http_client(self, base_url=None, **options):
+        """The HTTP client a connector talks to its provider with.
+
+        Timeouts, retries, the provider's rate limits (shared by every client of this
+        integration in this process), bearer tokens refreshed on demand, secrets masked.
+        """
+        self.ensure_one()
+        base_url = base_url or self._provider_api_base_url()
+        if not base_url:
+            raise UserError(_("%s has no API address: connect it first.", self.name))
+        limits = self._provider_rate_limits()
+        limiter = None
+        if limits.windows or limits.max_concurrent:
+            limiter = get_rate_limiter((self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent)
+        secrets = [self.sudo().client_secret]
+        auth = on_auth_error = None
+        if self.uses_oauth2:
+            token = self._token_sudo()
+            secrets += [token.access_token, token.refresh_token]
+
+            def auth():
+                return {"Authorization": f"Bearer {self._oauth2_access_token()}"}
+
+            on_auth_error = self._oauth2_force_refresh
+        labels = dict(self._fields["provider"]._description_selection(self.env))
+        return HttpClient(
+            base_url,
+            name=labels.get(self.provider, self.provider),
+            rate_limiter=limiter,
+            auth=auth,
+            on_auth_error=on_auth_error,
+            secrets=secrets,
+            **options,
+        )
+
+    def _schedule_delta(self):
+        return relativedelta(**{self.schedule_interval_type: self.schedule_interval_number})
+
+    def _notify_connection_problem(self, message):
+        """Set *needs reconnect* and say so everywhere a user looks (form, chatter, activity)."""
+        for integration in self:
+            first = integration.state != "needs_reconnect" or integration.connection_message != message
+            integration.sudo().write({"state": "needs_reconnect", "connection_message": message})
+            if first:
+                integration.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")
+                integration.sudo()._schedule_attention_activity(_("Reconnect %s", integration.name), message)
+
+    def _schedule_attention_activity(self, summary, note):
+        """One open to-do for the responsible user, never a pile of them."""
+        self.ensure_one()
+        user = self.responsible_user_id or self.create_uid
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        existing = self.activity_ids.filtered(lambda a: a.activity_type_id == todo and a.user_id == user)
+        if existing:
+            existing[:1].note = note
+            return existing[:1]
+        return self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=note,
+            user_id=user.id,
+            date_deadline=fields.Date.context_today(self),
+        )
+
+    # ------------------------------------------------------------------------ actions
+    def _check_can_manage(self):
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only System Administrators can connect or disconnect an integration."))
+
+    def action_connect(self):
+        """Start the provider's consent flow (OAuth2) or check the stored credentials."""
+        self.ensure_one()
+        self._check_can_manage()
+        if self.provider == "none":
+            raise UserError(_("Choose the provider of this integration first."))
+        if self.uses_oauth2:
+            return self._oauth2_authorize_action()
+        message = self._provider_test_connection()
+        self._mark_connected()
+        return self._notification_action(_("Connected"), message, "success")
+
+    def action_reconnect(self):
+        """Run the consent flow again (new tokens), keeping history and bindings."""
+        return self.action_connect()
+
+    def action_disconnect(self):
+        self._check_can_manage()
+        for integration in self:
+            integration._provider_on_disconnect()
+            if integration.uses_oauth2:
+                integration._oauth2_revoke_and_wipe()
+            integration.write({"schedule_active": False})
+            integration.sudo().write(
+                {
+                    "state": "disconnected",
+                    "connection_message": False,
+                    "next_scheduled_sync_at": False,
+                    # Connecting again runs a new initial load (JobAdder's rule).
+                    "initial_load_done": False,
+                    "sync_checkpoint": False,
+                }
+            )
+            integration.message_post(body=_("Disconnected by %s.", self.env.user.name), subtype_xmlid="mail.mt_note")
+        return True
+
+    def action_test_connection(self):
+        self.ensure_one()
+        message = self._provider_test_connection()
+        return self._notification_action(_("Connection works"), message, "success")
+
+    def action_sync_now(self):
+        """Open the confirmation (what is about to be synced, and how many)."""
+        self.ensure_one()
+        self._check_can_sync()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Sync %s", self.name),
+            "res_model": "recruitment.sync.confirm.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_integration_id": self.id},
+        }
+
+    def action_view_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_run_action")
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"default_integration_id": self.id}
+        return action
+
+    def _check_can_sync(self):
+        if not self.env.user.has_group("recruitment_sync.group_sync_user"):
+            raise AccessError(_("Only sync users can start a sync."))
+        self.check_access("read")
+        for integration in self:
+            if integration.state != "connected":
+                raise UserError(
+                    _(
+                        "%(name)s is not connected (%(state)s). Connect it before syncing.",
+                        name=integration.name,
+                        state=dict(self._fields["state"]._description_selection(self.env))[integration.state],
+                    )
+                )
+
+    def _mark_connected(self):
+        for integration in self.sudo():
+            first_time = not integration.initial_load_done
+            values = {"state": "connected", "connection_message": False}
+            if not integration.next_scheduled_sync_at:
+                values["next_scheduled_sync_at"] = fields.Datetime.now() + integration._schedule_delta()
+            integration.write(values)
+            integration.activity_feedback(
+                ["mail.mail_activity_data_todo"], feedback=_("The integration is connected again.")
+            )
+            integration._provider_on_connected(first_time)
+
+    @api.model
+    def _notification_action(self, title, message, kind="info", sticky=False, next_action=None):
+        params = {"title": title, "message": message, "type": kind, "sticky": sticky}
+        if next_action:
+            params["next"] = next_action
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+    # ------------------------------------------------------------------------ scheduling
+    @api.model
+    def _cron_schedule_syncs(self):
+        """The one generic scheduled action: queue a run for each integration that is due."""
+        now = fields.Datetime.now()
+        due = self.search(
+            [
+                ("state", "=", "connected"),
+                ("schedule_active", "=", True),
+                "|",
+                ("next_scheduled_sync_at", "=", False),
+                ("next_scheduled_sync_at", "<=", now),
+            ]
+        )
+        queued = self.env["recruitment.sync.run"]
+        for integration in due:
+            integration.next_scheduled_sync_at = now + integration._schedule_delta()
+            run, _created = integration._queue_run("scheduled")
+            queued |= run
+        return queued
+
+    def _queue_run(self, trigger, kinds=None, user=None, direction=None):
+        """Queue a run unless one is already queued or running; return (run, created)."""
+        self.ensure_one()
+        return self.env["recruitment.sync.run"]._queue_for(
+            self, trigger, kinds=kinds, user=user or self.env.user, direction=direction
+        )

@@ -1,2 +1,4 @@
+from . import test_http_client
 from . import test_integration
+from . import test_runs
 from . import test_ui

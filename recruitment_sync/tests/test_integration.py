@@ -12,9 +12,7 @@ class TestIntegration(TransactionCase):
         cls.admin = new_test_user(cls.env, "rs_admin", groups="base.group_system")
 
     def test_defaults(self):
-        integration = self.Integration.with_user(self.admin).create(
-            {"name": "Agency", "provider": "jobadder"}
-        )
+        integration = self.Integration.with_user(self.admin).create({"name": "Agency", "provider": "jobadder"})
         self.assertRecordValues(
             integration,
             [

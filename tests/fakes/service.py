@@ -42,9 +42,7 @@ class FakeService:
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
-        self.url_map = Map(
-            [Rule(path, endpoint=endpoint, methods=methods) for path, endpoint, methods in self.rules]
-        )
+        self.url_map = Map([Rule(path, endpoint=endpoint, methods=methods) for path, endpoint, methods in self.rules])
 
     # -- lifecycle -----------------------------------------------------------------------
     @property
@@ -55,7 +53,7 @@ class FakeService:
         self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
         )
         self._thread.start()
         return self
@@ -106,7 +104,5 @@ class FakeService:
     def requests_to(self, path_prefix, method=None):
         with self._lock:
             return [
-                r
-                for r in self.requests
-                if r.path.startswith(path_prefix) and (method is None or r.method == method)
+                r for r in self.requests if r.path.startswith(path_prefix) and (method is None or r.method == method)
             ]

@@ -1,0 +1,41 @@
+"""Records synced with remote systems carry bindings and a local-change stamp."""
+
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _name = "res.partner"
+    _inherit = ["res.partner", "recruitment.sync.bound.mixin"]
+
+
+class ResUsers(models.Model):
+    _name = "res.users"
+    _inherit = ["res.users", "recruitment.sync.bound.mixin"]
+
+
+class AccountMove(models.Model):
+    _name = "account.move"
+    _inherit = ["account.move", "recruitment.sync.bound.mixin"]
+
+    department_id = fields.Many2one(
+        "hr.department",
+        compute="_compute_department_id",
+        store=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+        check_company=True,
+        help="The department this document belongs to: defaults to the salesperson's department. "
+        "Exports and sync access follow it.",
+    )
+
+    @api.depends("invoice_user_id", "company_id")
+    def _compute_department_id(self):
+        for move in self:
+            if not move.is_sale_document(include_receipts=True):
+                move.department_id = move.department_id
+                continue
+            employees = move.invoice_user_id.employee_ids.filtered(
+                lambda employee, move=move: employee.company_id == move.company_id
+            )
+            move.department_id = employees[:1].department_id or move.department_id

@@ -1,0 +1,209 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# Context key set by syncs when they write records, so the write is not a "local change".
+FROM_REMOTE = "recruitment_sync_from_remote"
+
+
+class RecruitmentSyncBinding(models.Model):
+    """Links an Odoo record to its id in a remote system, for one integration.
+
+    ``external_model`` names the remote object type (JobAdder ``company``, ``contact``,
+    ``candidate`` all land in res.partner; a person can be a contact and a candidate).
+    """
+
+    _name = "recruitment.sync.binding"
+    _description = "Sync Binding (external id)"
+    _order = "id desc"
+    _rec_name = "external_id"
+    _check_company_auto = True
+
+    integration_id = fields.Many2one(
+        "recruitment.sync.integration",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
+    provider = fields.Selection(related="integration_id.provider", store=True)
+    res_model = fields.Char(string="Odoo model", required=True, index=True)
+    res_id = fields.Many2oneReference(string="Odoo record ID", model_field="res_model", required=True, index=True)
+    record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
+    external_model = fields.Char(string="Remote type", required=True, default="default")
+    external_id = fields.Char(string="External ID", required=True, index=True)
+    remote_updated_at = fields.Datetime(string="Remote updated at", help="When the remote system last changed it.")
+    last_synced_at = fields.Datetime(string="Last synced at", default=fields.Datetime.now)
+
+    _sql_constraints = [
+        (
+            "external_unique",
+            "UNIQUE(integration_id, res_model, external_model, external_id)",
+            "This external id is already bound to another record for this integration.",
+        ),
+        (
+            "record_unique",
+            "UNIQUE(integration_id, res_model, external_model, res_id)",
+            "This record is already bound for this integration.",
+        ),
+    ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for binding in self:
+            record = binding._get_record()
+            binding.record_name = record.display_name if record else False
+
+    def _get_record(self):
+        self.ensure_one()
+        if not self.res_model or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].browse(self.res_id).exists()
+
+    def action_open_record(self):
+        self.ensure_one()
+        record = self._get_record()
+        if not record:
+            raise UserError(_("The bound record no longer exists."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    # -- the binder: batch lookups and upserts ------------------------------------------
+    @api.model
+    def _lookup(self, integration, res_model, external_ids, external_model="default"):
+        """{external id: binding} for many ids in one query (no N+1 during imports)."""
+        external_ids = [str(external_id) for external_id in external_ids if external_id not in (None, "")]
+        if not external_ids:
+            return {}
+        bindings = self.sudo().search(
+            [
+                ("integration_id", "=", integration.id),
+                ("res_model", "=", res_model),
+                ("external_model", "=", external_model),
+                ("external_id", "in", external_ids),
+            ]
+        )
+        return {binding.external_id: binding for binding in bindings}
+
+    @api.model
+    def _bind(self, integration, record, external_id, external_model="default", remote_updated_at=None):
+        """Create or refresh the binding of ``record``; returns it."""
+        record.ensure_one()
+        existing = self._lookup(integration, record._name, [external_id], external_model).get(str(external_id))
+        values = {"last_synced_at": fields.Datetime.now()}
+        if remote_updated_at:
+            values["remote_updated_at"] = remote_updated_at
+        if existing:
+            if existing.res_id != record.id:
+                values["res_id"] = record.id
+            existing.write(values)
+            return existing
+        return self.sudo().create(
+            {
+                "integration_id": integration.id,
+                "res_model": record._name,
+                "res_id": record.id,
+                "external_model": external_model,
+                "external_id": str(external_id),
+                **values,
+            }
+        )
+
+
+class RecruitmentSyncBoundMixin(models.AbstractModel):
+    """What a record synced with remote systems carries: its bindings and a local-change stamp.
+
+    ``sync_local_changed_at`` moves when a user edits the record, never when a sync writes it
+    (syncs write with the ``recruitment_sync_from_remote`` context key). Conflict rules
+    compare it with the remote system's updated-at: comparing with ``write_date`` would see
+    the sync's own write as a local change on the very first sync.
+    """
+
+    _name = "recruitment.sync.bound.mixin"
+    _description = "Record bound to remote systems"
+
+    sync_local_changed_at = fields.Datetime(
+        string="Changed in Odoo at",
+        copy=False,
+        readonly=True,
+        help="When a user last changed this record in Odoo (syncs do not move it).",
+    )
+    sync_binding_ids = fields.Many2many(
+        "recruitment.sync.binding",
+        compute="_compute_sync_bindings",
+        string="External ids",
+        search="_search_sync_binding_ids",
+    )
+    sync_binding_count = fields.Integer(compute="_compute_sync_bindings", string="External ids count")
+    sync_external_id = fields.Char(
+        string="External ID",
+        compute="_compute_sync_bindings",
+        search="_search_sync_external_id",
+        help="The record's ids in the remote systems it is synced with.",
+    )
+
+    # Fields whose change is not a user's edit of the record's data.
+    _sync_local_change_ignored = frozenset(
+        {"sync_local_changed_at", "write_date", "write_uid", "message_main_attachment_id", "activity_ids"}
+    )
+
+    def _compute_sync_bindings(self):
+        bindings = self.env["recruitment.sync.binding"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        )
+        by_record = {}
+        for binding in bindings:
+            by_record.setdefault(binding.res_id, self.env["recruitment.sync.binding"])
+            by_record[binding.res_id] |= binding
+        for record in self:
+            mine = by_record.get(record.id, self.env["recruitment.sync.binding"])
+            record.sync_binding_ids = mine
+            record.sync_binding_count = len(mine)
+            record.sync_external_id = ", ".join(mine.mapped("external_id")) or False
+
+    def _search_sync_binding_ids(self, operator, value):
+        bindings = self.env["recruitment.sync.binding"]._search(
+            [("res_model", "=", self._name), ("id", operator, value)]
+        )
+        return [("id", "in", bindings.subselect("res_id"))]
+
+    def _search_sync_external_id(self, operator, value):
+        bindings = self.env["recruitment.sync.binding"]._search(
+            [("res_model", "=", self._name), ("external_id", operator, value)]
+        )
+        return [("id", "in", bindings.subselect("res_id"))]
+
+    def _is_local_change(self, vals):
+        if self.env.context.get(FROM_REMOTE):
+            return False
+        return any(
+            name not in self._sync_local_change_ignored
+            and not name.startswith(("message_", "activity_"))
+            and (field := self._fields.get(name)) is not None
+            and field.store
+            for name in vals
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(FROM_REMOTE):
+            now = fields.Datetime.now()
+            for vals in vals_list:
+                vals.setdefault("sync_local_changed_at", now)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self._is_local_change(vals):
+            vals = dict(vals, sync_local_changed_at=fields.Datetime.now())
+        return super().write(vals)
+
+    def action_view_sync_bindings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_binding_action")
+        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

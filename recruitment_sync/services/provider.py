@@ -1,0 +1,67 @@
+"""Value objects of the provider interface (see ``doc/PROVIDERS.md``).
+
+Plain, immutable Python: connectors build them, the core's runner and OAuth2 code read them.
+"""
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    """How a provider does OAuth2 (authorization code grant)."""
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple = ()
+    revoke_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    use_pkce: bool = False
+    # Extra query parameters of the authorize request (e.g. ``prompt=consent``).
+    authorize_params: dict = field(default_factory=dict)
+    # Token-response fields kept next to the tokens (e.g. JobAdder's ``api`` base URL).
+    token_extra_fields: tuple = ()
+    # Seconds before expiry at which the access token is refreshed.
+    refresh_margin: int = 60
+
+    def with_overrides(self, **overrides):
+        """A copy where every non-empty override replaces the provider's default."""
+        return replace(self, **{key: value for key, value in overrides.items() if value})
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """A provider's published limits: sliding windows of (calls, seconds) and concurrency."""
+
+    windows: tuple = ()
+    max_concurrent: int | None = None
+
+
+@dataclass(frozen=True)
+class SyncKind:
+    """One kind of record a sync processes, e.g. ``SyncKind("placements", "Placements", "import")``."""
+
+    code: str
+    label: str
+    direction: str = "import"  # "import" (remote → Odoo) or "export" (Odoo → remote)
+    batch_size: int = 100
+
+
+@dataclass
+class Batch:
+    """What a provider hands the runner: items to process and where the next batch starts."""
+
+    items: list
+    checkpoint: dict | None
+    done: bool
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one item, which becomes a sync-history line."""
+
+    action: str  # created / updated / skipped / exported / already_exists / failed / unchanged
+    record: object = None  # the Odoo record (a recordset of one), if any
+    external_id: str | None = None
+    reason: str | None = None
+    label: str | None = None  # how the line names the item when there is no record

@@ -1,0 +1,212 @@
+"""Background runs: batches, savepoints, failed lines, resuming, escalation, scheduling."""
+
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from odoo.addons.recruitment_sync.models.recruitment_sync_run import RecruitmentSyncRun
+
+from .common import SyncCase
+
+
+class SimulatedCrash(BaseException):
+    """Stands for a worker killed mid-run: no ``except Exception`` handler sees it."""
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestRuns(SyncCase):
+    def bound_partners(self, integration=None):
+        bindings = self.env["recruitment.sync.binding"].search(
+            [("integration_id", "=", (integration or self.integration).id), ("res_model", "=", "res.partner")]
+        )
+        return self.env["res.partner"].browse(bindings.mapped("res_id"))
+
+    def test_thousand_records_ten_bad(self):
+        self.fake.seed(1000, bad=10)
+        run = self.sync()
+        self.assertEqual(run.state, "done_errors")
+        self.assertEqual(run.failed_count, 10)
+        self.assertEqual(run.created_count, 990)
+        failed = run.line_ids.filtered(lambda line: line.action == "failed")
+        self.assertEqual(len(failed), 10)
+        self.assertEqual(len(self.bound_partners()), 990)
+        self.assertTrue(all(line.reason for line in failed), "every failed line says why")
+        # The malformed records are the ones reported, each with its remote id when it has one.
+        reported = set(failed.mapped("external_id")) - {False}
+        self.assertTrue(reported <= set(self.fake.bad_ids))
+        # Nothing half-written: no partner exists for a failed record.
+        self.assertFalse(self.env["res.partner"].search([("name", "=", False)]))
+        self.assertIn("10 failed", run.summary)
+
+    def test_unchanged_records_are_not_imported_again(self):
+        self.fake.seed(120)
+        first = self.sync()
+        self.assertEqual(first.created_count, 120)
+        second = self.sync()
+        self.assertEqual(second.state, "done")
+        self.assertEqual((second.created_count, second.updated_count, second.failed_count), (0, 0, 0))
+        self.assertFalse(second.line_ids, "records seen again through the overlap window are not lines")
+
+    def test_changed_records_are_updated(self):
+        ids = self.fake.seed(30)
+        self.sync()
+        self.fake.edit(ids[3], datetime.now(UTC) + timedelta(minutes=1), name="Renamed Remotely")
+        run = self.sync()
+        self.assertEqual(run.updated_count, 1)
+        [line] = run.line_ids
+        self.assertEqual((line.action, line.external_id), ("updated", ids[3]))
+        self.assertEqual(self.env["res.partner"].browse(line.res_id).name, "Renamed Remotely")
+
+    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+        self.fake.seed(300)
+        run, _created = self.integration._queue_run("manual")
+        original = RecruitmentSyncRun._flush_results
+        calls = {"n": 0}
+
+        def crash_in_second_batch(run_self):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise SimulatedCrash()
+            return original(run_self)
+
+        # Not self.assertRaises: Odoo's rolls its block back, which is not what a crash does.
+        crashed = False
+        with patch.object(RecruitmentSyncRun, "_flush_results", crash_in_second_batch):
+            try:
+                self.Run._cron_process_runs(time_budget=600)
+            except SimulatedCrash:
+                crashed = True
+        self.assertTrue(crashed)
+        self.assertEqual(run.state, "running", "a killed worker cannot clean up after itself")
+        self.assertEqual(len(self.bound_partners()), 100, "only the first batch was committed")
+        # The next pass detects the interrupted run, marks it failed, and a new run resumes.
+        self.Run._cron_process_runs(time_budget=600)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("interrupted", run.summary)
+        second = self.sync()
+        self.assertEqual(second.state, "done")
+        self.assertEqual(second.created_count, 200)
+        partners = self.bound_partners()
+        self.assertEqual(len(partners), 300)
+        bindings = self.env["recruitment.sync.binding"].search([("integration_id", "=", self.integration.id)])
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(r["id"] for r in self.fake.records))
+
+    def test_time_budget_yields_and_continues(self):
+        self.fake.seed(250)
+        run, _created = self.integration._queue_run("manual")
+        remaining = self.Run._cron_process_runs(time_budget=0)
+        self.assertEqual(remaining, 1)
+        self.assertEqual((run.state, run.continuation_pending), ("running", True))
+        # A paused run is not mistaken for an interrupted one.
+        self.process_runs()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.created_count, 250)
+
+    def test_transient_errors_are_retried(self):
+        self.fake.seed(10)
+        self.fake.inject(status=503, times=2)
+        self.fake.inject(status=429, retry_after=7)
+        run = self.sync()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.created_count, 10)
+
+    def test_html_error_pages_then_failure(self):
+        self.fake.seed(10)
+        self.fake.inject(status=200, body="<html><body>Maintenance</body></html>", content_type="text/html", times=10)
+        run = self.sync()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("HTML", run.summary)
+        self.assertFalse(self.bound_partners())
+        # Failures escalate: chatter on run and integration, one activity, an email.
+        self.assertTrue(run.message_ids.filtered(lambda m: "Failed" in (m.body or "")))
+        activities = self.integration.activity_ids
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.user_id, self.integration.responsible_user_id)
+        self.fake.inject(status=500, times=10)
+        self.sync()
+        self.assertEqual(len(self.integration.activity_ids), 1, "one open activity, not a pile")
+
+    def test_error_email_goes_to_configured_addresses(self):
+        self.integration.sudo().error_email_to = "finance@example.com"
+        self.fake.seed(5, bad=1)
+        run = self.sync()
+        self.assertEqual(run.state, "done_errors")
+        mail = self.env["mail.mail"].search([("model", "=", "recruitment.sync.run"), ("res_id", "=", run.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.email_to, "finance@example.com")
+        self.assertIn("1 failed", mail.body_html)
+
+    def test_user_is_notified_on_the_bus(self):
+        self.fake.seed(3)
+        run, _created = self.integration.with_user(self.manager)._queue_run("manual")
+        self.assertEqual(run.user_id, self.manager)
+        with patch.object(type(self.env["res.users"]), "_bus_send", autospec=True) as bus_send:
+            self.process_runs()
+        [call] = [c for c in bus_send.call_args_list if c.args[1] == "recruitment_sync/run_done"]
+        user, notification_type, payload = call.args
+        self.assertEqual((user, notification_type), (self.manager, "recruitment_sync/run_done"))
+        self.assertEqual((payload["run_id"], payload["type"]), (run.id, "success"))
+
+    def test_auth_error_sets_needs_reconnect(self):
+        self.fake.seed(3)
+        self.fake.revoke_all()
+        token = self.integration._token_sudo()
+        token.expires_at = datetime.now() - timedelta(minutes=1)
+        run = self.sync()
+        self.assertEqual(run.state, "failed")
+        self.assertEqual(self.integration.state, "needs_reconnect")
+        self.assertIn("Reconnect", self.integration.connection_message)
+        self.assertTrue(self.integration.activity_ids)
+
+    def test_one_active_run_per_integration(self):
+        first, created = self.integration._queue_run("manual")
+        second, created_again = self.integration._queue_run("scheduled")
+        self.assertTrue(created)
+        self.assertFalse(created_again)
+        self.assertEqual(first, second)
+
+    def test_conflict_rule_keeps_later_odoo_change(self):
+        ids = self.fake.seed(2)
+        with freeze_time("2026-11-21 08:00:00"):
+            self.sync()
+        partner = self.env["res.partner"].browse(
+            self.env["recruitment.sync.binding"]
+            ._lookup(self.integration, "res.partner", [ids[0]], "record")[ids[0]]
+            .res_id
+        )
+        with freeze_time("2026-11-21 09:00:00"):
+            partner.write({"name": "Edited in Odoo"})
+        # The remote change (08:30) is older than the Odoo edit (09:00): Odoo's version stays.
+        self.fake.edit(ids[0], datetime(2026, 11, 21, 8, 30, tzinfo=UTC), name="Remote edit")
+        with freeze_time("2026-11-21 10:00:00"):
+            run = self.sync()
+        [line] = run.line_ids
+        self.assertEqual(line.action, "skipped")
+        self.assertIn("Changed in Odoo", line.reason)
+        self.assertEqual(partner.name, "Edited in Odoo")
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestScheduling(SyncCase):
+    def test_due_integrations_get_a_scheduled_run(self):
+        other = self.integration.copy({"name": "Not due"})
+        other.sudo().write({"state": "connected"})
+        with freeze_time("2026-11-21 10:00:00"):
+            self.integration.sudo().write(
+                {"schedule_interval_number": 2, "schedule_interval_type": "hours", "next_scheduled_sync_at": False}
+            )
+            other.sudo().next_scheduled_sync_at = datetime(2026, 11, 21, 11, 0)
+            queued = self.env["recruitment.sync.integration"]._cron_schedule_syncs()
+        self.assertEqual(queued.integration_id, self.integration)
+        self.assertEqual(queued.trigger, "scheduled")
+        self.assertEqual(self.integration.next_scheduled_sync_at, datetime(2026, 11, 21, 12, 0))
+        with freeze_time("2026-11-21 11:00:00"):
+            queued = self.env["recruitment.sync.integration"]._cron_schedule_syncs()
+        self.assertEqual(queued.integration_id, other)
+
+    def test_disconnected_or_paused_integrations_are_not_scheduled(self):
+        self.integration.sudo().schedule_active = False
+        self.assertFalse(self.env["recruitment.sync.integration"]._cron_schedule_syncs())

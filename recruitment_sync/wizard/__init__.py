@@ -1,0 +1,1 @@
+from . import recruitment_sync_confirm_wizard
