@@ -283,7 +283,8 @@ class RecruitmentSyncIntegration(models.Model):
     def _get_oauth2_config(self):
         """The provider's OAuth2 settings with the administrator's endpoint overrides applied."""
         self.ensure_one()
-        config = self._provider_oauth2_config()
+        # The base hook returns None; OAuth2 connectors return their settings.
+        config = self._provider_oauth2_config()  # pylint: disable=assignment-from-none
         if not config:
             return None
         sudo = self.sudo()

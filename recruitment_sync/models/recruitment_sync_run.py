@@ -242,8 +242,9 @@ class RecruitmentSyncRun(models.Model):
             self._commit()
 
     def _commit(self):
+        """Commit a finished batch: only the runner (a cron entry point) calls this."""
         if can_commit():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _execute(self, deadline):
         """Process batches of this run until it ends (True) or the deadline passes (False)."""

@@ -73,7 +73,7 @@ class RecruitmentSyncConfirmWizardLine(models.TransientModel):
     kind = fields.Char(required=True)
     label = fields.Char(string="Records", readonly=True)
     direction = fields.Selection([("import", "Into Odoo"), ("export", "Out of Odoo")], readonly=True)
-    count = fields.Integer(string="Count", readonly=True, help="-1: the remote system cannot count them in advance.")
+    count = fields.Integer(readonly=True, help="-1: the remote system cannot count them in advance.")
     count_display = fields.Char(string="How many", compute="_compute_count_display")
 
     @api.depends("count")
