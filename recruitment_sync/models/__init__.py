@@ -5,3 +5,4 @@ from . import recruitment_sync_oauth
 from . import recruitment_sync_binding
 from . import bound_records
 from . import res_config_settings
+from . import hr_employee

@@ -207,14 +207,13 @@ class RecruitmentSyncIntegration(models.Model):
         return self._oauth2_refresh()
 
     def _oauth2_force_refresh(self):
-        """Refresh now (the API answered 401 to a token we believed valid)."""
-        self._token_sudo().write({"expires_at": fields.Datetime.now() - timedelta(seconds=1)})
-        return self._oauth2_refresh()
+        """Refresh now: the API answered 401 to the token we hold (revoked or expired early)."""
+        return self._oauth2_refresh(refused_token=self._token_sudo().access_token)
 
     def _oauth2_use_own_cursor(self):
         return can_commit()
 
-    def _oauth2_refresh(self):
+    def _oauth2_refresh(self, refused_token=None):
         """Refresh under a row lock, committed at once in its own transaction.
 
         Refresh tokens rotate: a refreshed pair lost in a rolled-back transaction would
@@ -222,25 +221,34 @@ class RecruitmentSyncIntegration(models.Model):
         token the first one obtained instead of spending the rotated refresh token again.
         """
         if not self._oauth2_use_own_cursor():
-            return self._oauth2_refresh_locked()
+            self.env["recruitment.sync.token"].flush_model()
+            return self._oauth2_refresh_locked(refused_token)
         with self.env.registry.cursor() as cr:
             # READ COMMITTED: after waiting for the lock, see what the other worker committed.
             cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            return self.with_env(self.env(cr=cr))._oauth2_refresh_locked()
+            return self.with_env(self.env(cr=cr))._oauth2_refresh_locked(refused_token)
 
-    def _oauth2_refresh_locked(self):
+    def _oauth2_refresh_locked(self, refused_token=None):
         self.ensure_one()
         cr = self.env.cr
-        cr.execute("SELECT id FROM recruitment_sync_token WHERE integration_id = %s FOR NO KEY UPDATE", [self.id])
+        # Lock and read in one statement: under READ COMMITTED, a worker that waited for the
+        # lock gets the row as the other worker committed it.
+        cr.execute(
+            """SELECT id, access_token, expires_at FROM recruitment_sync_token
+                WHERE integration_id = %s FOR NO KEY UPDATE""",
+            [self.id],
+        )
         row = cr.fetchone()
         if not row:
             raise AuthError(_("%s is not connected: no tokens. Click Connect.", self.name), status=None)
-        token = self.env["recruitment.sync.token"].sudo().browse(row[0])
-        token.invalidate_recordset()
+        token_id, access_token, expires_at = row
         config = self._get_oauth2_config()
         margin = timedelta(seconds=config.refresh_margin)
-        if token.access_token and token.expires_at and token.expires_at - margin > fields.Datetime.now():
-            return token.access_token  # another worker refreshed it while we waited
+        still_valid = access_token and expires_at and expires_at - margin > fields.Datetime.now()
+        if still_valid and access_token != refused_token:
+            return access_token  # valid, or another worker refreshed it while we waited
+        token = self.env["recruitment.sync.token"].sudo().browse(token_id)
+        token.invalidate_recordset()
         if not token.refresh_token:
             raise AuthError(_("%s has no refresh token: reconnect it.", self.name), status=None)
         session = OAuth2Session(config.client_id)
@@ -276,6 +284,8 @@ class RecruitmentSyncIntegration(models.Model):
             ) from exc
         self._oauth2_store(answer, token)
         token.write({"last_refreshed_at": fields.Datetime.now(), "refresh_count": token.refresh_count + 1})
+        # Written before the lock is released: a worker waiting for it must find these tokens.
+        token.flush_recordset()
         return answer["access_token"]
 
     # ------------------------------------------------------------------------ disconnect

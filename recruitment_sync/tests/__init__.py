@@ -1,4 +1,6 @@
 from . import test_http_client
 from . import test_integration
+from . import test_oauth
 from . import test_runs
 from . import test_ui
+from . import test_security

@@ -76,6 +76,7 @@ class SyncCase(TransactionCase):
         super().setUp()
         self.fake.clear_faults()
         self.fake.reset_records()
+        self.fake.requests.clear()
         connect(self.integration, self.fake)  # fresh tokens: a test may revoke its grant
 
     def process_runs(self, time_budget=600):
