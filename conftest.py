@@ -26,6 +26,8 @@ def _import_odoo_test_framework():
 
 _import_odoo_test_framework()
 
+BROWSER_SKIP_MARKERS = ("chrome", "chromium", "websocket", "browser")
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
