@@ -4,6 +4,7 @@ Everything is checked as the user concerned, through the ORM (``with_user``) and
 department scope and the administrators' fields, through XML-RPC on the running server.
 """
 
+from contextlib import contextmanager
 from xmlrpc.client import Fault
 
 from odoo import Command
@@ -442,6 +443,13 @@ class TestSecurityXmlRpc(HttpCase):
     def call(self, user, model, method, *args):
         return self.xmlrpc_object.execute(self.env.cr.dbname, self.login(user), user.login, model, method, *args)
 
+    @contextmanager
+    def assert_access_fault(self):
+        """The call fails on the server with an AccessError (not any other fault)."""
+        with mute_logger("odoo.http"), self.assertRaises(Fault) as caught:
+            yield
+        self.assertIn("AccessError", caught.exception.faultCode)
+
     def found_ids(self, user, model, records):
         rows = self.call(user, model, "search_read", [("id", "in", records.ids)], ["id"])
         return {row["id"] for row in rows}
@@ -463,18 +471,18 @@ class TestSecurityXmlRpc(HttpCase):
                     self.found_ids(self.user_b, model, records),
                     {records_of[self.int_b].id, records_of[self.int_all].id},
                 )
-        with mute_logger("odoo.http"), self.assertRaises(Fault):
+        with self.assert_access_fault():
             self.call(self.user_a, INTEGRATION, "read", [self.int_b.id], ["name"])
 
     def test_client_secret_over_xmlrpc(self):
         # The manager reads the integration, but not its secret.
         [row] = self.call(self.manager, INTEGRATION, "read", [self.int_b.id], ["name"])
         self.assertEqual(row["name"], "Sec B")
-        with mute_logger("odoo.http"), self.assertRaises(Fault):
+        with self.assert_access_fault():
             self.call(self.manager, INTEGRATION, "read", [self.int_b.id], ["client_secret"])
-        with mute_logger("odoo.http"), self.assertRaises(Fault):
+        with self.assert_access_fault():
             self.call(self.manager, INTEGRATION, "write", [self.int_b.id], {"client_secret": "stolen"})
-        with mute_logger("odoo.http"), self.assertRaises(Fault):
+        with self.assert_access_fault():
             self.call(self.manager, TOKEN, "search_read", [], ["access_token"])
         # The same call works for an administrator.
         [row] = self.call(self.admin, INTEGRATION, "read", [self.int_b.id], ["client_secret"])

@@ -1,0 +1,60 @@
+"""The confirmation before a manual sync: counts from the connector, Proceed, Cancel."""
+
+from datetime import datetime
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from odoo.addons.recruitment_sync_test_provider.models.recruitment_sync_integration import OVERLAP
+
+from .common import SyncCase, create_test_integration
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestConfirmWizard(SyncCase):
+    def open_wizard(self, integration=None, user=None):
+        action = (integration or self.integration).with_user(user or self.manager).action_sync_now()
+        self.assertEqual(action["res_model"], "recruitment.sync.confirm.wizard")
+        Wizard = self.env["recruitment.sync.confirm.wizard"].with_user(user or self.manager)
+        return Form(Wizard.with_context(**action["context"])).save()
+
+    def test_shows_counts_and_queues_one_run(self):
+        self.fake.seed(42)
+        wizard = self.open_wizard()
+        [line] = wizard.line_ids
+        self.assertEqual((line.label, line.count, line.count_display), ("Contacts", 42, "42"))
+        result = wizard.action_proceed()
+        self.assertEqual(result["params"]["title"], "Sync queued")
+        run = self.Run.search([("integration_id", "=", self.integration.id)])
+        self.assertEqual(
+            (run.state, run.trigger, run.kinds, run.user_id), ("queued", "manual", ["records"], self.manager)
+        )
+        again = self.open_wizard().action_proceed()
+        self.assertEqual(again["params"]["title"], "Already in progress")
+        self.assertEqual(self.Run.search_count([("integration_id", "=", self.integration.id)]), 1)
+
+    def test_counts_follow_the_watermark(self):
+        self.fake.seed(20)
+        self.sync()
+        watermark = datetime.fromisoformat(self.integration.sync_checkpoint["records"]["watermark"])
+        in_overlap = [
+            record
+            for record in self.fake.records
+            if datetime.fromisoformat(record["updated_at"].replace("Z", "")) >= watermark - OVERLAP
+        ]
+        self.assertTrue(0 < len(in_overlap) < 20)
+        self.assertEqual(self.open_wizard().line_ids.count, len(in_overlap), "only the overlap window is re-read")
+        self.integration.sudo().sync_checkpoint = {"records": {"watermark": "2030-01-01T00:00:00"}}
+        self.assertEqual(self.open_wizard().line_ids.count, 0)
+
+    def test_not_connected_refuses(self):
+        other = create_test_integration(self.env, self.fake, name="Unconnected")
+        with self.assertRaises(UserError):
+            other.with_user(self.manager).action_sync_now()
+
+    def test_deselected_kinds_are_not_synced(self):
+        wizard = self.open_wizard()
+        wizard.line_ids.selected = False
+        result = wizard.action_proceed()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertFalse(self.Run.search([("integration_id", "=", self.integration.id)]))
