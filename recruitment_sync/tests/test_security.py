@@ -12,6 +12,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_ACCESS_ERROR
+
 INTEGRATION = "recruitment.sync.integration"
 RUN = "recruitment.sync.run"
 LINE = "recruitment.sync.run.line"
@@ -448,7 +450,7 @@ class TestSecurityXmlRpc(HttpCase):
         """The call fails on the server with an AccessError (not any other fault)."""
         with mute_logger("odoo.http"), self.assertRaises(Fault) as caught:
             yield
-        self.assertIn("AccessError", caught.exception.faultCode)
+        self.assertEqual(caught.exception.faultCode, RPC_FAULT_CODE_ACCESS_ERROR, caught.exception.faultString)
 
     def found_ids(self, user, model, records):
         rows = self.call(user, model, "search_read", [("id", "in", records.ids)], ["id"])

@@ -21,3 +21,35 @@ registry.category("web_tour.tours").add("recruitment_sync_integrations_empty_sta
         },
     ],
 });
+
+// Sync now from an integration: the confirmation shows what is about to be synced and how
+// many; Proceed queues the run; the integration's Sync History lists it.
+registry.category("web_tour.tours").add("recruitment_sync_sync_now", {
+    steps: () => [
+        {
+            content: "Sync now opens the confirmation",
+            trigger: '.o_form_view button[name="action_sync_now"]',
+            run: "click",
+        },
+        {
+            content: "The confirmation counts the records about to be synced",
+            trigger: ".modal .o_data_row:contains(Contacts):contains(7)",
+        },
+        {
+            trigger: '.modal button[name="action_proceed"]',
+            run: "click",
+        },
+        {
+            content: "The user is told the sync runs in the background",
+            trigger: ".o_notification:contains(Sync queued)",
+        },
+        {
+            trigger: '.o_form_view button[name="action_view_runs"]',
+            run: "click",
+        },
+        {
+            content: "The run is in the sync history",
+            trigger: ".o_list_view .o_data_row:contains(Manual):contains(Queued)",
+        },
+    ],
+});
