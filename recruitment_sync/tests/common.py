@@ -5,12 +5,13 @@ to the addons; it is put on ``sys.path`` here so addon tests can ``import tests.
 whichever runner loads them (pytest-odoo or ``odoo-bin --test-enable``).
 """
 
+import ast
 import functools
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import Form, TransactionCase, new_test_user
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
@@ -98,3 +99,26 @@ class SyncCase(TransactionCase):
         before = self.env["res.partner"].search_count([])
         yield
         self.assertEqual(self.env["res.partner"].search_count([]), before)
+
+
+class ProviderAddonCase(TransactionCase):
+    """What every connector addon must do to register its provider; subclass per connector."""
+
+    provider = None  # e.g. "xero"
+    label = None  # e.g. "Xero"
+    action_xmlid = None  # the connector's "Invoicing > Integrations > <label>" action
+
+    def test_menu_action_creates_and_lists_its_integrations(self):
+        action = self.env.ref(self.action_xmlid)
+        Integration = self.env["recruitment.sync.integration"]
+        integration = Form(Integration.with_context(**ast.literal_eval(action.context))).save()
+        self.assertEqual(integration.provider, self.provider)
+        self.assertEqual(integration.display_name, self.label)
+        listed = Integration.search(ast.literal_eval(action.domain))
+        self.assertIn(integration, listed)
+        self.assertEqual(set(listed.mapped("provider")), {self.provider})
+
+    def test_uninstall_keeps_its_integrations(self):
+        field = self.env["recruitment.sync.integration"]._fields["provider"]
+        self.assertEqual(field.ondelete[self.provider], "set default")
+        self.assertEqual(field.default(self.env["recruitment.sync.integration"]), "none")
