@@ -6,3 +6,6 @@ from . import recruitment_sync_binding
 from . import bound_records
 from . import res_config_settings
 from . import hr_employee
+from . import recruitment_jobadder_user
+from . import recruitment_placement
+from . import recruitment_sync_jobadder

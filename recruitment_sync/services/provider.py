@@ -54,6 +54,9 @@ class Batch:
     items: list
     checkpoint: dict | None
     done: bool
+    # What the provider fetched alongside the items and needs to process them (e.g. the
+    # records a page of placements references).
+    context: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -1,0 +1,515 @@
+"""The JobAdder connector: placements and everyone they involve, JobAdder → Odoo."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytz
+
+from odoo import _, fields, models
+
+from ..services import jobadder
+from ..services.http_client import SyncError
+from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
+from .recruitment_sync_binding import FROM_REMOTE
+
+_logger = logging.getLogger(__name__)
+
+PLACEMENTS = SyncKind("placements", "Placements (with their clients, contacts, candidates, consultants)", "import")
+DELETED = SyncKind("deleted_placements", "Placements deleted in JobAdder (archived)", "import", batch_size=1000)
+# Kinds of the history lines of records a placement brings along.
+CONSULTANTS = SyncKind("consultants", "Consultants")
+COMPANIES = SyncKind("companies", "Clients")
+CONTACTS = SyncKind("contacts", "Client contacts")
+CANDIDATES = SyncKind("candidates", "Candidates")
+
+RELATED = (
+    # (kind, endpoint, id field, binding type)
+    (COMPANIES, "companies", "companyId", "company"),
+    (CONTACTS, "contacts", "contactId", "contact"),
+    (CANDIDATES, "candidates", "candidateId", "candidate"),
+)
+
+
+class RecruitmentSyncIntegration(models.Model):
+    _inherit = "recruitment.sync.integration"
+
+    jobadder_only_approved = fields.Boolean(
+        string="Only approved placements",
+        default=True,
+        help="Match your JobAdder approval setting: when placements must be approved in JobAdder, "
+        "only approved ones are synced.",
+    )
+    jobadder_batch_size = fields.Integer(
+        string="Placements per batch",
+        default=100,
+        help="Placements fetched and committed together (JobAdder allows up to 1,000 per page).",
+    )
+    jobadder_app_url = fields.Char(
+        string="JobAdder placement link",
+        help="Address of a placement in JobAdder's web app; {placement_id} is replaced by its id.",
+    )
+    jobadder_user_ids = fields.One2many("recruitment.jobadder.user", "integration_id", string="Consultants")
+
+    # ------------------------------------------------------------------------ provider hooks
+    def _provider_oauth2_config(self):
+        if self.provider != "jobadder":
+            return super()._provider_oauth2_config()
+        return OAuth2Config(
+            authorize_url=jobadder.AUTHORIZE_URL,
+            token_url=jobadder.TOKEN_URL,
+            scopes=jobadder.SCOPES,
+            token_extra_fields=jobadder.TOKEN_EXTRA_FIELDS,
+        )
+
+    def _provider_rate_limits(self):
+        if self.provider != "jobadder":
+            return super()._provider_rate_limits()
+        return RateLimits(windows=jobadder.RATE_WINDOWS, max_concurrent=jobadder.MAX_CONCURRENT)
+
+    def _provider_api_base_url(self):
+        if self.provider != "jobadder":
+            return super()._provider_api_base_url()
+        # The ``api`` address of the latest token answer: accounts live on regional instances.
+        extra = self._token_sudo().extra or {}
+        return self.sudo().api_base_url or extra.get("api") or jobadder.API_URL
+
+    def _provider_sync_kinds(self):
+        if self.provider != "jobadder":
+            return super()._provider_sync_kinds()
+        batch = max(1, min(self.jobadder_batch_size or 100, jobadder.MAX_PAGE_SIZE))
+        return [
+            SyncKind(PLACEMENTS.code, PLACEMENTS.label, "import", batch_size=batch),
+            DELETED,
+        ]
+
+    def _provider_on_connected(self, first_time):
+        if self.provider != "jobadder":
+            return super()._provider_on_connected(first_time)
+        self.jobadder_user_ids._auto_pair()
+        if first_time:
+            self._queue_run("initial_load", kinds=[PLACEMENTS.code])
+        return None
+
+    def _provider_test_connection(self):
+        if self.provider != "jobadder":
+            return super()._provider_test_connection()
+        me = self._http_client().get("users/current")
+        return _(
+            "Connected to JobAdder as %(user)s (%(account)s).",
+            user=jobadder.full_name(me or {}) or "?",
+            account=(me or {}).get("accountName") or _("JobAdder account"),
+        )
+
+    def _provider_count(self, kind):
+        if self.provider != "jobadder":
+            return super()._provider_count(kind)
+        if kind.code != PLACEMENTS.code:
+            return None
+        params = self._jobadder_list_params(self._jobadder_window((self.sync_checkpoint or {}).get(kind.code)))
+        return self._http_client().get("placements", params={**params, "limit": 0}).get("totalCount")
+
+    def _provider_describe_item(self, kind, item):
+        if self.provider != "jobadder" or not isinstance(item, dict):
+            return super()._provider_describe_item(kind, item)
+        for key in ("placementId", "companyId", "contactId", "candidateId", "userId"):
+            if item.get(key) is not None:
+                label = item.get("jobTitle") or item.get("name") or jobadder.full_name(item) or None
+                return str(item[key]), label
+        return super()._provider_describe_item(kind, item)
+
+    # ------------------------------------------------------------------------ windows
+    def _jobadder_today(self):
+        tz = self.company_id.partner_id.tz or self.responsible_user_id.tz or "UTC"
+        return fields.Datetime.now().replace(tzinfo=pytz.UTC).astimezone(pytz.timezone(tz)).date()
+
+    def _jobadder_window(self, checkpoint):
+        """The pass a checkpoint belongs to: initial load, or changes since the watermark."""
+        checkpoint = dict(checkpoint or {})
+        if checkpoint.get("mode"):
+            return checkpoint
+        now = jobadder.format_filter_datetime(fields.Datetime.now())
+        if not self.initial_load_done or not checkpoint.get("watermark"):
+            return {"mode": "initial", "until": now, "offset": 0}
+        since = fields.Datetime.to_datetime(checkpoint["watermark"]) - timedelta(minutes=jobadder.OVERLAP_MINUTES)
+        return {
+            "mode": "incremental",
+            "since": jobadder.format_filter_datetime(since),
+            "until": now,
+            "offset": 0,
+            "watermark": checkpoint["watermark"],
+        }
+
+    def _jobadder_list_params(self, window):
+        params = {}
+        if window["mode"] == "initial" or self.jobadder_only_approved:
+            params["approved"] = "true"
+        if window["mode"] == "incremental":
+            params["updatedAt"] = [f">{window['since']}", f"<{window['until']}"]
+        return params
+
+    # ------------------------------------------------------------------------ fetching
+    def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
+        if self.provider != "jobadder":
+            return super()._provider_fetch_batch(run, kind, checkpoint, batch_size)
+        if kind.code == DELETED.code:
+            return self._jobadder_fetch_deleted(checkpoint)
+        window = self._jobadder_window(checkpoint)
+        client = self._http_client()
+        params = {**self._jobadder_list_params(window), "offset": window["offset"], "limit": batch_size}
+        page = client.get("placements", params=params) or {}
+        summaries = page.get("items") or []
+        if window["mode"] == "initial":
+            today = self._jobadder_today()
+            summaries = [summary for summary in summaries if self._jobadder_initial_filter(summary, today)]
+        details = self._jobadder_fetch_details(client, summaries)
+        related = self._jobadder_fetch_related(client, [d for d in details if "_error" not in d])
+        offset = window["offset"] + len(page.get("items") or [])
+        done = not (page.get("links") or {}).get("next") or not page.get("items")
+        if done:
+            next_checkpoint = {"watermark": window["until"]}
+            if window["mode"] == "initial":
+                self.sudo().initial_load_done = True
+        else:
+            next_checkpoint = {**window, "offset": offset}
+        return Batch(items=details, checkpoint=next_checkpoint, done=done, context=related)
+
+    def _jobadder_initial_filter(self, summary, today):
+        try:
+            return jobadder.in_initial_load(summary, today)
+        except jobadder.PayloadError:
+            return True  # imported, so that its problem becomes a failed line with the reason
+
+    def _jobadder_fetch_details(self, client, summaries):
+        """``GET /placements/{id}`` for a page, concurrently within the rate limit.
+
+        The list omits company, contact, owner, rates and salary. A placement whose detail
+        cannot be read comes back as ``{"placementId": id, "_error": reason}``.
+        """
+
+        def fetch(summary):
+            placement_id = summary.get("placementId")
+            try:
+                return client.get(f"placements/{placement_id}")
+            except SyncError as error:
+                return {**summary, "_error": str(error)}
+
+        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(summaries) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobadder") as pool:
+            return list(pool.map(fetch, summaries))
+
+    def _jobadder_fetch_related(self, client, details):
+        """Everyone the page's placements reference, in one list call per resource."""
+        wanted = {"company": set(), "contact": set(), "candidate": set(), "user": set()}
+        for detail in details:
+            for key, ids in jobadder.related_ids(detail).items():
+                wanted[key] |= ids
+        related = {}
+        for kind, endpoint, id_field, key in (*RELATED, (CONSULTANTS, "users", "userId", "user")):
+            ids = sorted(wanted[key])
+            records = []
+            for start in range(0, len(ids), jobadder.MAX_PAGE_SIZE):
+                chunk = ids[start : start + jobadder.MAX_PAGE_SIZE]
+                params = {id_field: chunk, "limit": len(chunk)}
+                if endpoint == "users":
+                    params["include"] = ["Inactive", "Deleted"]
+                records += (client.get(endpoint, params=params) or {}).get("items") or []
+            related[kind.code] = records
+        return related
+
+    def _jobadder_fetch_deleted(self, checkpoint):
+        """``GET /placements/deleted`` (last 14 days, no paging) since the last pass."""
+        since = (checkpoint or {}).get("since")
+        items = (self._http_client().get("placements/deleted") or {}).get("items") or []
+        if since:
+            items = [item for item in items if (item.get("deletedAt") or "") >= since]
+        return Batch(
+            items=items,
+            checkpoint={"since": jobadder.format_filter_datetime(fields.Datetime.now() - timedelta(minutes=10))},
+            done=True,
+        )
+
+    # ------------------------------------------------------------------------ processing
+    def _provider_process_batch(self, run, kind, batch):
+        if self.provider != "jobadder":
+            return super()._provider_process_batch(run, kind, batch)
+        if kind.code == DELETED.code:
+            for item in batch.items:
+                run._process_item(kind, item, self._jobadder_archive_deleted)
+            return None
+        related = batch.context or {}
+        self._jobadder_cache = {"bindings": {}, "failed": {}}
+        for consultant in related.get(CONSULTANTS.code, []):
+            run._process_item(CONSULTANTS, consultant, self._jobadder_import_consultant)
+        for related_kind, _endpoint, id_field, binding_type in RELATED:
+            payloads = related.get(related_kind.code, [])
+            self._jobadder_prefetch_bindings(binding_type, [p.get(id_field) for p in payloads])
+            for payload in payloads:
+                result = run._process_item(
+                    related_kind,
+                    payload,
+                    lambda run_, kind_, item, t=binding_type, f=id_field: self._jobadder_import_partner(
+                        run_, kind_, item, t, f
+                    ),
+                )
+                if result.action == "failed":
+                    self._jobadder_cache["failed"][(binding_type, str(payload.get(id_field)))] = result.reason
+        self._jobadder_prefetch_placements([detail.get("placementId") for detail in batch.items])
+        for detail in batch.items:
+            run._process_item(kind, detail, self._jobadder_import_placement)
+        return None
+
+    def _jobadder_prefetch_bindings(self, binding_type, external_ids):
+        bindings = self.env["recruitment.sync.binding"]._lookup(self, "res.partner", external_ids, binding_type)
+        self._jobadder_cache["bindings"][binding_type] = bindings
+
+    def _jobadder_prefetch_placements(self, jobadder_ids):
+        placements = (
+            self.env["recruitment.placement"]
+            .with_context(active_test=False)
+            .search([("integration_id", "=", self.id), ("jobadder_id", "in", [i for i in jobadder_ids if i])])
+        )
+        self._jobadder_cache["placements"] = {placement.jobadder_id: placement for placement in placements}
+
+    def _jobadder_conflict(self, record, remote_updated_at):
+        """Odoo changed after JobAdder: keep Odoo's version (a skipped line says why)."""
+        local = record.sync_local_changed_at
+        return bool(local and remote_updated_at and local > remote_updated_at)
+
+    def _jobadder_import_partner(self, run, kind, payload, binding_type, id_field):
+        external_id = payload.get(id_field)
+        if external_id is None:
+            raise jobadder.PayloadError(f"The {binding_type} has no {id_field}.")
+        remote_updated_at = jobadder.parse_datetime(payload.get("updatedAt"), "updatedAt")
+        if binding_type == "company":
+            values = jobadder.company_values(payload, self._jobadder_countries())
+        else:
+            values = jobadder.person_values(payload, binding_type)
+        if binding_type == "contact":
+            company = (payload.get("company") or {}).get("companyId")
+            parent = self._jobadder_cache["bindings"].get("company", {}).get(str(company)) if company else None
+            if parent is None and company is not None:
+                parent = (
+                    self.env["recruitment.sync.binding"]
+                    ._lookup(self, "res.partner", [company], "company")
+                    .get(str(company))
+                )
+            values["parent_id"] = parent.res_id if parent else False
+            values["function"] = payload.get("position") or False
+        if binding_type == "candidate":
+            values["category_id"] = [fields.Command.link(self._jobadder_candidate_tag().id)]
+        Partner = self.env["res.partner"].with_context(**{FROM_REMOTE: True})
+        Binding = self.env["recruitment.sync.binding"]
+        binding = self._jobadder_cache["bindings"].get(binding_type, {}).get(str(external_id))
+        if binding:
+            partner = Partner.browse(binding.res_id).exists()
+            if partner:
+                if binding.remote_updated_at and remote_updated_at and binding.remote_updated_at >= remote_updated_at:
+                    return ItemResult("unchanged", partner, str(external_id))
+                if self._jobadder_conflict(partner, remote_updated_at):
+                    return ItemResult("skipped", partner, str(external_id), reason=self._jobadder_conflict_reason())
+                partner.write(values)
+                Binding._bind(self, partner, external_id, binding_type, remote_updated_at)
+                return ItemResult("updated", partner, str(external_id))
+        partner = Partner.create({**values, "company_id": False})
+        binding = Binding._bind(self, partner, external_id, binding_type, remote_updated_at)
+        self._jobadder_cache["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
+        return ItemResult("created", partner, str(external_id))
+
+    def _jobadder_conflict_reason(self):
+        return _("Changed in Odoo after the last change in JobAdder: Odoo's version is kept.")
+
+    def _jobadder_countries(self):
+        if not hasattr(self, "_jobadder_country_ids"):
+            countries = self.env["res.country"].search_read([], ["code"])
+            self._jobadder_country_ids = {country["code"]: country["id"] for country in countries}
+        return self._jobadder_country_ids
+
+    def _jobadder_candidate_tag(self):
+        tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
+        return tag or self.env["res.partner.category"].search([("name", "=", "Candidate")], limit=1)
+
+    def _jobadder_import_consultant(self, run, kind, payload):
+        external_id = payload.get("userId")
+        if external_id is None:
+            raise jobadder.PayloadError("The JobAdder user has no userId.")
+        Consultant = self.env["recruitment.jobadder.user"]
+        consultant = Consultant.search([("integration_id", "=", self.id), ("jobadder_id", "=", external_id)])
+        values = {
+            "name": jobadder.full_name(payload) or payload.get("email") or f"User {external_id}",
+            "email": payload.get("email") or False,
+            "position": payload.get("position") or False,
+            "inactive": bool(payload.get("inactive") or payload.get("deleted")),
+        }
+        if consultant:
+            changed = {key: value for key, value in values.items() if consultant[key] != value}
+            if not changed:
+                return ItemResult("unchanged", consultant, str(external_id))
+            consultant.write(changed)
+            consultant._auto_pair()
+            return ItemResult("updated", consultant, str(external_id))
+        consultant = Consultant.create({**values, "integration_id": self.id, "jobadder_id": external_id})
+        consultant._auto_pair()
+        reason = None
+        if consultant.pairing_state != "paired":
+            reason = _(
+                "No single Odoo user has the email %(email)s (%(state)s): pair it in Consultants.",
+                email=consultant.email or "-",
+                state=dict(consultant._fields["pairing_state"]._description_selection(self.env))[
+                    consultant.pairing_state
+                ],
+            )
+        return ItemResult("created", consultant, str(external_id), reason=reason)
+
+    def _jobadder_partner_of(self, binding_type, node, id_field, required):
+        external_id = (node or {}).get(id_field)
+        if external_id is None:
+            if required:
+                raise jobadder.PayloadError(
+                    _("The placement has no %(what)s in JobAdder.", what=self._jobadder_label(binding_type))
+                )
+            return self.env["res.partner"]
+        failed = self._jobadder_cache["failed"].get((binding_type, str(external_id)))
+        if failed:
+            raise jobadder.PayloadError(
+                _(
+                    "Its %(what)s %(id)s could not be imported: %(reason)s",
+                    what=self._jobadder_label(binding_type),
+                    id=external_id,
+                    reason=failed,
+                )
+            )
+        binding = self._jobadder_cache["bindings"].get(binding_type, {}).get(str(external_id))
+        if not binding:
+            raise jobadder.PayloadError(
+                _(
+                    "Its %(what)s %(id)s was not found in JobAdder.",
+                    what=self._jobadder_label(binding_type),
+                    id=external_id,
+                )
+            )
+        return self.env["res.partner"].browse(binding.res_id)
+
+    def _jobadder_label(self, binding_type):
+        return {"company": _("client company"), "contact": _("client contact"), "candidate": _("candidate")}.get(
+            binding_type, binding_type
+        )
+
+    def _jobadder_import_placement(self, run, kind, detail):
+        if detail.get("_error"):
+            raise jobadder.PayloadError(detail["_error"])
+        external_id = detail.get("placementId")
+        if external_id is None:
+            raise jobadder.PayloadError("The placement has no placementId.")
+        remote_updated_at = jobadder.parse_datetime(detail.get("updatedAt"), "updatedAt")
+        values = jobadder.placement_values(detail)
+        values["candidate_id"] = self._jobadder_partner_of("candidate", detail.get("candidate"), "candidateId", True).id
+        values["client_id"] = self._jobadder_partner_of("company", detail.get("company"), "companyId", True).id
+        values["client_contact_id"] = (
+            self._jobadder_partner_of("contact", detail.get("contact"), "contactId", False).id or False
+        )
+        values["currency_id"] = self._jobadder_currency(detail.get("chargeCurrency")).id
+        consultants = self._jobadder_consultants(detail)
+        owner = (detail.get("owner") or {}).get("userId")
+        values["owner_jobadder_user_id"] = consultants.get(owner, self.env["recruitment.jobadder.user"]).id or False
+        values["recruiter_ids"] = [fields.Command.clear()] + [
+            fields.Command.create(
+                {
+                    "sequence": index,
+                    "jobadder_user_id": consultants[recruiter["userId"]].id
+                    if recruiter.get("userId") in consultants
+                    else False,
+                    "fee_split": jobadder.number(recruiter.get("feeSplit"), "recruiters.feeSplit"),
+                }
+            )
+            for index, recruiter in enumerate(detail.get("recruiters") or [])
+        ]
+        values["rate_line_ids"] = [fields.Command.clear()] + [
+            fields.Command.create(
+                {
+                    "sequence": index,
+                    "name": line.get("name") or _("Rate"),
+                    "rate_type": line.get("type") or False,
+                    "is_default": bool(line.get("default")),
+                    "currency_id": self._jobadder_currency(
+                        line.get("chargeCurrency") or detail.get("chargeCurrency")
+                    ).id,
+                    "pay_rate": jobadder.number(line.get("payRate"), "rates.payRate"),
+                    "charge_rate": jobadder.number(line.get("chargeRate"), "rates.chargeRate"),
+                }
+            )
+            for index, line in enumerate(detail.get("rates") or [])
+        ]
+        Placement = self.env["recruitment.placement"].with_context(
+            **{FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True}
+        )
+        placement = self._jobadder_cache.get("placements", {}).get(external_id)
+        binding_values = {"remote_updated_at": remote_updated_at}
+        if placement:
+            placement = Placement.browse(placement.id)
+            binding = (
+                self.env["recruitment.sync.binding"]
+                ._lookup(self, "recruitment.placement", [external_id], "placement")
+                .get(str(external_id))
+            )
+            if (
+                binding
+                and binding.remote_updated_at
+                and remote_updated_at
+                and binding.remote_updated_at >= remote_updated_at
+            ):
+                return ItemResult("unchanged", placement, str(external_id))
+            if self._jobadder_conflict(placement, remote_updated_at):
+                return ItemResult("skipped", placement, str(external_id), reason=self._jobadder_conflict_reason())
+            placement.write({**values, "active": True})
+            self.env["recruitment.sync.binding"]._bind(self, placement, external_id, "placement", **binding_values)
+            return ItemResult("updated", placement, str(external_id))
+        placement = Placement.create(
+            {**values, "integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id}
+        )
+        self.env["recruitment.sync.binding"]._bind(self, placement, external_id, "placement", **binding_values)
+        return ItemResult("created", placement, str(external_id))
+
+    def _jobadder_consultants(self, detail):
+        ids = {person.get("userId") for person in [detail.get("owner"), *(detail.get("recruiters") or [])] if person}
+        ids.discard(None)
+        if not ids:
+            return {}
+        consultants = self.env["recruitment.jobadder.user"].search(
+            [("integration_id", "=", self.id), ("jobadder_id", "in", list(ids))]
+        )
+        return {consultant.jobadder_id: consultant for consultant in consultants}
+
+    def _jobadder_currency(self, code):
+        if not code:
+            return self.company_id.currency_id
+        currency = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "=", str(code).upper())], limit=1)
+        )
+        if not currency:
+            raise jobadder.PayloadError(
+                _("The currency %s is unknown to Odoo: check the placement's charge currency in JobAdder.", code)
+            )
+        if not currency.active:
+            raise jobadder.PayloadError(
+                _(
+                    "The currency %s is not active in Odoo: activate it in Accounting > Configuration > Currencies.",
+                    code,
+                )
+            )
+        return currency
+
+    def _jobadder_archive_deleted(self, run, kind, item):
+        external_id = item.get("placementId")
+        placement = (
+            self.env["recruitment.placement"]
+            .with_context(active_test=False)
+            .search([("integration_id", "=", self.id), ("jobadder_id", "=", external_id)], limit=1)
+        )
+        if not placement:
+            return ItemResult("unchanged", external_id=str(external_id))
+        if not placement.active:
+            return ItemResult("unchanged", placement, str(external_id))
+        placement.with_context(**{FROM_REMOTE: True}).write({"active": False})
+        placement.message_post(body=_("Deleted in JobAdder: archived."), subtype_xmlid="mail.mt_note")
+        return ItemResult("updated", placement, str(external_id), reason=_("Deleted in JobAdder: archived."))
