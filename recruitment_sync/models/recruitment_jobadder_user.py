@@ -95,7 +95,9 @@ class RecruitmentJobadderUser(models.Model):
         """Create an internal Odoo user for this consultant (on request, never by a sync)."""
         self.ensure_one()
         if self.user_id:
-            raise UserError(_("%s is already paired with %s.", self.name, self.user_id.name))
+            raise UserError(
+                _("%(consultant)s is already paired with %(user)s.", consultant=self.name, user=self.user_id.name)
+            )
         if not self.email:
             raise UserError(_("%s has no email in JobAdder: create the user by hand and link it.", self.name))
         if self._matching_users():

@@ -39,8 +39,8 @@ class RecruitmentPlacement(models.Model):
         help="The date the load rules use: the start date (JobAdder has no placement-date field).",
     )
     is_ended = fields.Boolean(string="Ended", compute="_compute_is_ended", search="_search_is_ended")
-    candidate_id = fields.Many2one("res.partner", string="Candidate", index=True, tracking=True)
-    client_id = fields.Many2one("res.partner", string="Client", index=True, tracking=True)
+    candidate_id = fields.Many2one("res.partner", index=True, tracking=True)
+    client_id = fields.Many2one("res.partner", index=True, tracking=True)
     client_contact_id = fields.Many2one("res.partner", string="Client contact")
     owner_jobadder_user_id = fields.Many2one("recruitment.jobadder.user", string="Owner (JobAdder)")
     owner_user_id = fields.Many2one(

@@ -46,7 +46,7 @@ class RecruitmentSyncIntegration(models.Model):
 
     _name = "recruitment.sync.integration"
     _description = "Sync Integration"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "recruitment.sync.oauth2.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
 

@@ -66,8 +66,11 @@ def pkce_challenge(verifier):
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-class RecruitmentSyncIntegration(models.Model):
-    _inherit = "recruitment.sync.integration"
+class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
+    """OAuth2 for integrations (inherited by ``recruitment.sync.integration``)."""
+
+    _name = "recruitment.sync.oauth2.mixin"
+    _description = "Sync integration OAuth2"
 
     token_expires_at = fields.Datetime(compute="_compute_token_info", groups="base.group_system")
     has_tokens = fields.Boolean(compute="_compute_token_info", groups="base.group_system")

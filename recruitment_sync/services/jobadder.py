@@ -51,7 +51,10 @@ def parse_datetime(value, field="date-time"):
     text = f"{day}T{clock}{fraction or ''}"
     if zone and zone != "Z":
         text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise PayloadError(f"{field} is not a date-time: {value!r}") from error
     if parsed.tzinfo:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed

@@ -138,10 +138,11 @@ class Query:
             self.values.setdefault(key.lower(), []).append(value)
 
     def all(self, *names):
-        return [value for name in names for value in self.values.get(name, ())]
+        """Every value of the parameters ``names`` (aliases), whatever their casing in the request."""
+        return [value for name in names for value in self.values.get(name.lower(), ())]
 
     def last(self, name):
-        values = self.values.get(name)
+        values = self.values.get(name.lower())
         return values[-1] if values else None
 
     def integer(self, name, default, low, high):
@@ -697,7 +698,7 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
         for names, kind, getter in self._filters(resource):
             values = query.all(*names)
             if values:
-                predicates.append(make_predicate(kind, names[-1], values, getter))
+                predicates.append(make_predicate(kind, names[0], values, getter))
         if resource == "users":
             include = _enum("include", query.all("include"), ("Inactive", "Deleted"))
             predicates.append(
@@ -733,46 +734,46 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
         return records
 
     def _filters(self, resource):
-        """(parameter names lower-cased, kind, getter) of ``resource``'s list filters (§4)."""
+        """(parameter names, kind, getter) of ``resource``'s list filters (§4)."""
         name_of = self._name_of
         common = (
-            (("createdat",), "datetime", lambda r: r.created_at),
-            (("updatedat",), "datetime", lambda r: r.updated_at),
+            (("createdAt",), "datetime", lambda r: r.created_at),
+            (("updatedAt",), "datetime", lambda r: r.updated_at),
         )
         by_users = (
-            (("createdby",), "ints", lambda r: r.created_by),
-            (("updatedby",), "ints", lambda r: r.updated_by),
+            (("createdBy",), "ints", lambda r: r.created_by),
+            (("updatedBy",), "ints", lambda r: r.updated_by),
         )
         if resource == "placements":
             return (
                 *common,
                 *by_users,
-                (("placementid",), "ints", lambda p: p.placement_id),
+                (("placementId",), "ints", lambda p: p.placement_id),
                 (("type",), ("enum", PLACEMENT_TYPES), lambda p: p.type),
-                (("statusid",), "ints", lambda p: p.status_id),
-                (("candidateid", "candidate.candidateid"), "ints", lambda p: p.candidate_id),
+                (("statusId",), "ints", lambda p: p.status_id),
+                (("candidateId", "candidate.candidateId"), "ints", lambda p: p.candidate_id),
                 (("candidate.name",), "text", lambda p: name_of("candidates", p.candidate_id)),
-                (("companyid", "company.companyid"), "ints", lambda p: p.company_id),
+                (("companyId", "company.companyId"), "ints", lambda p: p.company_id),
                 (("company.name",), "text", lambda p: name_of("companies", p.company_id)),
-                (("jobid",), "ints", lambda p: p.job_id),
-                (("applicationid",), "ints", lambda p: p.application_id),
-                (("userid",), "ints_any", lambda p: {p.owner_id, *(user for user, _split in p.recruiters)}),
-                (("owneruserid",), "ints", lambda p: p.owner_id),
-                (("recruiteruserid",), "ints_any", lambda p: {user for user, _split in p.recruiters}),
-                (("approvedby",), "ints", lambda p: p.approved_by),
-                (("approvedat",), "datetime", lambda p: p.approved_at),
+                (("jobId",), "ints", lambda p: p.job_id),
+                (("applicationId",), "ints", lambda p: p.application_id),
+                (("userId",), "ints_any", lambda p: {p.owner_id, *(user for user, _split in p.recruiters)}),
+                (("ownerUserId",), "ints", lambda p: p.owner_id),
+                (("recruiterUserId",), "ints_any", lambda p: {user for user, _split in p.recruiters}),
+                (("approvedBy",), "ints", lambda p: p.approved_by),
+                (("approvedAt",), "datetime", lambda p: p.approved_at),
                 (("approved",), "bool", lambda p: p.approved),
-                (("startdate",), "date", lambda p: p.start_date),
-                (("enddate",), "date", lambda p: p.end_date),
+                (("startDate",), "date", lambda p: p.start_date),
+                (("endDate",), "date", lambda p: p.end_date),
             )
         if resource == "candidates":
             return (
                 *common,
-                (("candidateid",), "ints", lambda c: c.candidate_id),
+                (("candidateId",), "ints", lambda c: c.candidate_id),
                 (("name",), "text", _full_name),
                 (("email",), "exact", lambda c: c.email),
-                (("statusid",), "ints", lambda c: c.status_id),
-                (("recruiteruserid",), "ints_any", lambda c: c.recruiter_ids),
+                (("statusId",), "ints", lambda c: c.status_id),
+                (("recruiterUserId",), "ints_any", lambda c: c.recruiter_ids),
                 (("city",), "text", lambda c: c.address.city if c.address else None),
                 (("state",), "text", lambda c: c.address.state if c.address else None),
             )
@@ -780,27 +781,27 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
             return (
                 *common,
                 *by_users,
-                (("contactid",), "ints", lambda c: c.contact_id),
+                (("contactId",), "ints", lambda c: c.contact_id),
                 (("name",), "text", _full_name),
                 (("email",), "exact", lambda c: c.email),
-                (("companyid",), "ints", lambda c: c.company_id),
-                (("hiringmanager",), "bool", lambda c: c.hiring_manager),
-                (("statusid",), "ints", lambda c: c.status_id),
+                (("companyId",), "ints", lambda c: c.company_id),
+                (("hiringManager",), "bool", lambda c: c.hiring_manager),
+                (("statusId",), "ints", lambda c: c.status_id),
             )
         if resource == "companies":
             return (
                 *common,
                 *by_users,
-                (("companyid",), "ints", lambda c: c.company_id),
+                (("companyId",), "ints", lambda c: c.company_id),
                 (("name",), "text", lambda c: c.name),
-                (("parentid",), "ints", lambda c: c.parent_id),
-                (("statusid",), "ints", lambda c: c.status_id),
+                (("parentId",), "ints", lambda c: c.parent_id),
+                (("statusId",), "ints", lambda c: c.status_id),
             )
         return (
             *common,
-            (("userid",), "ints", lambda u: u.user_id),
-            (("officeid",), "ints", lambda u: u.office_id),
-            (("groupid",), "ints_any", lambda u: u.group_ids),
+            (("userId",), "ints", lambda u: u.user_id),
+            (("officeId",), "ints", lambda u: u.office_id),
+            (("groupId",), "ints_any", lambda u: u.group_ids),
         )
 
     def _name_of(self, resource, item_id):

@@ -828,6 +828,7 @@ class _PlacementMaker:
 
     def _break(self, placement, kind):
         placement.bad = kind
+        self.permanents = [p for p in self.permanents if p is not placement]  # no credits of broken ones
         if kind == "missing_candidate":
             placement.candidate_id = None
         elif kind == "missing_company":
