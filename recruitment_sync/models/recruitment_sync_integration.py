@@ -1,11 +1,12 @@
 import logging
+import threading
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services.http_client import HttpClient
+from ..services.http_client import AuthError, HttpClient
 from ..services.provider import RateLimits
 from ..services.rate_limit import get_rate_limiter
 
@@ -26,6 +27,7 @@ ADMIN_ONLY_FIELDS = {
     "token_url",
     "revoke_url",
     "api_base_url",
+    "rate_limit_per_minute",
     "is_sandbox",
 }
 
@@ -136,6 +138,11 @@ class RecruitmentSyncIntegration(models.Model):
         tracking=True,
     )
     next_scheduled_sync_at = fields.Datetime(string="Next scheduled sync", copy=False)
+    rate_limit_per_minute = fields.Integer(
+        string="Calls per minute",
+        help="Leave 0 to use the provider's published limit. Set it when your plan with the provider "
+        "allows another rate.",
+    )
 
     # -- OAuth2 client and endpoints (administrators only) -----------------------------
     uses_oauth2 = fields.Boolean(compute="_compute_uses_oauth2")
@@ -307,6 +314,12 @@ class RecruitmentSyncIntegration(models.Model):
         if not base_url:
             raise UserError(_("%s has no API address: connect it first.", self.name))
         limits = self._provider_rate_limits()
+        if self.rate_limit_per_minute > 0:
+            limits = RateLimits(
+                windows=((self.rate_limit_per_minute, 60),)
+                + tuple(window for window in limits.windows if window[1] != 60),
+                max_concurrent=limits.max_concurrent,
+            )
         limiter = None
         if limits.windows or limits.max_concurrent:
             limiter = get_rate_limiter((self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent)
@@ -315,11 +328,24 @@ class RecruitmentSyncIntegration(models.Model):
         if self.uses_oauth2:
             token = self._token_sudo()
             secrets += [token.access_token, token.refresh_token]
+            # The ORM is not thread-safe: only the thread that made the client reads or
+            # refreshes tokens; worker threads (concurrent fetches) use the last token it saw.
+            owner = threading.get_ident()
+            seen = {}
 
             def auth():
-                return {"Authorization": f"Bearer {self._oauth2_access_token()}"}
+                if threading.get_ident() == owner:
+                    seen["token"] = self._oauth2_access_token()
+                elif "token" not in seen:
+                    raise AuthError(_("No access token was prepared for concurrent requests."))
+                return {"Authorization": f"Bearer {seen['token']}"}
 
-            on_auth_error = self._oauth2_force_refresh
+            def on_auth_error():
+                if threading.get_ident() != owner:
+                    raise AuthError(_("%s refused the access token; it is renewed before retrying.", self.name))
+                seen["token"] = self._oauth2_force_refresh()
+
+            auth()  # a valid token before any request, for the worker threads too
         labels = dict(self._fields["provider"]._description_selection(self.env))
         return HttpClient(
             base_url,

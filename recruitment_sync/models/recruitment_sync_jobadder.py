@@ -2,14 +2,14 @@
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytz
 
 from odoo import _, fields, models
 
 from ..services import jobadder
-from ..services.http_client import SyncError
+from ..services.http_client import AuthError, SyncError
 from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
 from .recruitment_sync_binding import FROM_REMOTE
 
@@ -131,9 +131,11 @@ class RecruitmentSyncIntegration(models.Model):
         now = jobadder.format_filter_datetime(fields.Datetime.now())
         if not self.initial_load_done or not checkpoint.get("watermark"):
             return {"mode": "initial", "until": now, "offset": 0}
-        since = fields.Datetime.to_datetime(checkpoint["watermark"]) - timedelta(minutes=jobadder.OVERLAP_MINUTES)
+        since = datetime.fromisoformat(checkpoint["watermark"]) - timedelta(minutes=jobadder.OVERLAP_MINUTES)
         return {
             "mode": "incremental",
+            # Approving does not always move updatedAt: a second phase reads approvals.
+            "phase": "updated",
             "since": jobadder.format_filter_datetime(since),
             "until": now,
             "offset": 0,
@@ -145,7 +147,8 @@ class RecruitmentSyncIntegration(models.Model):
         if window["mode"] == "initial" or self.jobadder_only_approved:
             params["approved"] = "true"
         if window["mode"] == "incremental":
-            params["updatedAt"] = [f">{window['since']}", f"<{window['until']}"]
+            field = "approvedAt" if window.get("phase") == "approved" else "updatedAt"
+            params[field] = [f">{window['since']}", f"<{window['until']}"]
         return params
 
     # ------------------------------------------------------------------------ fetching
@@ -166,12 +169,14 @@ class RecruitmentSyncIntegration(models.Model):
         related = self._jobadder_fetch_related(client, [d for d in details if "_error" not in d])
         offset = window["offset"] + len(page.get("items") or [])
         done = not (page.get("links") or {}).get("next") or not page.get("items")
-        if done:
+        if not done:
+            next_checkpoint = {**window, "offset": offset}
+        elif window["mode"] == "incremental" and window.get("phase") == "updated":
+            next_checkpoint, done = {**window, "phase": "approved", "offset": 0}, False
+        else:
             next_checkpoint = {"watermark": window["until"]}
             if window["mode"] == "initial":
                 self.sudo().initial_load_done = True
-        else:
-            next_checkpoint = {**window, "offset": offset}
         return Batch(items=details, checkpoint=next_checkpoint, done=done, context=related)
 
     def _jobadder_initial_filter(self, summary, today):
@@ -191,12 +196,19 @@ class RecruitmentSyncIntegration(models.Model):
             placement_id = summary.get("placementId")
             try:
                 return client.get(f"placements/{placement_id}")
+            except AuthError as error:
+                return {**summary, "_error": str(error), "_auth": True}
             except SyncError as error:
                 return {**summary, "_error": str(error)}
 
         workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(summaries) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobadder") as pool:
-            return list(pool.map(fetch, summaries))
+            details = list(pool.map(fetch, summaries))
+        # A token refused mid-page: renewed here, in the thread that owns the database cursor.
+        refused = [index for index, detail in enumerate(details) if detail.get("_auth")]
+        for index in refused:
+            details[index] = client.get(f"placements/{summaries[index].get('placementId')}")
+        return details
 
     def _jobadder_fetch_related(self, client, details):
         """Everyone the page's placements reference, in one list call per resource."""
@@ -238,7 +250,7 @@ class RecruitmentSyncIntegration(models.Model):
                 run._process_item(kind, item, self._jobadder_archive_deleted)
             return None
         related = batch.context or {}
-        self._jobadder_cache = {"bindings": {}, "failed": {}}
+        self._jobadder_cache(reset=True)
         for consultant in related.get(CONSULTANTS.code, []):
             run._process_item(CONSULTANTS, consultant, self._jobadder_import_consultant)
         for related_kind, _endpoint, id_field, binding_type in RELATED:
@@ -253,15 +265,25 @@ class RecruitmentSyncIntegration(models.Model):
                     ),
                 )
                 if result.action == "failed":
-                    self._jobadder_cache["failed"][(binding_type, str(payload.get(id_field)))] = result.reason
+                    self._jobadder_cache()["failed"][(binding_type, str(payload.get(id_field)))] = result.reason
         self._jobadder_prefetch_placements([detail.get("placementId") for detail in batch.items])
         for detail in batch.items:
             run._process_item(kind, detail, self._jobadder_import_placement)
         return None
 
+    def _jobadder_cache(self, reset=False):
+        """What one batch looked up (bindings, failures, placements), kept on the cursor.
+
+        Records cannot carry attributes; the cursor's cache lives as long as the transaction.
+        """
+        cache = self.env.cr.cache.setdefault("recruitment_sync_jobadder", {})
+        if reset or self.id not in cache:
+            cache[self.id] = {"bindings": {}, "failed": {}, "placements": {}}
+        return cache[self.id]
+
     def _jobadder_prefetch_bindings(self, binding_type, external_ids):
         bindings = self.env["recruitment.sync.binding"]._lookup(self, "res.partner", external_ids, binding_type)
-        self._jobadder_cache["bindings"][binding_type] = bindings
+        self._jobadder_cache()["bindings"][binding_type] = bindings
 
     def _jobadder_prefetch_placements(self, jobadder_ids):
         placements = (
@@ -269,7 +291,7 @@ class RecruitmentSyncIntegration(models.Model):
             .with_context(active_test=False)
             .search([("integration_id", "=", self.id), ("jobadder_id", "in", [i for i in jobadder_ids if i])])
         )
-        self._jobadder_cache["placements"] = {placement.jobadder_id: placement for placement in placements}
+        self._jobadder_cache()["placements"] = {placement.jobadder_id: placement for placement in placements}
 
     def _jobadder_conflict(self, record, remote_updated_at):
         """Odoo changed after JobAdder: keep Odoo's version (a skipped line says why)."""
@@ -287,7 +309,7 @@ class RecruitmentSyncIntegration(models.Model):
             values = jobadder.person_values(payload, binding_type)
         if binding_type == "contact":
             company = (payload.get("company") or {}).get("companyId")
-            parent = self._jobadder_cache["bindings"].get("company", {}).get(str(company)) if company else None
+            parent = self._jobadder_cache()["bindings"].get("company", {}).get(str(company)) if company else None
             if parent is None and company is not None:
                 parent = (
                     self.env["recruitment.sync.binding"]
@@ -300,7 +322,7 @@ class RecruitmentSyncIntegration(models.Model):
             values["category_id"] = [fields.Command.link(self._jobadder_candidate_tag().id)]
         Partner = self.env["res.partner"].with_context(**{FROM_REMOTE: True})
         Binding = self.env["recruitment.sync.binding"]
-        binding = self._jobadder_cache["bindings"].get(binding_type, {}).get(str(external_id))
+        binding = self._jobadder_cache()["bindings"].get(binding_type, {}).get(str(external_id))
         if binding:
             partner = Partner.browse(binding.res_id).exists()
             if partner:
@@ -313,17 +335,19 @@ class RecruitmentSyncIntegration(models.Model):
                 return ItemResult("updated", partner, str(external_id))
         partner = Partner.create({**values, "company_id": False})
         binding = Binding._bind(self, partner, external_id, binding_type, remote_updated_at)
-        self._jobadder_cache["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
+        self._jobadder_cache()["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
         return ItemResult("created", partner, str(external_id))
 
     def _jobadder_conflict_reason(self):
         return _("Changed in Odoo after the last change in JobAdder: Odoo's version is kept.")
 
     def _jobadder_countries(self):
-        if not hasattr(self, "_jobadder_country_ids"):
-            countries = self.env["res.country"].search_read([], ["code"])
-            self._jobadder_country_ids = {country["code"]: country["id"] for country in countries}
-        return self._jobadder_country_ids
+        cache = self._jobadder_cache()
+        if "countries" not in cache:
+            cache["countries"] = {
+                country["code"]: country["id"] for country in self.env["res.country"].search_read([], ["code"])
+            }
+        return cache["countries"]
 
     def _jobadder_candidate_tag(self):
         tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
@@ -369,7 +393,7 @@ class RecruitmentSyncIntegration(models.Model):
                     _("The placement has no %(what)s in JobAdder.", what=self._jobadder_label(binding_type))
                 )
             return self.env["res.partner"]
-        failed = self._jobadder_cache["failed"].get((binding_type, str(external_id)))
+        failed = self._jobadder_cache()["failed"].get((binding_type, str(external_id)))
         if failed:
             raise jobadder.PayloadError(
                 _(
@@ -379,7 +403,7 @@ class RecruitmentSyncIntegration(models.Model):
                     reason=failed,
                 )
             )
-        binding = self._jobadder_cache["bindings"].get(binding_type, {}).get(str(external_id))
+        binding = self._jobadder_cache()["bindings"].get(binding_type, {}).get(str(external_id))
         if not binding:
             raise jobadder.PayloadError(
                 _(
@@ -443,7 +467,7 @@ class RecruitmentSyncIntegration(models.Model):
         Placement = self.env["recruitment.placement"].with_context(
             **{FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True}
         )
-        placement = self._jobadder_cache.get("placements", {}).get(external_id)
+        placement = self._jobadder_cache().get("placements", {}).get(external_id)
         binding_values = {"remote_updated_at": remote_updated_at}
         if placement:
             placement = Placement.browse(placement.id)

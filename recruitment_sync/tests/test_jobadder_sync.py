@@ -1,0 +1,253 @@
+"""JobAdder → Odoo against the fake JobAdder over loopback HTTP: load, sync, conflicts, deletes."""
+
+import functools
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
+from odoo.addons.recruitment_sync.services.http_client import HttpClient
+
+from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (on the path set by .common)
+from tests.fakes.jobadder_data import generate_agency
+from tests.fakes.oauth2 import ManualClock
+
+from .common import no_sleep, start_fake
+
+
+def expected_in_initial_load(placement, today):
+    """The rule, written from the issue's words against the fake's own records."""
+    if not placement.approved or placement.bad:
+        return False
+    if placement.type == "Permanent":
+        return not (placement.start_date and placement.start_date < today)
+    return not (placement.end_date and placement.end_date < today)
+
+
+class JobAdderCase(TransactionCase):
+    placements = 60
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.world = generate_agency(seed=7, placements=cls.placements)
+        cls.fake = start_fake(cls, FakeJobAdder(world=cls.world, clock=ManualClock(cls.world.now.timestamp())))
+        cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.env.ref("base.AUD").active = True
+        cls.integration = cls.env["recruitment.sync.integration"].create(
+            {
+                "name": "JobAdder",
+                "provider": "jobadder",
+                "client_id": cls.fake.client_id,
+                "client_secret": cls.fake.client_secret,
+                "authorize_url": f"{cls.fake.url}/connect/authorize",
+                "token_url": f"{cls.fake.url}/connect/token",
+                "schedule_active": False,
+                "rate_limit_per_minute": 100_000,  # the fake does not throttle unless told to
+            }
+        )
+        cls.now = cls.world.now.replace(tzinfo=None)
+
+    def setUp(self):
+        super().setUp()
+        self.fake.load(self.world)  # every test starts from the same agency
+        self.integration._oauth2_store(self.fake.issue_token("read offline_access"))
+        self.integration.sudo().state = "connected"
+
+    def run_sync(self, trigger="manual", at=None):
+        with freeze_time(at or self.now):
+            run, _created = self.integration._queue_run(trigger)
+            for _attempt in range(30):
+                if not self.env["recruitment.sync.run"]._cron_process_runs(time_budget=600):
+                    break
+        return run
+
+    def placement(self, jobadder_id):
+        return (
+            self.env["recruitment.placement"]
+            .with_context(active_test=False)
+            .search([("integration_id", "=", self.integration.id), ("jobadder_id", "=", jobadder_id)])
+        )
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestJobAdderInitialLoad(JobAdderCase):
+    def test_initial_load_imports_what_the_rules_say(self):
+        run = self.run_sync("initial_load")
+        self.assertEqual(run.state, "done_errors", run.summary)
+        today = self.world.today
+        expected = {p.placement_id for p in self.world.placements if expected_in_initial_load(p, today)}
+        imported = set(
+            self.env["recruitment.placement"]
+            .search([("integration_id", "=", self.integration.id)])
+            .mapped("jobadder_id")
+        )
+        failed = run.line_ids.filtered(lambda line: line.action == "failed" and line.kind == "placements")
+        reported = {int(external_id) for external_id in failed.mapped("external_id")}
+        self.assertTrue(imported <= expected, imported - expected)
+        # Every placement the rules take is imported, or reported with the reason it could not be.
+        self.assertEqual(imported | (reported & expected), expected)
+        self.assertTrue(all(failed.mapped("reason")))
+        self.assertTrue(self.integration.initial_load_done)
+        # The boundary placements the generator made: today is not in the past.
+        notable = self.world.notable
+        boundary = [
+            placement_id
+            for key in ("starts_yesterday", "ends_yesterday", "starts_today", "ends_today", "starts_tomorrow")
+            for placement_id in notable.get(key, [])
+        ]
+        self.assertTrue(boundary)
+        for placement_id in boundary:
+            placement = self.world.by_id("placements")[placement_id]
+            taken = placement_id in imported or placement_id in reported
+            self.assertEqual(taken, expected_in_initial_load(placement, today), placement)
+
+    def test_everyone_a_placement_involves_comes_along(self):
+        self.run_sync("initial_load")
+        placement = self.env["recruitment.placement"].search(
+            [("integration_id", "=", self.integration.id), ("client_contact_id", "!=", False)], limit=1
+        )
+        payload = self.fake.placement_payload(placement.jobadder_id)
+        self.assertEqual(placement.job_title, payload["jobTitle"])
+        self.assertTrue(placement.client_id.is_company)
+        self.assertEqual(placement.client_contact_id.parent_id, placement.client_id)
+        self.assertIn(self.env.ref("recruitment_sync.partner_category_candidate"), placement.candidate_id.category_id)
+        self.assertEqual(placement.candidate_id.sync_binding_ids.external_model, "candidate")
+        self.assertEqual(placement.owner_jobadder_user_id.jobadder_id, (payload.get("owner") or {}).get("userId") or 0)
+        self.assertEqual(len(placement.recruiter_ids), len(payload.get("recruiters") or []))
+        # Partners bound once each, even when several placements share them.
+        bindings = self.env["recruitment.sync.binding"].search([("integration_id", "=", self.integration.id)])
+        keys = [(b.res_model, b.external_model, b.external_id) for b in bindings]
+        self.assertEqual(len(keys), len(set(keys)))
+
+    def test_bad_placements_fail_with_a_reason_and_the_rest_goes_on(self):
+        run = self.run_sync("initial_load")
+        failed = run.line_ids.filtered(lambda line: line.action == "failed" and line.kind == "placements")
+        bad = {pid for pid, kind in self.world.bad_placements.items() if self.world.by_id("placements")[pid].approved}
+        self.assertTrue(bad, "the agency has broken approved placements")
+        self.assertTrue({str(pid) for pid in bad} <= set(failed.mapped("external_id")), failed.mapped("reason"))
+        self.assertTrue(all(failed.mapped("reason")))
+        self.assertGreater(run.created_count, 10)
+
+    def test_currencies(self):
+        self.run_sync("initial_load")
+        for key, check in (
+            ("no_currency", lambda p: p.currency_id == self.env.company.currency_id),
+            ("foreign_currency", lambda p: p.currency_id.name != "XTS"),
+        ):
+            for placement_id in self.world.notable.get(key, []):
+                placement = self.placement(placement_id)
+                if placement:
+                    self.assertTrue(check(placement), key)
+        for placement_id in self.world.notable.get("unknown_currency", []):
+            self.assertFalse(self.placement(placement_id), "an unknown currency fails the placement")
+
+    def test_consultants_are_paired_by_email_never_created(self):
+        users_before = self.env["res.users"].search_count([])
+        first = self.world.users[1]
+        odoo_user = new_test_user(self.env, "rs_consultant", email=(first.email or "x@example.com").upper())
+        self.run_sync("initial_load")
+        self.assertEqual(self.env["res.users"].search_count([]), users_before + 1)
+        consultant = self.env["recruitment.jobadder.user"].search([("jobadder_id", "=", first.user_id)])
+        if consultant:
+            self.assertEqual(consultant.user_id, odoo_user)
+            self.assertEqual(consultant.pairing_state, "paired")
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestJobAdderIncremental(JobAdderCase):
+    placements = 30
+
+    def setUp(self):
+        super().setUp()
+        self.first = self.run_sync("initial_load")
+        self.some = self.env["recruitment.placement"].search([("integration_id", "=", self.integration.id)], limit=1)
+
+    def later(self, minutes):
+        return self.now + timedelta(minutes=minutes)
+
+    def test_nothing_changed_means_nothing_imported(self):
+        requests_before = dict(self.fake.route_counts)
+        run = self.run_sync(at=self.later(30))
+        self.assertEqual(run.state, "done")
+        self.assertEqual((run.created_count, run.updated_count), (0, 0))
+        detail_calls = self.fake.route_counts["GET /v2/placements/{id}"] - requests_before.get(
+            "GET /v2/placements/{id}", 0
+        )
+        self.assertEqual(detail_calls, 0, "no detail is fetched when nothing changed")
+
+    def test_changed_placement_is_updated(self):
+        self.fake.update_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20), job_title="CFO")
+        run = self.run_sync(at=self.later(30))
+        self.assertEqual(self.some.job_title, "CFO")
+        line = run.line_ids.filtered(lambda line: line.kind == "placements")
+        self.assertEqual((line.action, line.res_id), ("updated", self.some.id))
+
+    def test_overlap_window_catches_a_late_change_once(self):
+        # A change stamped 5 minutes before the last run started (JobAdder's clock was behind).
+        self.fake.update_placement(self.some.jobadder_id, when=self.world.now - timedelta(minutes=5), job_title="Late")
+        self.run_sync(at=self.later(30))
+        self.assertEqual(self.some.job_title, "Late")
+        again = self.run_sync(at=self.later(40))
+        self.assertFalse(again.line_ids.filtered(lambda line: line.kind == "placements"), "not re-imported")
+
+    def test_conflict_odoo_later_is_kept(self):
+        with freeze_time(self.later(25)):
+            self.some.write({"job_title": "Edited in Odoo"})
+        self.fake.update_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20), job_title="JA")
+        run = self.run_sync(at=self.later(30))
+        line = run.line_ids.filtered(lambda line: line.kind == "placements")
+        self.assertEqual(line.action, "skipped")
+        self.assertIn("Odoo's version is kept", line.reason)
+        self.assertEqual(self.some.job_title, "Edited in Odoo")
+
+    def test_conflict_jobadder_later_overwrites(self):
+        with freeze_time(self.later(10)):
+            self.some.write({"job_title": "Edited in Odoo"})
+        self.fake.update_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20), job_title="JA")
+        self.run_sync(at=self.later(30))
+        self.assertEqual(self.some.job_title, "JA")
+
+    def test_only_approved_setting(self):
+        new_id = self.fake.add_placement("Contract", when=self.world.now + timedelta(minutes=20), approved=False)
+        self.run_sync(at=self.later(30))
+        self.assertFalse(self.placement(new_id), "unapproved placements wait while the setting is on")
+        self.integration.jobadder_only_approved = False
+        self.fake.touch_placement(new_id, when=self.world.now + timedelta(minutes=35))
+        self.run_sync(at=self.later(40))
+        self.assertTrue(self.placement(new_id))
+
+    def test_approval_without_updated_at_is_seen(self):
+        new_id = self.fake.add_placement("Contract", when=self.world.now + timedelta(minutes=20), approved=False)
+        self.run_sync(at=self.later(30))
+        self.fake.approve_placement(new_id, when=self.world.now + timedelta(minutes=35))
+        self.run_sync(at=self.later(40))
+        self.assertTrue(self.placement(new_id).approved)
+
+    def test_deleted_placement_is_archived_never_unlinked(self):
+        self.fake.delete_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20))
+        run = self.run_sync(at=self.later(30))
+        self.assertTrue(self.some.exists())
+        self.assertFalse(self.some.active)
+        line = run.line_ids.filtered(lambda line: line.kind == "deleted_placements")
+        self.assertEqual((line.action, line.res_id), ("updated", self.some.id))
+
+    def test_reconnect_after_disconnect_runs_an_initial_load(self):
+        admin = new_test_user(self.env, "rs_ja_admin", groups="base.group_system,base.group_user")
+        self.integration.with_user(admin).action_disconnect()
+        self.assertFalse(self.integration.initial_load_done)
+        self.integration._oauth2_store(self.fake.issue_token("read offline_access"))
+        with freeze_time(self.later(30)):
+            self.integration._mark_connected()
+        run = self.env["recruitment.sync.run"].search([("integration_id", "=", self.integration.id)], limit=1)
+        self.assertEqual((run.trigger, run.state), ("initial_load", "queued"))
+
+    def test_throttling_is_honoured(self):
+        self.fake.update_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20), job_title="T")
+        self.fake.throttle(times=2, retry_after=3)
+        run = self.run_sync(at=self.later(30))
+        self.assertEqual(run.state, "done", run.summary)
+        self.assertEqual(self.some.job_title, "T")
