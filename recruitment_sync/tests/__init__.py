@@ -1,6 +1,7 @@
 from . import test_bindings
 from . import test_http_client
 from . import test_integration
+from . import test_jobadder_models
 from . import test_jobadder_rules
 from . import test_jobadder_sync
 from . import test_oauth
