@@ -12,13 +12,13 @@ import sys
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.fakes.consent import query_of, read_consent_page, submit_consent
 from tests.fakes.jobadder import RESOURCE_SCOPES, FakeJobAdder
 from tests.fakes.jobadder_data import (
     ACCOUNT_CURRENCY,
@@ -107,37 +107,17 @@ def ids_of(items, resource):
 
 
 # --------------------------------------------------------------------------------- OAuth
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.action, self.fields, self.buttons = None, {}, {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.action = attrs.get("action")
-        elif tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value", "")
-        elif tag == "button":
-            self.buttons[attrs.get("id")] = (attrs.get("name"), attrs.get("value"))
-
-
 def authorize(fake, decision="accept", scope="read offline_access", state="xyz"):
     """The browser's part: consent page, then Accept/Decline; the callback's query (or the answer)."""
     query = {"response_type": "code", "client_id": fake.client_id, "redirect_uri": REDIRECT, "scope": scope}
     if state is not None:
         query["state"] = state
-    page = requests.get(fake.authorize_url, params=query, allow_redirects=False, timeout=5)
+    page, form = read_consent_page(fake.authorize_url, params=query)
     if page.status_code == 302:  # an error redirected straight back
-        return {key: values[0] for key, values in parse_qs(urlsplit(page.headers["Location"]).query).items()}
+        return query_of(page.headers["Location"])
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html"), page.text
-    form = _FormParser()
-    form.feed(page.text)
     assert set(form.buttons) == {"accept", "decline"}
-    name, value = form.buttons[decision]
-    answer = requests.post(
-        urljoin(fake.url, form.action), data={**form.fields, name: value}, allow_redirects=False, timeout=5
-    )
+    answer = submit_consent(page, form, decision)
     assert answer.status_code == 302, answer.text
     location = urlsplit(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT

@@ -1,12 +1,12 @@
 """The fake OAuth2 server: consent page, code and refresh grants, PKCE, rotation, revocation."""
 
 import base64
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.fakes.consent import read_consent_page, submit_consent
 from tests.fakes.oauth2 import FakeOAuth2Server, ManualClock, pkce_challenge
 
 REDIRECT = "https://odoo.example.com/recruitment_sync/oauth/callback"
@@ -35,23 +35,6 @@ def server(clock):
         yield running
 
 
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.action = None
-        self.fields = {}
-        self.buttons = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.action = attrs.get("action")
-        elif tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value", "")
-        elif tag == "button":
-            self.buttons[attrs.get("id")] = (attrs.get("name"), attrs.get("value"))
-
-
 def consent_form(server, **params):
     query = {
         "response_type": "code",
@@ -61,21 +44,16 @@ def consent_form(server, **params):
         "state": "st4te",
         **params,
     }
-    page = requests.get(server.authorize_url, params=query, timeout=5)
+    page, form = read_consent_page(server.authorize_url, params=query)
     assert page.status_code == 200, page.text
     assert page.headers["Content-Type"].startswith("text/html")
-    parser = _FormParser()
-    parser.feed(page.text)
-    return page, parser
+    return page, form
 
 
 def authorize(server, decision="accept", **params):
     """Go through the consent page like a browser; the redirect's query parameters."""
-    _page, form = consent_form(server, **params)
-    name, value = form.buttons[decision]
-    answer = requests.post(
-        urljoin(server.url, form.action), data={**form.fields, name: value}, allow_redirects=False, timeout=5
-    )
+    page, form = consent_form(server, **params)
+    answer = submit_consent(page, form, decision)
     assert answer.status_code == 302, answer.text
     location = urlsplit(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT

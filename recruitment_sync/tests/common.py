@@ -20,7 +20,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 if (REPOSITORY / "tests" / "fakes").is_dir() and str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
-from tests.fakes.records_api import FakeRecordsApi  # noqa: E402  (needs the path above)
+from tests.fakes.records_api import FakeRecordsApi  # noqa: E402  (the path above)
 
 
 def no_sleep(_seconds):

@@ -10,7 +10,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
 
-from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (on the path set by .common)
+from tests.fakes.jobadder import FakeJobAdder
 from tests.fakes.jobadder_data import generate_agency
 from tests.fakes.oauth2 import ManualClock
 

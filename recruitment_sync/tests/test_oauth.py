@@ -15,18 +15,9 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.service.model import retrying
 from odoo.tests import new_test_user, tagged
 
+from tests.fakes.consent import consent
+
 from .common import SyncCase, create_test_integration
-
-
-def consent(fake, authorize_url, decision="accept"):
-    """Do what the administrator's browser does on the provider's consent page."""
-    params = {key: values[0] for key, values in parse_qs(urlparse(authorize_url).query).items()}
-    page = requests.get(authorize_url, timeout=10)
-    assert page.status_code == 200 and 'id="accept"' in page.text, page.text
-    answer = requests.post(fake.authorize_url, data={**params, "decision": decision}, allow_redirects=False, timeout=10)
-    assert answer.status_code == 302, answer.text
-    query = parse_qs(urlparse(answer.headers["Location"]).query)
-    return {key: values[0] for key, values in query.items()}
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
@@ -48,7 +39,7 @@ class TestOAuthConsent(SyncCase):
         self.assertEqual(query["client_id"], [self.fake.client_id])
         self.assertEqual(query["code_challenge_method"], ["S256"])
         self.assertTrue(query["redirect_uri"][0].endswith("/recruitment_sync/oauth/callback"))
-        answer = consent(self.fake, url)
+        answer = consent(url)
         integration = self.env["recruitment.sync.integration"].with_user(self.admin)
         found = integration._oauth2_integration_from_state(answer["state"])
         self.assertEqual(found, self.fresh)
@@ -61,7 +52,7 @@ class TestOAuthConsent(SyncCase):
         self.assertIn(b"code_verifier=", exchange.body, "the PKCE verifier goes with the code")
 
     def test_forged_state_is_rejected(self):
-        answer = consent(self.fake, self.start_consent())
+        answer = consent(self.start_consent())
         integration = self.env["recruitment.sync.integration"].with_user(self.admin)
         state = answer["state"]
         tampered = state[:-3] + ("AAA" if not state.endswith("AAA") else "BBB")
@@ -70,20 +61,20 @@ class TestOAuthConsent(SyncCase):
                 integration._oauth2_integration_from_state(forged)
 
     def test_expired_state_is_rejected(self):
-        answer = consent(self.fake, self.start_consent())
+        answer = consent(self.start_consent())
         integration = self.env["recruitment.sync.integration"].with_user(self.admin)
         with freeze_time(datetime.now() + timedelta(hours=2)), self.assertRaises(Forbidden):
             integration._oauth2_integration_from_state(answer["state"])
 
     def test_another_users_state_is_rejected(self):
-        answer = consent(self.fake, self.start_consent(self.admin))
+        answer = consent(self.start_consent(self.admin))
         with self.assertRaises(Forbidden):
             self.env["recruitment.sync.integration"].with_user(self.admin2)._oauth2_integration_from_state(
                 answer["state"]
             )
 
     def test_a_state_is_used_once(self):
-        answer = consent(self.fake, self.start_consent())
+        answer = consent(self.start_consent())
         integration = self.env["recruitment.sync.integration"].with_user(self.admin)
         integration._oauth2_integration_from_state(answer["state"])._oauth2_complete(
             answer["state"], code=answer["code"]
@@ -92,7 +83,7 @@ class TestOAuthConsent(SyncCase):
             integration._oauth2_integration_from_state(answer["state"])
 
     def test_declined_consent_leaves_it_unconnected(self):
-        answer = consent(self.fake, self.start_consent(), decision="decline")
+        answer = consent(self.start_consent(), decision="decline")
         self.assertEqual(answer["error"], "access_denied")
         found = (
             self.env["recruitment.sync.integration"]

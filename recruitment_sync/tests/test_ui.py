@@ -3,8 +3,9 @@ from urllib.parse import urlparse
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from tests.fakes.consent import consent
+
 from .common import connect, create_test_integration, start_fake
-from .test_oauth import consent
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
@@ -51,7 +52,7 @@ class TestOAuthCallback(HttpCase):
 
     def test_consent_then_callback_connects(self):
         url = self.integration.with_user(self.admin).action_connect()["url"]
-        answer = consent(self.fake, url)
+        answer = consent(url)
         self.authenticate("admin", "admin")
         response = self.callback(code=answer["code"], state=answer["state"])
         self.assertEqual(response.status_code, 303)
@@ -66,7 +67,7 @@ class TestOAuthCallback(HttpCase):
 
     def test_only_administrators_reach_the_callback(self):
         url = self.integration.with_user(self.admin).action_connect()["url"]
-        answer = consent(self.fake, url)
+        answer = consent(url)
         new_test_user(self.env, "rs_cb_manager", groups="recruitment_sync.group_sync_manager")
         self.authenticate("rs_cb_manager", "rs_cb_manager")
         self.assertEqual(self.callback(code=answer["code"], state=answer["state"]).status_code, 403)
