@@ -1,26 +1,17 @@
-"""Shared helpers of the core addon's tests.
-
-The repository's ``tests/`` package (fakes of remote APIs shared by every addon) sits next
-to the addons; it is put on ``sys.path`` here so addon tests can ``import tests.fakes``
-whichever runner loads them (pytest-odoo or ``odoo-bin --test-enable``).
-"""
+"""Shared helpers of the addons' tests: fakes started per class, integrations, base cases."""
 
 import ast
 import functools
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 from odoo.tests import Form, TransactionCase, new_test_user
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-if (REPOSITORY / "tests" / "fakes").is_dir() and str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
+from tests.fakes.records_api import FakeRecordsApi  # noqa: I001
 
-from tests.fakes.records_api import FakeRecordsApi  # noqa: E402  (the path above)
+from . import repository_path  # noqa: F401  (before the shared tests package)
 
 
 def no_sleep(_seconds):

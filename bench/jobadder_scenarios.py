@@ -1,0 +1,394 @@
+"""One JobAdder benchmark step in a fresh process on an installed database (``bench/run.py``).
+
+``initial_load``: set up a connected JobAdder integration against the fake (its address is
+given), run the initial load as the cron runner does (batches committed one by one), measure
+it, then time a plain batch ``create`` of the same records with the same values (the
+baseline). ``noop_sync``: on the database of an initial load, an incremental sync with
+nothing changed in JobAdder, measured twice (the first pass warms the process's caches).
+
+The step writes its measurements as one JSON object into ``--result``; progress goes to stderr.
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+import urllib.request
+from collections import Counter, defaultdict
+
+INTEGRATION_NAME = "JobAdder (benchmark)"
+BASELINE_NAME = "JobAdder (plain create baseline)"
+# Every currency the fake's agency bills in, so that only deliberately broken placements fail.
+CURRENCIES = ("AUD", "NZD", "GBP", "USD", "EUR", "NOK")
+RATE_LIMIT_PER_MINUTE = 100_000  # our own limiter must not pace calls to the local fake
+TIME_BUDGET = 60  # seconds per runner pass: the default of recruitment_sync.run_time_budget
+MAX_PASSES = 10_000
+
+PARTNER_FIELDS = (
+    "name",
+    "is_company",
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "country_id",
+    "email",
+    "phone",
+    "mobile",
+    "function",
+    "category_id",
+    "parent_id",
+)
+PLACEMENT_FIELDS = (
+    "job_title",
+    "placement_type",
+    "jobadder_status",
+    "approved",
+    "approved_at",
+    "start_date",
+    "end_date",
+    "salary",
+    "fee",
+    "rate_per",
+    "client_rate",
+    "candidate_rate",
+    "hours_per_week",
+    "days_per_week",
+    "fee_split_type",
+    "billing_email",
+    "billing_order_ref",
+    "billing_terms",
+    "candidate_id",
+    "client_id",
+    "client_contact_id",
+    "currency_id",
+    "owner_jobadder_user_id",
+    "company_id",
+    "jobadder_id",
+)
+RECRUITER_FIELDS = ("placement_id", "sequence", "jobadder_user_id", "fee_split")
+RATE_FIELDS = ("placement_id", "sequence", "name", "rate_type", "is_default", "currency_id", "pay_rate", "charge_rate")
+CONSULTANT_FIELDS = ("name", "email", "position", "inactive", "jobadder_id", "user_id")
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def current_rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def sql_queries():
+    from odoo import sql_db
+
+    return sql_db.sql_counter
+
+
+class Fake:
+    """The fake JobAdder process's addresses and control routes (``bench/fake_jobadder.py``)."""
+
+    def __init__(self, info):
+        self.info = info
+
+    def _call(self, path, method="GET"):
+        request = urllib.request.Request(
+            f"{self.info['url']}/bench/{path}", method=method, data=b"" if method == "POST" else None
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)
+
+    def token(self):
+        return self._call("token", "POST")
+
+    def route_counts(self):
+        return Counter(self._call("stats")["route_counts"])
+
+
+def open_registry(config, database):
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-c", config, "-d", database, "--log-level=warn"])
+    return Registry(database)
+
+
+def run_sync(env, integration, trigger, kinds=None):
+    """Queue a run and execute it as the cron job does, pass after pass, until it ends."""
+    run, _created = integration._queue_run(trigger, kinds=kinds)
+    env.cr.commit()
+    Run = env["recruitment.sync.run"]
+    for _pass in range(MAX_PASSES):
+        if not Run._cron_process_runs(time_budget=TIME_BUDGET):
+            break
+        log(f"  … {run.created_count} records created so far (run {run.state})")
+    run.invalidate_recordset()
+    return run
+
+
+def calls_between(before, after):
+    return {route: count for route, count in sorted((after - before).items()) if count}
+
+
+# --------------------------------------------------------------------------- initial load
+
+
+def setup_integration(env, fake, batch_size):
+    for code in CURRENCIES:
+        env.ref(f"base.{code}").active = True
+    integration = env["recruitment.sync.integration"].create(
+        {
+            "name": INTEGRATION_NAME,
+            "provider": "jobadder",
+            "client_id": fake.info["client_id"],
+            "client_secret": fake.info["client_secret"],
+            "authorize_url": fake.info["authorize_url"],
+            "token_url": fake.info["token_url"],
+            "schedule_active": False,
+            "rate_limit_per_minute": RATE_LIMIT_PER_MINUTE,
+            "jobadder_batch_size": batch_size,
+        }
+    )
+    integration._oauth2_store(fake.token())
+    integration.sudo().state = "connected"
+    env.cr.commit()
+    return integration
+
+
+def step_initial_load(env, fake, args):
+    integration = setup_integration(env, fake, args.batch_size)
+    rss_before = current_rss_mb()
+    calls_before = fake.route_counts()
+    queries_before = sql_queries()
+    log(f"initial load of {args.placements} JobAdder placements ({args.batch_size} a batch) …")
+    started = time.perf_counter()
+    run = run_sync(env, integration, "initial_load", kinds=["placements"])
+    seconds = time.perf_counter() - started
+    queries = sql_queries() - queries_before
+    peak = peak_rss_mb()
+    calls = calls_between(calls_before, fake.route_counts())
+    by_kind = created_by_kind(env, run)
+    records = run.created_count
+    log(
+        f"  {run.state}: {records} records created {dict(by_kind)}, {run.failed_count} failed, "
+        f"in {seconds:.1f} s ({records / seconds:.0f}/s), {sum(calls.values())} API calls, "
+        f"{queries / max(records, 1):.1f} SQL queries a record, peak RSS {peak:.0f} MB"
+    )
+    result = {
+        "placements": args.placements,
+        "placements_imported": by_kind.get("placements", 0),
+        "records": records,
+        "records_by_kind": dict(sorted(by_kind.items())),
+        "failed": run.failed_count,
+        "run_state": run.state,
+        "batch_size": args.batch_size,
+        "seconds": round(seconds, 2),
+        "records_per_second": round(records / seconds, 1),
+        "api_calls": sum(calls.values()),
+        "api_calls_per_route": calls,
+        "sql_queries": queries,
+        "sql_queries_per_record": round(queries / max(records, 1), 2),
+        "rss_before_mb": round(rss_before, 1),
+        "peak_rss_mb": round(peak, 1),
+    }
+    if args.baseline:
+        result.update(plain_create(env, integration, args.batch_size, records))
+    return result
+
+
+def created_by_kind(env, run):
+    groups = env["recruitment.sync.run.line"]._read_group(
+        [("run_id", "=", run.id), ("action", "=", "created")], ["kind"], ["__count"]
+    )
+    return Counter(dict(groups))
+
+
+# --------------------------------------------------------------------------- plain create
+
+
+def snapshot(env, integration):
+    """What the load created, as ``read(load=None)`` values (taken before the baseline's clock starts)."""
+    bindings = env["recruitment.sync.binding"].search_read(
+        [("integration_id", "=", integration.id), ("res_model", "=", "res.partner")],
+        ["res_id", "external_model"],
+    )
+    partner_kinds = {binding["res_id"]: binding["external_model"] for binding in bindings}
+    partners = defaultdict(list)
+    for values in env["res.partner"].browse(sorted(partner_kinds)).read(list(PARTNER_FIELDS), load=None):
+        partners[partner_kinds[values["id"]]].append(values)
+    consultants = env["recruitment.jobadder.user"].search_read(
+        [("integration_id", "=", integration.id)], list(CONSULTANT_FIELDS), load=None
+    )
+    placements = (
+        env["recruitment.placement"]
+        .with_context(active_test=False)
+        .search_read([("integration_id", "=", integration.id)], list(PLACEMENT_FIELDS), order="id", load=None)
+    )
+    lines = {}
+    for model, names in (("recruiter_ids", RECRUITER_FIELDS), ("rate_line_ids", RATE_FIELDS)):
+        comodel = env["recruitment.placement"]._fields[model].comodel_name
+        by_placement = defaultdict(list)
+        domain = [("placement_id", "in", [values["id"] for values in placements])]
+        for line in env[comodel].search_read(domain, list(names), order="id", load=None):
+            line.pop("id")
+            by_placement[line.pop("placement_id")].append(line)
+        lines[model] = by_placement
+    for values in placements:
+        for field_name, by_placement in lines.items():
+            values[field_name] = by_placement.get(values["id"], [])
+    env.invalidate_all()
+    return partners, consultants, placements
+
+
+def plain_create(env, integration, batch_size, records):
+    """``create`` of the same records with the same values, in batches, one commit a batch.
+
+    The records are those the load created (consultants, then companies, contacts and
+    candidates, then placements with their recruiter and rate lines), with the contexts the
+    connector creates them with; placements belong to a second, unconnected integration.
+    """
+    from odoo import Command
+
+    from odoo.addons.recruitment_sync.models.recruitment_sync_binding import FROM_REMOTE
+
+    partners, consultants, placements = snapshot(env, integration)
+    baseline = env["recruitment.sync.integration"].create(
+        {"name": BASELINE_NAME, "provider": "jobadder", "schedule_active": False}
+    )
+    env.cr.commit()
+    models = {
+        "consultant": env["recruitment.jobadder.user"],
+        "partner": env["res.partner"].with_context(**{FROM_REMOTE: True}),
+        "placement": env["recruitment.placement"].with_context(
+            **{FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True}
+        ),
+    }
+    new_ids = {key: {False: False} for key in models}  # old id -> new id
+
+    def consultant(values):
+        return {**values, "integration_id": baseline.id}
+
+    def partner(values):
+        return {
+            **values,
+            "company_id": False,
+            "parent_id": new_ids["partner"][values["parent_id"]],
+            "category_id": [Command.link(tag) for tag in values["category_id"]],
+        }
+
+    def placement(values):
+        consultants_ = new_ids["consultant"]
+        return {
+            **values,
+            "integration_id": baseline.id,
+            "candidate_id": new_ids["partner"][values["candidate_id"]],
+            "client_id": new_ids["partner"][values["client_id"]],
+            "client_contact_id": new_ids["partner"][values["client_contact_id"]],
+            "owner_jobadder_user_id": consultants_[values["owner_jobadder_user_id"]],
+            "recruiter_ids": [
+                Command.create({**line, "jobadder_user_id": consultants_[line["jobadder_user_id"]]})
+                for line in values["recruiter_ids"]
+            ],
+            "rate_line_ids": [Command.create(line) for line in values["rate_line_ids"]],
+        }
+
+    steps = [
+        ("consultant", consultants, consultant),
+        *(("partner", partners.get(kind, []), partner) for kind in ("company", "contact", "candidate")),
+        ("placement", placements, placement),
+    ]
+    count = sum(len(values_list) for _key, values_list, _convert in steps)
+    log(f"plain batch create of the same {count} records ({batch_size} a batch) …")
+    if count != records:
+        log(f"  note: the load's counters say {records} records were created")
+    queries_before = sql_queries()
+    started = time.perf_counter()
+    for key, values_list, convert in steps:
+        for start in range(0, len(values_list), batch_size):
+            chunk = values_list[start : start + batch_size]
+            created = models[key].create([convert({k: v for k, v in old.items() if k != "id"}) for old in chunk])
+            new_ids[key].update((old["id"], new.id) for old, new in zip(chunk, created, strict=True))
+            env.flush_all()
+            env.cr.commit()
+    seconds = time.perf_counter() - started
+    queries = sql_queries() - queries_before
+    log(f"  {count} records in {seconds:.1f} s ({count / seconds:.0f}/s), {queries / max(count, 1):.1f} SQL a record")
+    return {
+        "plain_create_records": count,
+        "plain_create_seconds": round(seconds, 2),
+        "plain_create_records_per_second": round(count / seconds, 1),
+        "plain_create_sql_queries_per_record": round(queries / max(count, 1), 2),
+    }
+
+
+# --------------------------------------------------------------------------- no-op sync
+
+
+def step_noop_sync(env, fake, args):
+    integration = env["recruitment.sync.integration"].search(
+        [("provider", "=", "jobadder"), ("name", "=", INTEGRATION_NAME)], limit=1
+    )
+    if not integration.initial_load_done:
+        raise SystemExit("the no-op sync needs a database where the initial load ran")
+    passes = []
+    for label in ("first", "second"):
+        calls_before = fake.route_counts()
+        queries_before = sql_queries()
+        started = time.perf_counter()
+        run = run_sync(env, integration, "scheduled")
+        seconds = time.perf_counter() - started
+        calls = calls_between(calls_before, fake.route_counts())
+        changed = run.created_count + run.updated_count + run.failed_count
+        log(
+            f"no-op sync ({label} in this process): {run.state}, {changed} records changed or failed, "
+            f"{seconds:.2f} s, API calls {calls}"
+        )
+        passes.append((run, seconds, calls, sql_queries() - queries_before))
+    (run, seconds, calls, queries), (_run2, seconds2, _calls2, _queries2) = passes
+    return {
+        "seconds": round(seconds, 3),
+        "seconds_second_run": round(seconds2, 3),
+        "api_calls": sum(calls.values()),
+        "api_calls_per_route": calls,
+        "sql_queries": queries,
+        "run_state": run.state,
+        "records_changed": run.created_count + run.updated_count + run.failed_count,
+    }
+
+
+STEPS = {"initial_load": step_initial_load, "noop_sync": step_noop_sync}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("step", choices=sorted(STEPS))
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--fake", required=True, help="the JSON line the fake printed when it started")
+    parser.add_argument("--result", required=True, help="file to write the measurements to (JSON)")
+    parser.add_argument("--placements", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--baseline", action="store_true", help="then time a plain create of the same records")
+    args = parser.parse_args(argv)
+    from odoo import SUPERUSER_ID, api
+
+    registry = open_registry(args.config, args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        result = STEPS[args.step](env, Fake(json.loads(args.fake)), args)
+        cr.commit()
+    with open(args.result, "w") as output:
+        json.dump(result, output)
+
+
+if __name__ == "__main__":
+    main()

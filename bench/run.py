@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""JobAdder benchmarks: ``bench/run [SCENARIO...] [--placements N]`` (see README, Benchmarks).
+
+Starts what it needs as the test command does (``scripts/devstack.py``): a PostgreSQL server
+(the one the PG* variables name, or a private one, always stopped at the end) and a template
+database with the three addons installed (no demo data). Each load gets a fresh copy of the
+template and a fake JobAdder of the wanted size in a process of its own
+(``bench/fake_jobadder.py``); each measured step runs in a fresh Odoo process
+(``bench/jobadder_scenarios.py``).
+
+Scenarios (default: all):
+
+* ``jobadder_initial_load``: the initial load of an agency of N placements (default 10,000,
+  with 2/5 N companies, 4/5 N contacts, N candidates, 50 users), next to a plain batch
+  ``create`` of the same records; then, unless ``--no-scale-check``, the same load at N/4 in
+  another database, to compare SQL queries per record and peak memory;
+* ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed.
+
+Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
+"""
+
+import argparse
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import devstack  # noqa: E402  (scripts/, on the path set above)
+
+SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
+DB_PREFIX = "rs_bench"
+TEMPLATE_DB = f"{DB_PREFIX}_template"
+USERS = 50
+# The issue's targets.
+MIN_THROUGHPUT_RATIO = 0.40  # of the plain create's records per second
+NOOP_MAX_SECONDS = 2.0
+# "Constant" and "flat" between N/4 and N: within these margins.
+QUERIES_TOLERANCE = 0.10
+MEMORY_TOLERANCE = 0.10
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"{', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--placements", type=int, default=10_000, help="placements in JobAdder (default 10000)")
+    parser.add_argument(
+        "--batch-size", type=int, default=100, help="the integration's placements per batch (default 100, max 1000)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="the fake agency's seed")
+    parser.add_argument("--no-scale-check", action="store_true", help="skip the second initial load at N/4 placements")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose among {', '.join(SCENARIOS)}")
+    if args.placements < 4:
+        parser.error("--placements must be at least 4")
+    args.scenarios = [name for name in SCENARIOS if name in (args.scenarios or SCENARIOS)]
+    return args
+
+
+class Bench:
+    def __init__(self, pg, workdir, args):
+        self.pg = pg
+        self.workdir = workdir
+        self.args = args
+        self.config = None
+        self.databases = []
+
+    # -- databases ----------------------------------------------------------------------
+    def install_template(self):
+        self.config = devstack.write_odoo_config(self.pg, self.workdir / "odoo.conf", self.workdir / "data")
+        log_file = self.workdir / "install.log"
+        log("installing the addons into a template database (no demo data) …")
+        self.databases.append(TEMPLATE_DB)
+        with contextlib.redirect_stdout(sys.stderr):
+            process = devstack.install_addons(self.pg, self.config, TEMPLATE_DB, False, log_file)
+            if not devstack.check_install(self.pg, TEMPLATE_DB, process, log_file, "install"):
+                raise SystemExit(1)
+
+    def fresh_database(self, name):
+        self.pg.drop_database(name)
+        self.databases.append(name)
+        conn = self.pg.connect()
+        try:
+            with conn.cursor() as cr:
+                cr.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        finally:
+            conn.close()
+        filestore = self.workdir / "data" / "filestore"
+        if (filestore / TEMPLATE_DB).is_dir():
+            shutil.copytree(filestore / TEMPLATE_DB, filestore / name)
+        return name
+
+    def drop_databases(self):
+        for name in reversed(self.databases):
+            with contextlib.suppress(Exception):
+                self.pg.drop_database(name)
+
+    # -- processes ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def fake(self, placements):
+        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
+        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            line = process.stdout.readline()
+            if not line:
+                raise SystemExit(f"the fake JobAdder did not start (exit {process.wait()})")
+            info = json.loads(line)
+            log(
+                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
+                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
+            )
+            yield line.strip()
+        finally:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def step(self, step, database, fake, *options):
+        result_file = self.workdir / f"{database}-{step}.json"
+        command = [sys.executable, str(BENCH / "jobadder_scenarios.py"), step, "--config", str(self.config)]
+        command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+        command += ["--batch-size", str(self.args.batch_size), *options]
+        # The step's stdout (Odoo may print) joins stderr: our stdout holds the JSON lines only.
+        code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step {step} on {database} failed (exit {code})")
+        return json.loads(result_file.read_text())
+
+    # -- scenarios ----------------------------------------------------------------------
+    def load(self, placements, baseline, noop):
+        database = self.fresh_database(f"{DB_PREFIX}_{placements}")
+        with self.fake(placements) as fake:
+            options = ["--placements", str(placements), *(["--baseline"] if baseline else [])]
+            load = self.step("initial_load", database, fake, *options)
+            noop_result = self.step("noop_sync", database, fake) if noop else None
+        return load, noop_result
+
+    def run(self):
+        args = self.args
+        wanted = set(args.scenarios)
+        load, noop = self.load(args.placements, "jobadder_initial_load" in wanted, "jobadder_noop_sync" in wanted)
+        results = []
+        if "jobadder_initial_load" in wanted:
+            smaller = None
+            if not args.no_scale_check:
+                log(f"scale check: the same initial load at N/4 = {args.placements // 4} placements")
+                smaller, _noop = self.load(args.placements // 4, False, False)
+            results.append(initial_load_result(load, smaller))
+        if noop is not None:
+            results.append(noop_result(noop))
+        return results
+
+
+def initial_load_result(load, smaller):
+    ratio = load["records_per_second"] / load["plain_create_records_per_second"]
+    result = {
+        "scenario": "jobadder_initial_load",
+        "placements": load["placements"],
+        "seconds": load["seconds"],
+        "records_per_second": load["records_per_second"],
+        "plain_create_records_per_second": load["plain_create_records_per_second"],
+        "api_calls": load["api_calls"],
+        "sql_queries_per_record": load["sql_queries_per_record"],
+        "peak_rss_mb": load["peak_rss_mb"],
+        "throughput_ratio": round(ratio, 3),
+        **{key: load[key] for key in ("records", "placements_imported", "records_by_kind", "failed", "batch_size")},
+        "api_calls_per_route": load["api_calls_per_route"],
+        "plain_create_seconds": load["plain_create_seconds"],
+        "plain_create_sql_queries_per_record": load["plain_create_sql_queries_per_record"],
+        "rss_before_mb": load["rss_before_mb"],
+    }
+    targets = {"throughput_at_least_40pct_of_plain_create": ratio >= MIN_THROUGHPUT_RATIO}
+    if smaller:
+        result["scale_check"] = {
+            key: smaller[key]
+            for key in (
+                "placements",
+                "records",
+                "seconds",
+                "records_per_second",
+                "sql_queries_per_record",
+                "peak_rss_mb",
+                "rss_before_mb",
+            )
+        }
+        queries, queries_small = load["sql_queries_per_record"], smaller["sql_queries_per_record"]
+        targets["sql_queries_per_record_constant"] = queries <= queries_small * (1 + QUERIES_TOLERANCE)
+        growth = (load["peak_rss_mb"] - load["rss_before_mb"]) - (smaller["peak_rss_mb"] - smaller["rss_before_mb"])
+        result["scale_check"]["peak_rss_growth_mb"] = round(growth, 1)
+        targets["memory_flat"] = load["peak_rss_mb"] <= smaller["peak_rss_mb"] * (1 + MEMORY_TOLERANCE)
+    result["targets_met"] = targets
+    return result
+
+
+def noop_result(noop):
+    calls = noop["api_calls_per_route"]
+    list_routes = {route: count for route, count in calls.items() if "{id}" not in route and "/connect/" not in route}
+    detail_calls = sum(count for route, count in calls.items() if "{id}" in route)
+    return {
+        "scenario": "jobadder_noop_sync",
+        "seconds": noop["seconds"],
+        "api_calls": noop["api_calls"],
+        "api_calls_per_route": calls,
+        "seconds_second_run": noop["seconds_second_run"],
+        "sql_queries": noop["sql_queries"],
+        "records_changed": noop["records_changed"],
+        "run_state": noop["run_state"],
+        "targets_met": {
+            "one_list_call_per_resource": detail_calls == 0 and all(count <= 1 for count in list_routes.values()),
+            "under_2_seconds": noop["seconds"] < NOOP_MAX_SECONDS,
+        },
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with contextlib.redirect_stdout(sys.stderr):
+        devstack.check_odoo()
+    with devstack.terminate_on_signals():
+        pg = devstack.Postgres()
+        workdir = Path(tempfile.mkdtemp(prefix="rs-bench-"))
+        bench = Bench(pg, workdir, args)
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                pg.start()
+            bench.install_template()
+            results = bench.run()
+        finally:
+            with contextlib.redirect_stdout(sys.stderr):
+                if not pg.private:
+                    bench.drop_databases()
+                pg.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+    for result in results:
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""The JobAdder journey in a browser, against the fake JobAdder over loopback HTTP.
+
+Connect → JobAdder's consent page → Accept → initial load → Invoicing > Placements lists the
+placements → Sync JobAdder (confirmation with counts, Proceed) → the run's lines in Sync History.
+
+One headless Chromium serves the whole journey. The consent page is on the fake's origin, where
+no tour can run: the test clicks Accept through the browser's DevTools connection, and the
+browser goes back to Odoo's callback with its session cookie, as an administrator's would.
+Background runs are processed by the test between two tours, as the cron would.
+"""
+
+import functools
+import json
+import time
+from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser, ChromeBrowserException
+
+from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
+from odoo.addons.recruitment_sync.services.http_client import HttpClient
+
+from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (on the path set by .common)
+from tests.fakes.jobadder_data import generate_agency
+
+from .common import no_sleep, start_fake
+from .test_jobadder_sync import expected_in_initial_load
+
+SUCCESS_SIGNAL = "tour succeeded"
+
+
+class BrowserSession:
+    """A headless Chromium kept open across tours, and across pages of other origins."""
+
+    def __init__(self, case, login):
+        self.case = case
+        self.browser = ChromeBrowser(case, success_signal=SUCCESS_SIGNAL)
+        case.authenticate(login, login, browser=self.browser)
+
+    def close(self):
+        self.browser.stop()
+        self.case._wait_remaining_requests()
+
+    def evaluate(self, expression, timeout=10.0):
+        """The value of a JavaScript expression in the current page."""
+        answer = self.browser._websocket_request(
+            "Runtime.evaluate",
+            params={"expression": expression, "returnByValue": True, "awaitPromise": True},
+            timeout=timeout,
+        )
+        if answer.get("exceptionDetails"):
+            raise ChromeBrowserException(answer["exceptionDetails"].get("text"))
+        return answer["result"].get("value")
+
+    def wait_for(self, expression, what, timeout=30.0):
+        """Wait until ``expression`` is true in the current page, whatever page it is by then."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.evaluate(f"(() => {{ try {{ return !!({expression}); }} catch {{ return false; }} }})()"):
+                    return
+            except (ChromeBrowserException, TimeoutError):
+                pass  # the page is being replaced: ask the next one
+            time.sleep(0.2)
+        location = self.evaluate("location.href")
+        self.case.fail(f"The browser never showed {what} (it is on {location}).")
+
+    def run_tour(self, tour_name, url=None, timeout=60):
+        """Run a tour on ``url``, or on the page the browser shows now (``url`` None)."""
+        browser = self.browser
+        if browser.had_failure:
+            self.case.fail("The browser reported an error before the tour %s." % tour_name)
+        browser._result = Future()  # a new tour, a new outcome
+        if url:
+            self.case.cr.flush()
+            browser.navigate_to(self.case.base_url() + url, wait_stop=True)
+        self.wait_for(f"odoo.isTourReady({tour_name!r})", f"the page where {tour_name} starts")
+        options = {
+            "stepDelay": 0,
+            "keepWatchBrowser": False,
+            "debug": False,
+            "startUrl": url or self.evaluate("location.pathname + location.search"),
+            "delayToCheckUndeterminisms": 0,
+        }
+        try:
+            browser._wait_code_ok(f"odoo.startTour({tour_name!r}, {json.dumps(options)})", timeout)
+        except ChromeBrowserException as error:
+            self.case.fail(f"The tour {tour_name} failed:\n\n{error}")
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestJobAdderUi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Yesterday's agency: its records were all edited hours ago, so "changed since the last
+        # sync" only finds what the test changes. No time freezing: the browser needs real time.
+        cls.world = generate_agency(seed=7, placements=30, today=date.today() - timedelta(days=1))
+        cls.fake = start_fake(cls, FakeJobAdder(world=cls.world))
+        cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
+        cls.env.ref("base.AUD").active = True
+        Integration = cls.env["recruitment.sync.integration"]
+        Integration.search([("provider", "=", "jobadder")]).write({"active": False})
+        cls.integration = Integration.create(
+            {
+                "name": "JobAdder",
+                "provider": "jobadder",
+                "client_id": cls.fake.client_id,
+                "client_secret": cls.fake.client_secret,
+                "authorize_url": cls.fake.authorize_url,
+                "token_url": cls.fake.token_url,
+                "schedule_active": False,
+                "rate_limit_per_minute": 100_000,  # the fake does not throttle unless told to
+            }
+        )
+
+    @contextmanager
+    def server_paused(self):
+        """Use the database while the browser is open: its requests wait (they share the cursor)."""
+        with self.registry.test_lock:
+            self.env.invalidate_all()
+            yield
+            self.env.flush_all()
+            self.env.invalidate_all()
+
+    def process_runs(self):
+        Run = self.env["recruitment.sync.run"]
+        for _attempt in range(20):
+            if not Run._cron_process_runs(time_budget=600):
+                return
+        raise AssertionError("the runner never finished")
+
+    def test_connect_initial_load_sync_and_history(self):
+        fake, integration = self.fake, self.integration
+        an_hour_ago = fake.now - timedelta(hours=1)
+        guide = fake.add_placement(
+            "Permanent", when=an_hour_ago, job_title="Tour Guide", start_date=date.today() + timedelta(days=14)
+        )
+        fake.approve_placement(guide, when=an_hour_ago)
+
+        session = BrowserSession(self, "admin")
+        try:
+            # Connect: the browser leaves Odoo for JobAdder's consent page.
+            session.run_tour("recruitment_sync_jobadder_connect", url=f"/odoo/sync-integrations/{integration.id}")
+            session.wait_for(
+                f"location.href.startsWith({fake.authorize_url!r}) && document.getElementById('accept')",
+                "JobAdder's consent page",
+            )
+            scopes = session.evaluate("[...document.querySelectorAll('#scopes li')].map(li => li.textContent)")
+            self.assertIn("offline_access", scopes)
+            # Accept: JobAdder sends the browser back to Odoo, which lands on the integration.
+            session.evaluate("document.getElementById('accept').click()")
+            session.wait_for(
+                f"location.origin === {self.base_url()!r} && location.pathname === "
+                f"'/odoo/sync-integrations/{integration.id}'",
+                "the integration's form, back in Odoo",
+            )
+            session.run_tour("recruitment_sync_jobadder_connected")
+
+            with self.server_paused():
+                self.assertEqual(integration.state, "connected")
+                initial = self.env["recruitment.sync.run"].search([("integration_id", "=", integration.id)])
+                self.assertEqual((initial.trigger, initial.state), ("initial_load", "queued"))
+                self.process_runs()
+                self.assertIn(initial.state, ("done", "done_errors"), initial.summary)
+                self.assertTrue(integration.initial_load_done)
+                placements = self.env["recruitment.placement"].search([("integration_id", "=", integration.id)])
+                today = integration._jobadder_today()
+                expected = {p.placement_id for p in fake.world.placements if expected_in_initial_load(p, today)}
+                expected.add(guide)
+                failed = initial.line_ids.filtered(lambda line: line.action == "failed" and line.kind == "placements")
+                self.assertEqual(
+                    set(placements.mapped("jobadder_id")), expected - {int(i) for i in failed.mapped("external_id")}
+                )
+                self.assertGreater(len(placements), 10)
+                listed = placements.filtered(lambda placement: not placement.is_ended)  # the screen's default filter
+
+            # Placements listed: every running placement the initial load brought, nothing else.
+            session.run_tour("recruitment_sync_jobadder_placements", url="/odoo")
+            titles = session.evaluate(
+                "[...document.querySelectorAll('.o_list_view .o_data_row td[name=\"job_title\"]')]"
+                ".map(td => td.textContent.trim())"
+            )
+            self.assertEqual(sorted(titles), sorted(listed.mapped("job_title")))
+            self.assertIn("Tour Guide", titles)
+
+            # Meanwhile in JobAdder: a placement changes, another one is made and approved.
+            fake.update_placement(guide, job_title="Senior Tour Guide")
+            night = fake.add_placement(
+                "Contract",
+                job_title="Night Tour Guide",
+                start_date=date.today(),
+                end_date=date.today() + timedelta(days=90),
+            )
+            fake.approve_placement(night)
+
+            # Sync JobAdder from the Placements screen: confirmation with counts, Proceed.
+            session.run_tour("recruitment_sync_jobadder_sync")
+            with self.server_paused():
+                run = self.env["recruitment.sync.run"].search(
+                    [("integration_id", "=", integration.id), ("id", "!=", initial.id)]
+                )
+                self.assertEqual((run.trigger, run.state), ("manual", "queued"))
+                self.assertEqual(run.user_id, self.env.ref("base.user_admin"))
+                self.process_runs()
+                self.assertEqual(run.state, "done", run.summary)
+                lines = run.line_ids.filtered(lambda line: line.kind == "placements")
+                self.assertEqual(
+                    {(line.action, line.external_id, line.name) for line in lines},
+                    {("updated", str(guide), "Senior Tour Guide"), ("created", str(night), "Night Tour Guide")},
+                )
+                synced = self.env["recruitment.placement"].search(
+                    [("integration_id", "=", integration.id), ("jobadder_id", "in", (guide, night))]
+                )
+                self.assertEqual(
+                    {p.jobadder_id: p.job_title for p in synced},
+                    {guide: "Senior Tour Guide", night: "Night Tour Guide"},
+                )
+
+            # The run's lines in Sync History.
+            session.run_tour("recruitment_sync_jobadder_history", url="/odoo")
+        finally:
+            session.close()
