@@ -90,10 +90,15 @@ class RecruitmentSyncBinding(models.Model):
         return {binding.external_id: binding for binding in bindings}
 
     @api.model
-    def _bind(self, integration, record, external_id, external_model="default", remote_updated_at=None):
-        """Create or refresh the binding of ``record``; returns it."""
+    def _bind(self, integration, record, external_id, external_model="default", remote_updated_at=None, existing=None):
+        """Create or refresh the binding of ``record``; returns it.
+
+        ``existing``: the binding a batch already looked up, or ``False`` when it knows there
+        is none (no query then).
+        """
         record.ensure_one()
-        existing = self._lookup(integration, record._name, [external_id], external_model).get(str(external_id))
+        if existing is None:
+            existing = self._lookup(integration, record._name, [external_id], external_model).get(str(external_id))
         values = {"last_synced_at": fields.Datetime.now()}
         if remote_updated_at:
             values["remote_updated_at"] = remote_updated_at

@@ -291,7 +291,13 @@ class RecruitmentSyncIntegration(models.Model):
             .with_context(active_test=False)
             .search([("integration_id", "=", self.id), ("jobadder_id", "in", [i for i in jobadder_ids if i])])
         )
-        self._jobadder_cache()["placements"] = {placement.jobadder_id: placement for placement in placements}
+        cache = self._jobadder_cache()
+        cache["placements"] = {placement.jobadder_id: placement for placement in placements}
+        cache["placement_bindings"] = self.env["recruitment.sync.binding"]._lookup(
+            self, "recruitment.placement", jobadder_ids, "placement"
+        )
+        consultants = self.env["recruitment.jobadder.user"].search([("integration_id", "=", self.id)])
+        cache["consultants"] = {consultant.jobadder_id: consultant for consultant in consultants}
 
     def _jobadder_conflict(self, record, remote_updated_at):
         """Odoo changed after JobAdder: keep Odoo's version (a skipped line says why)."""
@@ -331,10 +337,10 @@ class RecruitmentSyncIntegration(models.Model):
                 if self._jobadder_conflict(partner, remote_updated_at):
                     return ItemResult("skipped", partner, str(external_id), reason=self._jobadder_conflict_reason())
                 partner.write(values)
-                Binding._bind(self, partner, external_id, binding_type, remote_updated_at)
+                Binding._bind(self, partner, external_id, binding_type, remote_updated_at, existing=binding)
                 return ItemResult("updated", partner, str(external_id))
         partner = Partner.create({**values, "company_id": False})
-        binding = Binding._bind(self, partner, external_id, binding_type, remote_updated_at)
+        binding = Binding._bind(self, partner, external_id, binding_type, remote_updated_at, existing=binding or False)
         self._jobadder_cache()["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
         return ItemResult("created", partner, str(external_id))
 
@@ -486,7 +492,9 @@ class RecruitmentSyncIntegration(models.Model):
             if self._jobadder_conflict(placement, remote_updated_at):
                 return ItemResult("skipped", placement, str(external_id), reason=self._jobadder_conflict_reason())
             placement.write({**values, "active": True})
-            self.env["recruitment.sync.binding"]._bind(self, placement, external_id, "placement", **binding_values)
+            self.env["recruitment.sync.binding"]._bind(
+                self, placement, external_id, "placement", existing=binding or None, **binding_values
+            )
             return ItemResult("updated", placement, str(external_id))
         placement = Placement.create(
             {**values, "integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id}
@@ -495,21 +503,18 @@ class RecruitmentSyncIntegration(models.Model):
         return ItemResult("created", placement, str(external_id))
 
     def _jobadder_consultants(self, detail):
-        ids = {person.get("userId") for person in [detail.get("owner"), *(detail.get("recruiters") or [])] if person}
-        ids.discard(None)
-        if not ids:
-            return {}
-        consultants = self.env["recruitment.jobadder.user"].search(
-            [("integration_id", "=", self.id), ("jobadder_id", "in", list(ids))]
-        )
-        return {consultant.jobadder_id: consultant for consultant in consultants}
+        return self._jobadder_cache().get("consultants", {})
 
     def _jobadder_currency(self, code):
         if not code:
             return self.company_id.currency_id
-        currency = (
-            self.env["res.currency"].with_context(active_test=False).search([("name", "=", str(code).upper())], limit=1)
-        )
+        currencies = self._jobadder_cache().setdefault("currencies", {})
+        code = str(code).upper()
+        if code not in currencies:
+            currencies[code] = (
+                self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
+            )
+        currency = currencies[code]
         if not currency:
             raise jobadder.PayloadError(
                 _("The currency %s is unknown to Odoo: check the placement's charge currency in JobAdder.", code)

@@ -97,7 +97,7 @@ class TestJobAdderUi(HttpCase):
         super().setUpClass()
         # Yesterday's agency: its records were all edited hours ago, so "changed since the last
         # sync" only finds what the test changes. No time freezing: the browser needs real time.
-        cls.world = generate_agency(seed=7, placements=30, today=date.today() - timedelta(days=1))
+        cls.world = generate_agency(seed=7, placements=60, today=date.today() - timedelta(days=1))
         cls.fake = start_fake(cls, FakeJobAdder(world=cls.world))
         cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
         cls.env.ref("base.AUD").active = True
