@@ -128,9 +128,11 @@ class RecruitmentPlacement(models.Model):
         self.ensure_one()
         return {"type": "ir.actions.act_url", "url": self.jobadder_url, "target": "new"}
 
-    @api.model
     def action_sync_jobadder(self):
-        """Sync JobAdder (Placements screen): the confirmation of the company's JobAdder integration."""
+        """Sync JobAdder (Placements screen): the confirmation of the company's JobAdder integration.
+
+        Not ``@api.model``: a list header button sends the selected ids (maybe none) as first argument.
+        """
         integrations = self.env["recruitment.sync.integration"].search(
             [("provider", "=", "jobadder"), ("company_id", "=", self.env.company.id)]
         )

@@ -59,10 +59,11 @@ class BrowserSession:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self.evaluate(f"(() => {{ try {{ return !!({expression}); }} catch {{ return false; }} }})()"):
-                    return
+                ready = self.evaluate(f"(() => {{ try {{ return !!({expression}); }} catch {{ return false; }} }})()")
             except (ChromeBrowserException, TimeoutError):
-                pass  # the page is being replaced: ask the next one
+                ready = False  # the page is being replaced: ask the next one
+            if ready:
+                return
             time.sleep(0.2)
         location = self.evaluate("location.href")
         self.case.fail(f"The browser never showed {what} (it is on {location}).")
@@ -71,10 +72,9 @@ class BrowserSession:
         """Run a tour on ``url``, or on the page the browser shows now (``url`` None)."""
         browser = self.browser
         if browser.had_failure:
-            self.case.fail("The browser reported an error before the tour %s." % tour_name)
+            self.case.fail(f"The browser reported an error before the tour {tour_name}.")
         browser._result = Future()  # a new tour, a new outcome
         if url:
-            self.case.cr.flush()
             browser.navigate_to(self.case.base_url() + url, wait_stop=True)
         self.wait_for(f"odoo.isTourReady({tour_name!r})", f"the page where {tour_name} starts")
         options = {
@@ -206,17 +206,22 @@ class TestJobAdderUi(HttpCase):
                 self.assertEqual(run.user_id, self.env.ref("base.user_admin"))
                 self.process_runs()
                 self.assertEqual(run.state, "done", run.summary)
+                Placement = self.env["recruitment.placement"]
+                guide_placement = Placement.search(
+                    [("integration_id", "=", integration.id), ("jobadder_id", "=", guide)]
+                )
+                night_placement = Placement.search(
+                    [("integration_id", "=", integration.id), ("jobadder_id", "=", night)]
+                )
+                self.assertEqual(guide_placement.job_title, "Senior Tour Guide")
+                self.assertEqual(night_placement.job_title, "Night Tour Guide")
                 lines = run.line_ids.filtered(lambda line: line.kind == "placements")
                 self.assertEqual(
-                    {(line.action, line.external_id, line.name) for line in lines},
-                    {("updated", str(guide), "Senior Tour Guide"), ("created", str(night), "Night Tour Guide")},
-                )
-                synced = self.env["recruitment.placement"].search(
-                    [("integration_id", "=", integration.id), ("jobadder_id", "in", (guide, night))]
+                    {line.external_id: line.action for line in lines}, {str(guide): "updated", str(night): "created"}
                 )
                 self.assertEqual(
-                    {p.jobadder_id: p.job_title for p in synced},
-                    {guide: "Senior Tour Guide", night: "Night Tour Guide"},
+                    {line.external_id: line.res_id for line in lines},
+                    {str(guide): guide_placement.id, str(night): night_placement.id},
                 )
 
             # The run's lines in Sync History.
