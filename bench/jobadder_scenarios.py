@@ -132,6 +132,8 @@ def run_sync(env, integration, trigger, kinds=None):
             break
         log(f"  … {run.created_count} records created so far (run {run.state})")
     run.invalidate_recordset()
+    if run.state not in ("done", "done_errors"):
+        raise SystemExit(f"the {trigger} run did not end well ({run.state}): {run.summary}")
     return run
 
 
