@@ -25,8 +25,9 @@ class RecruitmentSyncBinding(models.Model):
         ondelete="cascade",
         check_company=True,
     )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
-    provider = fields.Selection(related="integration_id.provider", store=True)
+    # Set on create (not a stored related field: that costs an UPDATE per binding on import).
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    provider = fields.Selection(related="integration_id.provider")
     res_model = fields.Char(string="Odoo model", required=True, index=True)
     res_id = fields.Many2oneReference(string="Odoo record ID", model_field="res_model", required=True, index=True)
     record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
@@ -47,6 +48,15 @@ class RecruitmentSyncBinding(models.Model):
             "This record is already bound for this integration.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("company_id") and vals.get("integration_id"):
+                vals["company_id"] = (
+                    self.env["recruitment.sync.integration"].browse(vals["integration_id"]).company_id.id
+                )
+        return super().create(vals_list)
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
@@ -110,6 +120,7 @@ class RecruitmentSyncBinding(models.Model):
         return self.sudo().create(
             {
                 "integration_id": integration.id,
+                "company_id": integration.company_id.id,
                 "res_model": record._name,
                 "res_id": record.id,
                 "external_model": external_model,

@@ -246,11 +246,14 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "jobadder":
             return super()._provider_process_batch(run, kind, batch)
         if kind.code == DELETED.code:
+            self._jobadder_cache(reset=True)
+            self._jobadder_prefetch_placements([item.get("placementId") for item in batch.items])
             for item in batch.items:
                 run._process_item(kind, item, self._jobadder_archive_deleted)
             return None
         related = batch.context or {}
         self._jobadder_cache(reset=True)
+        self._jobadder_prefetch_consultants()
         for consultant in related.get(CONSULTANTS.code, []):
             run._process_item(CONSULTANTS, consultant, self._jobadder_import_consultant)
         for related_kind, _endpoint, id_field, binding_type in RELATED:
@@ -296,8 +299,11 @@ class RecruitmentSyncIntegration(models.Model):
         cache["placement_bindings"] = self.env["recruitment.sync.binding"]._lookup(
             self, "recruitment.placement", jobadder_ids, "placement"
         )
+
+    def _jobadder_prefetch_consultants(self):
         consultants = self.env["recruitment.jobadder.user"].search([("integration_id", "=", self.id)])
-        cache["consultants"] = {consultant.jobadder_id: consultant for consultant in consultants}
+        consultants.read(["jobadder_id", "name", "email", "position", "inactive"])
+        self._jobadder_cache()["consultants"] = {consultant.jobadder_id: consultant for consultant in consultants}
 
     def _jobadder_conflict(self, record, remote_updated_at):
         """Odoo changed after JobAdder: keep Odoo's version (a skipped line says why)."""
@@ -326,7 +332,7 @@ class RecruitmentSyncIntegration(models.Model):
             values["function"] = payload.get("position") or False
         if binding_type == "candidate":
             values["category_id"] = [fields.Command.link(self._jobadder_candidate_tag().id)]
-        Partner = self.env["res.partner"].with_context(**{FROM_REMOTE: True})
+        Partner = self.env["res.partner"].with_context(**self._jobadder_write_context())
         Binding = self.env["recruitment.sync.binding"]
         binding = self._jobadder_cache()["bindings"].get(binding_type, {}).get(str(external_id))
         if binding:
@@ -344,6 +350,10 @@ class RecruitmentSyncIntegration(models.Model):
         self._jobadder_cache()["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
         return ItemResult("created", partner, str(external_id))
 
+    def _jobadder_write_context(self):
+        # From JobAdder: not a local change, and no "created"/tracking messages per record.
+        return {FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+
     def _jobadder_conflict_reason(self):
         return _("Changed in Odoo after the last change in JobAdder: Odoo's version is kept.")
 
@@ -356,15 +366,21 @@ class RecruitmentSyncIntegration(models.Model):
         return cache["countries"]
 
     def _jobadder_candidate_tag(self):
-        tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
-        return tag or self.env["res.partner.category"].search([("name", "=", "Candidate")], limit=1)
+        cache = self._jobadder_cache()
+        if "candidate_tag" not in cache:
+            tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
+            cache["candidate_tag"] = tag or self.env["res.partner.category"].search(
+                [("name", "=", "Candidate")], limit=1
+            )
+        return cache["candidate_tag"]
 
     def _jobadder_import_consultant(self, run, kind, payload):
         external_id = payload.get("userId")
         if external_id is None:
             raise jobadder.PayloadError("The JobAdder user has no userId.")
         Consultant = self.env["recruitment.jobadder.user"]
-        consultant = Consultant.search([("integration_id", "=", self.id), ("jobadder_id", "=", external_id)])
+        known = self._jobadder_cache()["consultants"]
+        consultant = known.get(external_id, Consultant)
         values = {
             "name": jobadder.full_name(payload) or payload.get("email") or f"User {external_id}",
             "email": payload.get("email") or False,
@@ -379,6 +395,7 @@ class RecruitmentSyncIntegration(models.Model):
             consultant._auto_pair()
             return ItemResult("updated", consultant, str(external_id))
         consultant = Consultant.create({**values, "integration_id": self.id, "jobadder_id": external_id})
+        known[external_id] = consultant
         consultant._auto_pair()
         reason = None
         if consultant.pairing_state != "paired":
@@ -470,9 +487,7 @@ class RecruitmentSyncIntegration(models.Model):
             )
             for index, line in enumerate(detail.get("rates") or [])
         ]
-        Placement = self.env["recruitment.placement"].with_context(
-            **{FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True}
-        )
+        Placement = self.env["recruitment.placement"].with_context(**self._jobadder_write_context())
         placement = self._jobadder_cache().get("placements", {}).get(external_id)
         binding_values = {"remote_updated_at": remote_updated_at}
         if placement:
@@ -499,7 +514,9 @@ class RecruitmentSyncIntegration(models.Model):
         placement = Placement.create(
             {**values, "integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id}
         )
-        self.env["recruitment.sync.binding"]._bind(self, placement, external_id, "placement", **binding_values)
+        self.env["recruitment.sync.binding"]._bind(
+            self, placement, external_id, "placement", existing=False, **binding_values
+        )
         return ItemResult("created", placement, str(external_id))
 
     def _jobadder_consultants(self, detail):
@@ -530,11 +547,7 @@ class RecruitmentSyncIntegration(models.Model):
 
     def _jobadder_archive_deleted(self, run, kind, item):
         external_id = item.get("placementId")
-        placement = (
-            self.env["recruitment.placement"]
-            .with_context(active_test=False)
-            .search([("integration_id", "=", self.id), ("jobadder_id", "=", external_id)], limit=1)
-        )
+        placement = self._jobadder_cache()["placements"].get(external_id)
         if not placement:
             return ItemResult("unchanged", external_id=str(external_id))
         if not placement.active:

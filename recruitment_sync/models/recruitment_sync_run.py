@@ -348,6 +348,12 @@ class RecruitmentSyncRun(models.Model):
         buffer.clear()
         counters = {}
         values = []
+        by_model = {}
+        for _kind, result in pending:
+            if result.record and not result.label:
+                by_model.setdefault(result.record._name, set()).add(result.record.id)
+        for model, ids in by_model.items():
+            self.env[model].browse(list(ids)).mapped("display_name")  # one read, not one per line
         for kind, result in pending:
             if result.action == "unchanged":
                 continue  # nothing changed remotely: neither a line nor a count
