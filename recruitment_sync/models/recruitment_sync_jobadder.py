@@ -259,6 +259,7 @@ class RecruitmentSyncIntegration(models.Model):
         for related_kind, _endpoint, id_field, binding_type in RELATED:
             payloads = related.get(related_kind.code, [])
             self._jobadder_prefetch_bindings(binding_type, [p.get(id_field) for p in payloads])
+            payloads = self._jobadder_create_partners(run, related_kind, payloads, binding_type, id_field)
             for payload in payloads:
                 result = run._process_item(
                     related_kind,
@@ -310,7 +311,64 @@ class RecruitmentSyncIntegration(models.Model):
         local = record.sync_local_changed_at
         return bool(local and remote_updated_at and local > remote_updated_at)
 
-    def _jobadder_import_partner(self, run, kind, payload, binding_type, id_field):
+    def _jobadder_create_partners(self, run, kind, payloads, binding_type, id_field):
+        """Create a page's new partners in one go; return the payloads left for one-by-one import.
+
+        The fast path: one savepoint and one ``create`` for all the valid new ones. If anything
+        fails there, all of them go the one-by-one way (a savepoint each), so that a bad record
+        still fails alone with its own reason.
+        """
+        known = self._jobadder_cache()["bindings"].get(binding_type, {})
+        prepared, left = [], []
+        for payload in payloads:
+            external_id = payload.get(id_field)
+            if external_id is None or str(external_id) in known:
+                left.append(payload)
+                continue
+            try:
+                prepared.append((payload, *self._jobadder_partner_values(payload, binding_type, id_field)))
+            except jobadder.PayloadError:
+                left.append(payload)  # its failed line says why
+        if not prepared:
+            return left
+        Partner = self.env["res.partner"].with_context(**self._jobadder_write_context())
+        try:
+            with self.env.cr.savepoint():
+                partners = Partner.create([{**values, "company_id": False} for _p, _e, _u, values in prepared])
+                now = fields.Datetime.now()
+                bindings = (
+                    self.env["recruitment.sync.binding"]
+                    .sudo()
+                    .create(
+                        [
+                            {
+                                "integration_id": self.id,
+                                "company_id": self.company_id.id,
+                                "res_model": "res.partner",
+                                "res_id": partner.id,
+                                "external_model": binding_type,
+                                "external_id": str(external_id),
+                                "remote_updated_at": remote_updated_at,
+                                "last_synced_at": now,
+                            }
+                            for partner, (_p, external_id, remote_updated_at, _v) in zip(
+                                partners, prepared, strict=True
+                            )
+                        ]
+                    )
+                )
+        except Exception:  # one of them is bad: let each one succeed or fail on its own
+            _logger.info("Batch creation of %s failed; importing them one by one", kind.code, exc_info=True)
+            self.env.invalidate_all()
+            return left + [payload for payload, *_rest in prepared]
+        for partner, binding, (_p, external_id, _u, _v) in zip(partners, bindings, prepared, strict=True):
+            known[str(external_id)] = binding
+            run._record(kind, ItemResult("created", partner, str(external_id)))
+        self._jobadder_cache()["bindings"][binding_type] = known
+        return left
+
+    def _jobadder_partner_values(self, payload, binding_type, id_field):
+        """(external id, remote updated-at, res.partner values) of a company, contact or candidate."""
         external_id = payload.get(id_field)
         if external_id is None:
             raise jobadder.PayloadError(f"The {binding_type} has no {id_field}.")
@@ -332,6 +390,10 @@ class RecruitmentSyncIntegration(models.Model):
             values["function"] = payload.get("position") or False
         if binding_type == "candidate":
             values["category_id"] = [fields.Command.link(self._jobadder_candidate_tag().id)]
+        return external_id, remote_updated_at, values
+
+    def _jobadder_import_partner(self, run, kind, payload, binding_type, id_field):
+        external_id, remote_updated_at, values = self._jobadder_partner_values(payload, binding_type, id_field)
         Partner = self.env["res.partner"].with_context(**self._jobadder_write_context())
         Binding = self.env["recruitment.sync.binding"]
         binding = self._jobadder_cache()["bindings"].get(binding_type, {}).get(str(external_id))

@@ -2,9 +2,11 @@
 
 import functools
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
@@ -131,6 +133,32 @@ class TestJobAdderInitialLoad(JobAdderCase):
         self.assertTrue({str(pid) for pid in bad} <= set(failed.mapped("external_id")), failed.mapped("reason"))
         self.assertTrue(all(failed.mapped("reason")))
         self.assertGreater(run.created_count, 10)
+
+    def test_a_partner_that_cannot_be_saved_fails_alone(self):
+        """New partners are created page by page; one that fails makes the page go one by one."""
+        placement = next(p for p in self.world.placements if expected_in_initial_load(p, self.world.today))
+        self.fake.touch("candidates", placement.candidate_id, self.world.now - timedelta(days=1), last_name="Refused")
+        Partner = type(self.env["res.partner"])
+        original_create = Partner.create
+
+        def create(records, vals_list):
+            vals_list = vals_list if isinstance(vals_list, list) else [vals_list]
+            if any("Refused" in (vals.get("name") or "") for vals in vals_list):
+                raise ValidationError("The partner was refused")
+            return original_create(records, vals_list)
+
+        with patch.object(Partner, "create", create):
+            run = self.run_sync("initial_load")
+        candidate_lines = run.line_ids.filtered(lambda line: line.kind == "candidates")
+        failed = candidate_lines.filtered(lambda line: line.action == "failed")
+        self.assertEqual(failed.mapped("external_id"), [str(placement.candidate_id)])
+        self.assertIn("refused", failed.reason)
+        self.assertGreater(len(candidate_lines.filtered(lambda line: line.action == "created")), 5)
+        placement_line = run.line_ids.filtered(
+            lambda line: line.kind == "placements" and line.external_id == str(placement.placement_id)
+        )
+        self.assertEqual(placement_line.action, "failed")
+        self.assertIn("could not be imported", placement_line.reason)
 
     def test_currencies(self):
         self.run_sync("initial_load")
