@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.fakes.consent import query_of, read_consent_page, submit_consent
-from tests.fakes.jobadder import RESOURCE_SCOPES, FakeJobAdder
+from tests.fakes.jobadder import ID_FIELDS, RESOURCE_SCOPES, RESOURCES, FakeJobAdder
 from tests.fakes.jobadder_data import (
     ACCOUNT_CURRENCY,
     BAD_KINDS,
@@ -35,14 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
 OPENAPI = CONTRACTS / "jobadder" / "jobadder-openapi-v2.2024-08-30.json"
 REDIRECT = "https://odoo.example.com/recruitment_sync/oauth/callback"
-RESOURCES = ("placements", "candidates", "contacts", "companies", "users")
-ID_FIELDS = {
-    "placements": "placementId",
-    "candidates": "candidateId",
-    "contacts": "contactId",
-    "companies": "companyId",
-    "users": "userId",
-}
 # §4.2: what GET /placements leaves out (only GET /placements/{id} has it).
 SUMMARY_OMITS = ("company", "contact", "owner", "recruiters", "salary", "contractRate", "rates", "chargeCurrency")
 
