@@ -144,7 +144,7 @@ class TestJobAdderInitialLoad(JobAdderCase):
         def create(records, vals_list):
             vals_list = vals_list if isinstance(vals_list, list) else [vals_list]
             if any("Refused" in (vals.get("name") or "") for vals in vals_list):
-                raise ValidationError("The partner was refused")
+                raise ValidationError(records.env._("The partner was refused"))
             return original_create(records, vals_list)
 
         with patch.object(Partner, "create", create):
