@@ -14,6 +14,7 @@ Odoo 18.0 as a prerequisite (importable by ``python3``) and provides the rest:
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
@@ -363,6 +364,24 @@ def install_addons(pg, config, dbname, demo, log_file, extra_addons=()):
     return subprocess.Popen(odoo_command(config, *args), stdout=log, stderr=subprocess.STDOUT)
 
 
+def addons_digest():
+    """A fingerprint of the addons' files: ``run`` updates a reused database when it changes."""
+    digest = hashlib.sha256()
+    for addon in ADDONS:
+        for path in sorted((REPO / addon).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def update_addons(pg, config, dbname, log_file):
+    args = ["-d", dbname, "-u", ",".join(ADDONS), "--stop-after-init", "--log-level=info"]
+    with open(log_file, "w") as log:
+        process = subprocess.Popen(odoo_command(config, *args), stdout=log, stderr=subprocess.STDOUT)
+        return check_install(pg, dbname, process, log_file, "update")
+
+
 def installed_addons(pg, dbname):
     conn = pg.connect(dbname)
     try:
@@ -497,13 +516,19 @@ def cmd_run(args):
                 dbfilter=f"^{args.database}$",
                 max_cron_threads=1,
             )
+            stamp = state / "addons.sha256"
             if args.fresh or not pg.database_exists(args.database):
                 say(f"creating database {args.database} with the addons and demo data")
                 process = install_addons(pg, config, args.database, True, state / "install.log")
                 if not check_install(pg, args.database, process, state / "install.log", "install"):
                     return 1
+            elif not stamp.exists() or stamp.read_text() != addons_digest():
+                say(f"updating the addons in database {args.database} (their code changed)")
+                if not update_addons(pg, config, args.database, state / "update.log"):
+                    return 1
             else:
                 say(f"reusing database {args.database} (pass --fresh to start over)")
+            stamp.write_text(addons_digest())
             server = subprocess.Popen(odoo_command(config, "-d", args.database, "--log-level=info"))
             _wait_for_http(args.port, server)
             say(f"Odoo is up: http://localhost:{args.port}  (login: admin, password: admin)")

@@ -164,7 +164,12 @@ class RecruitmentSyncIntegration(models.Model):
         help="Per kind of record, where the next run resumes (watermarks, page cursors). "
         "Advanced only after the batch it covers is committed.",
     )
-    initial_load_done = fields.Boolean(copy=False, readonly=True)
+    initial_load_done = fields.Boolean(
+        string="Initial load done",
+        copy=False,
+        readonly=True,
+        help="Cleared by Disconnect: connecting again loads the remote records anew.",
+    )
     run_ids = fields.One2many("recruitment.sync.run", "integration_id", string="Sync runs")
     run_count = fields.Integer(compute="_compute_run_stats")
     last_run_id = fields.Many2one("recruitment.sync.run", compute="_compute_run_stats")
