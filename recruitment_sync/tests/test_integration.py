@@ -35,3 +35,18 @@ class TestIntegration(TransactionCase):
             administrators.trans_implied_ids,
             "administrators must be sync managers too",
         )
+
+    def test_settings_block_counts_and_opens_integrations(self):
+        self.Integration.create({"name": "Counted", "provider": "jobadder"})
+        settings = self.env["res.config.settings"].create({})
+        expected = self.Integration.search_count([("company_id", "=", self.env.company.id)])
+        self.assertEqual(settings.recruitment_sync_integration_count, expected)
+        self.assertEqual(settings.action_open_recruitment_sync_integrations()["res_model"], self.Integration._name)
+
+    def test_sync_managers_change_the_schedule_but_not_the_connection(self):
+        manager = new_test_user(self.env, "rs_mgr_int", groups="recruitment_sync.group_sync_manager")
+        integration = self.Integration.create({"name": "Scheduled", "provider": "jobadder"})
+        integration.with_user(manager).write({"schedule_interval_number": 3, "schedule_interval_type": "days"})
+        self.assertEqual((integration.schedule_interval_number, integration.schedule_interval_type), (3, "days"))
+        with self.assertRaises(AccessError):
+            integration.with_user(manager).write({"rate_limit_per_minute": 10})

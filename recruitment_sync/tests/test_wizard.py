@@ -58,3 +58,12 @@ class TestConfirmWizard(SyncCase):
         result = wizard.action_proceed()
         self.assertEqual(result["params"]["type"], "warning")
         self.assertFalse(self.Run.search([("integration_id", "=", self.integration.id)]))
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestConnectionCheck(SyncCase):
+    def test_test_connection_says_what_answered(self):
+        action = self.integration.with_user(self.admin).action_test_connection()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("Fake Agency Ltd", action["params"]["message"])
+        self.assertEqual(len(self.fake.requests_to("/api/v1/me")), 1)
