@@ -11,7 +11,7 @@ from odoo import _, fields, models
 from ..services import jobadder
 from ..services.http_client import AuthError, SyncError
 from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
-from .recruitment_sync_binding import FROM_REMOTE
+from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
@@ -306,11 +306,6 @@ class RecruitmentSyncIntegration(models.Model):
         consultants.read(["jobadder_id", "name", "email", "position", "inactive"])
         self._jobadder_cache()["consultants"] = {consultant.jobadder_id: consultant for consultant in consultants}
 
-    def _jobadder_conflict(self, record, remote_updated_at):
-        """Odoo changed after JobAdder: keep Odoo's version (a skipped line says why)."""
-        local = record.sync_local_changed_at
-        return bool(local and remote_updated_at and local > remote_updated_at)
-
     def _jobadder_create_partners(self, run, kind, payloads, binding_type, id_field):
         """Create a page's new partners in one go; return the payloads left for one-by-one import.
 
@@ -331,7 +326,7 @@ class RecruitmentSyncIntegration(models.Model):
                 left.append(payload)  # its failed line says why
         if not prepared:
             return left
-        Partner = self.env["res.partner"].with_context(**self._jobadder_write_context())
+        Partner = self.env["res.partner"].with_context(**IMPORT_CONTEXT)
         try:
             with self.env.cr.savepoint():
                 partners = Partner.create([{**values, "company_id": False} for _p, _e, _u, values in prepared])
@@ -394,30 +389,19 @@ class RecruitmentSyncIntegration(models.Model):
 
     def _jobadder_import_partner(self, run, kind, payload, binding_type, id_field):
         external_id, remote_updated_at, values = self._jobadder_partner_values(payload, binding_type, id_field)
-        Partner = self.env["res.partner"].with_context(**self._jobadder_write_context())
-        Binding = self.env["recruitment.sync.binding"]
-        binding = self._jobadder_cache()["bindings"].get(binding_type, {}).get(str(external_id))
-        if binding:
-            partner = Partner.browse(binding.res_id).exists()
-            if partner:
-                if binding.remote_updated_at and remote_updated_at and binding.remote_updated_at >= remote_updated_at:
-                    return ItemResult("unchanged", partner, str(external_id))
-                if self._jobadder_conflict(partner, remote_updated_at):
-                    return ItemResult("skipped", partner, str(external_id), reason=self._jobadder_conflict_reason())
-                partner.write(values)
-                Binding._bind(self, partner, external_id, binding_type, remote_updated_at, existing=binding)
-                return ItemResult("updated", partner, str(external_id))
-        partner = Partner.create({**values, "company_id": False})
-        binding = Binding._bind(self, partner, external_id, binding_type, remote_updated_at, existing=binding or False)
-        self._jobadder_cache()["bindings"].setdefault(binding_type, {})[str(external_id)] = binding
-        return ItemResult("created", partner, str(external_id))
-
-    def _jobadder_write_context(self):
-        # From JobAdder: not a local change, and no "created"/tracking messages per record.
-        return {FROM_REMOTE: True, "tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
-
-    def _jobadder_conflict_reason(self):
-        return _("Changed in Odoo after the last change in JobAdder: Odoo's version is kept.")
+        known = self._jobadder_cache()["bindings"].setdefault(binding_type, {})
+        result, binding = self.env["recruitment.sync.binding"]._import_record(
+            self,
+            "res.partner",
+            external_id,
+            remote_updated_at,
+            values,
+            external_model=binding_type,
+            binding=known.get(str(external_id), False),  # the page's bindings were looked up at once
+            create_values={"company_id": False},
+        )
+        known[str(external_id)] = binding
+        return result
 
     def _jobadder_countries(self):
         cache = self._jobadder_cache()
@@ -549,37 +533,22 @@ class RecruitmentSyncIntegration(models.Model):
             )
             for index, line in enumerate(detail.get("rates") or [])
         ]
-        Placement = self.env["recruitment.placement"].with_context(**self._jobadder_write_context())
-        placement = self._jobadder_cache().get("placements", {}).get(external_id)
-        binding_values = {"remote_updated_at": remote_updated_at}
-        if placement:
-            placement = Placement.browse(placement.id)
-            binding = (
-                self.env["recruitment.sync.binding"]
-                ._lookup(self, "recruitment.placement", [external_id], "placement")
-                .get(str(external_id))
-            )
-            if (
-                binding
-                and binding.remote_updated_at
-                and remote_updated_at
-                and binding.remote_updated_at >= remote_updated_at
-            ):
-                return ItemResult("unchanged", placement, str(external_id))
-            if self._jobadder_conflict(placement, remote_updated_at):
-                return ItemResult("skipped", placement, str(external_id), reason=self._jobadder_conflict_reason())
-            placement.write({**values, "active": True})
-            self.env["recruitment.sync.binding"]._bind(
-                self, placement, external_id, "placement", existing=binding or None, **binding_values
-            )
-            return ItemResult("updated", placement, str(external_id))
-        placement = Placement.create(
-            {**values, "integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id}
+        cache = self._jobadder_cache()
+        values["active"] = True  # deleted then restored in JobAdder
+        result, _binding = self.env["recruitment.sync.binding"]._import_record(
+            self,
+            "recruitment.placement",
+            external_id,
+            remote_updated_at,
+            values,
+            external_model="placement",
+            binding=cache.get("placement_bindings", {}).get(str(external_id), False),
+            record=cache.get("placements", {}).get(external_id),
+            create_values={"integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id},
+            # Approving may not move updatedAt: an approval alone is a change too.
+            still_same=lambda placement: placement.approved == values["approved"],
         )
-        self.env["recruitment.sync.binding"]._bind(
-            self, placement, external_id, "placement", existing=False, **binding_values
-        )
-        return ItemResult("created", placement, str(external_id))
+        return result
 
     def _jobadder_consultants(self, detail):
         return self._jobadder_cache().get("consultants", {})

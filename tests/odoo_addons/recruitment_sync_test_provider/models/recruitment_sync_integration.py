@@ -2,10 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 from odoo import _, fields, models
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_binding import FROM_REMOTE
 from odoo.addons.recruitment_sync.services.provider import (
     Batch,
-    ItemResult,
     OAuth2Config,
     RateLimits,
     SyncKind,
@@ -107,27 +105,11 @@ class RecruitmentSyncIntegration(models.Model):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(_("the name must be a non-empty text, got %r", name))
         remote_updated_at = parse_remote_datetime(item["updated_at"])
-        Binding = self.env["recruitment.sync.binding"]
-        binding = Binding._lookup(self, "res.partner", [external_id], "record").get(str(external_id))
         values = {"name": name, "email": item.get("email") or False}
-        Partner = self.env["res.partner"].with_context(**{FROM_REMOTE: True})
-        if binding:
-            partner = Partner.browse(binding.res_id)
-            if binding.remote_updated_at and binding.remote_updated_at >= remote_updated_at:
-                return ItemResult("unchanged", partner, external_id)
-            if partner.sync_local_changed_at and partner.sync_local_changed_at > remote_updated_at:
-                return ItemResult(
-                    "skipped",
-                    partner,
-                    external_id,
-                    reason=_("Changed in Odoo after the remote change: Odoo's version is kept."),
-                )
-            partner.write(values)
-            Binding._bind(self, partner, external_id, "record", remote_updated_at)
-            return ItemResult("updated", partner, external_id)
-        partner = Partner.create(values)
-        Binding._bind(self, partner, external_id, "record", remote_updated_at)
-        return ItemResult("created", partner, external_id)
+        result, _binding = self.env["recruitment.sync.binding"]._import_record(
+            self, "res.partner", external_id, remote_updated_at, values, external_model="record"
+        )
+        return result
 
     def _provider_test_connection(self):
         if self.provider != "test_rest":
