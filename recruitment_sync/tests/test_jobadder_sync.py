@@ -38,7 +38,9 @@ class JobAdderCase(TransactionCase):
         cls.fake = start_fake(cls, FakeJobAdder(world=cls.world, clock=ManualClock(cls.world.now.timestamp())))
         cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.env.ref("base.AUD").active = True
+        # The agency's currencies are active in Odoo (XTS, the deliberately unknown one, is not a real one).
+        codes = {p.charge_currency for p in cls.world.placements if p.charge_currency} | {"AUD"}
+        cls.env["res.currency"].with_context(active_test=False).search([("name", "in", list(codes))]).active = True
         cls.integration = cls.env["recruitment.sync.integration"].create(
             {
                 "name": "JobAdder",
@@ -161,28 +163,46 @@ class TestJobAdderInitialLoad(JobAdderCase):
         self.assertIn("could not be imported", placement_line.reason)
 
     def test_currencies(self):
-        self.run_sync("initial_load")
+        run = self.run_sync("initial_load")
+        placements = self.world.by_id("placements")
+        today = self.world.today
         for key, check in (
             ("no_currency", lambda p: p.currency_id == self.env.company.currency_id),
-            ("foreign_currency", lambda p: p.currency_id.name != "XTS"),
+            ("foreign_currency", lambda p: p.currency_id.name == placements[p.jobadder_id].charge_currency),
         ):
-            for placement_id in self.world.notable.get(key, []):
+            taken = [pid for pid in self.world.notable.get(key, []) if expected_in_initial_load(placements[pid], today)]
+            self.assertTrue(taken, f"the agency has {key} placements the initial load takes")
+            for placement_id in taken:
                 placement = self.placement(placement_id)
-                if placement:
-                    self.assertTrue(check(placement), key)
-        for placement_id in self.world.notable.get("unknown_currency", []):
+                self.assertTrue(placement and check(placement), key)
+        unknown = self.world.notable.get("unknown_currency", [])
+        self.assertTrue(unknown)
+        for placement_id in unknown:
             self.assertFalse(self.placement(placement_id), "an unknown currency fails the placement")
+            if expected_in_initial_load(placements[placement_id], today):
+                line = run.line_ids.filtered(lambda line, pid=placement_id: line.external_id == str(pid))
+                self.assertIn("currency", line.reason)
 
     def test_consultants_are_paired_by_email_never_created(self):
+        users = self.world.by_id("users")
+        owners = [
+            users[p.owner_id]
+            for p in self.world.placements
+            if expected_in_initial_load(p, self.world.today) and p.owner_id in users and users[p.owner_id].email
+        ]
+        owner = owners[0]
+        odoo_user = new_test_user(self.env, "rs_consultant", email=owner.email.upper())  # another case
         users_before = self.env["res.users"].search_count([])
-        first = self.world.users[1]
-        odoo_user = new_test_user(self.env, "rs_consultant", email=(first.email or "x@example.com").upper())
         self.run_sync("initial_load")
-        self.assertEqual(self.env["res.users"].search_count([]), users_before + 1)
-        consultant = self.env["recruitment.jobadder.user"].search([("jobadder_id", "=", first.user_id)])
-        if consultant:
-            self.assertEqual(consultant.user_id, odoo_user)
-            self.assertEqual(consultant.pairing_state, "paired")
+        self.assertEqual(self.env["res.users"].search_count([]), users_before, "no user is created by a sync")
+        consultant = self.env["recruitment.jobadder.user"].search([("jobadder_id", "=", owner.user_id)])
+        self.assertEqual(consultant.user_id, odoo_user)
+        self.assertEqual(consultant.pairing_state, "paired")
+        unpaired = (
+            self.env["recruitment.jobadder.user"].search([("integration_id", "=", self.integration.id)]) - consultant
+        )
+        self.assertTrue(unpaired)
+        self.assertFalse(unpaired.filtered(lambda c: c.user_id and c.user_id.email.lower() != c.email.lower()))
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
