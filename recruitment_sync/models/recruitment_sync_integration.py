@@ -1,12 +1,13 @@
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services.http_client import AuthError, HttpClient
+from ..services.http_client import AuthError, HttpClient, SyncError
 from ..services.provider import RateLimits
 from ..services.rate_limit import get_rate_limiter
 
@@ -361,6 +362,33 @@ class RecruitmentSyncIntegration(models.Model):
             secrets=secrets,
             **options,
         )
+
+    def _http_get_many(self, client, paths):
+        """GET many paths at once within the provider's concurrency limit: [answer or SyncError].
+
+        Worker threads never renew a refused token (the ORM is not thread-safe, see
+        ``_http_client``): those requests are sent again here, in the thread that owns the
+        cursor, where a refresh is possible and an AuthError still stops the run.
+        """
+
+        def fetch(path):
+            try:
+                return client.get(path)
+            except SyncError as error:
+                return error
+
+        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(paths) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recruitment_sync") as pool:
+            answers = list(pool.map(fetch, paths))
+        for index, answer in enumerate(answers):
+            if isinstance(answer, AuthError):
+                try:
+                    answers[index] = client.get(paths[index])
+                except AuthError:
+                    raise
+                except SyncError as error:
+                    answers[index] = error
+        return answers
 
     def _schedule_delta(self):
         return relativedelta(**{self.schedule_interval_type: self.schedule_interval_number})

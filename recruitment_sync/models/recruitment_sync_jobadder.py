@@ -1,7 +1,6 @@
 """The JobAdder connector: placements and everyone they involve, JobAdder → Odoo."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytz
@@ -9,7 +8,7 @@ import pytz
 from odoo import _, fields, models
 
 from ..services import jobadder
-from ..services.http_client import AuthError, SyncError
+from ..services.http_client import SyncError
 from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
 from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
@@ -192,23 +191,12 @@ class RecruitmentSyncIntegration(models.Model):
         cannot be read comes back as ``{"placementId": id, "_error": reason}``.
         """
 
-        def fetch(summary):
-            placement_id = summary.get("placementId")
-            try:
-                return client.get(f"placements/{placement_id}")
-            except AuthError as error:
-                return {**summary, "_error": str(error), "_auth": True}
-            except SyncError as error:
-                return {**summary, "_error": str(error)}
-
-        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(summaries) or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobadder") as pool:
-            details = list(pool.map(fetch, summaries))
-        # A token refused mid-page: renewed here, in the thread that owns the database cursor.
-        refused = [index for index, detail in enumerate(details) if detail.get("_auth")]
-        for index in refused:
-            details[index] = client.get(f"placements/{summaries[index].get('placementId')}")
-        return details
+        paths = [f"placements/{summary.get('placementId')}" for summary in summaries]
+        answers = self._http_get_many(client, paths)
+        return [
+            {**summary, "_error": str(answer)} if isinstance(answer, SyncError) else answer
+            for summary, answer in zip(summaries, answers, strict=True)
+        ]
 
     def _jobadder_fetch_related(self, client, details):
         """Everyone the page's placements reference, in one list call per resource."""

@@ -15,6 +15,8 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.service.model import retrying
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.recruitment_sync.services.http_client import PermanentError
+
 from tests.fakes.consent import consent
 
 from .common import SyncCase, create_test_integration
@@ -243,3 +245,23 @@ class TestConcurrency(SyncCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM recruitment_sync_run WHERE integration_id = %s", [integration_id])
             self.assertEqual(cr.fetchone()[0], 1)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestConcurrentRequests(SyncCase):
+    def test_get_many_answers_in_order_with_errors_in_place(self):
+        self.fake.seed(3)
+        client = self.integration._http_client()
+        answers = self.integration._http_get_many(client, ["me", "records/count", "no-such-route", "me"])
+        self.assertEqual(answers[0]["account"], "Fake Agency Ltd")
+        self.assertEqual(answers[1], {"count": 3})
+        self.assertIsInstance(answers[2], PermanentError)
+        self.assertEqual(answers[3], answers[0])
+
+    def test_a_token_refused_in_worker_threads_is_renewed_once_by_the_owner(self):
+        client = self.integration._http_client()
+        self.fake.expire_access_tokens()  # every worker's request now gets a 401
+        before = self.fake.refresh_requests
+        answers = self.integration._http_get_many(client, ["me"] * 6)
+        self.assertTrue(all(answer["account"] == "Fake Agency Ltd" for answer in answers), answers)
+        self.assertEqual(self.fake.refresh_requests - before, 1)
