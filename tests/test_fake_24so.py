@@ -19,6 +19,7 @@ from tests.fakes.oauth2 import ManualClock
 from tests.fakes.soap import Wsdl, parse_scalar, rewrite_addresses
 from tests.fakes.twentyfour import (
     BLOCKED_IDENTITY_MESSAGE,
+    LOGIN_THROTTLED_MESSAGE,
     SEARCH_PARAMETER_MESSAGE,
     SERVICE_PATHS,
     SESSION_MESSAGE,
@@ -686,6 +687,62 @@ def test_counters(fake, soap):
     assert fake.soap_calls == 3
     fake.reset_counters()
     assert fake.soap_calls == 0 and fake.logins == 0
+
+
+def test_expire_sessions_before_the_nth_call(fake, soap, world):
+    customer, product = world.main.companies[6], world.main.products[7]
+    fake.expire_sessions_before("SaveInvoices", nth=2)
+    first = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    assert first[0].OrderId
+    with pytest.raises(Fault, match=SESSION_MESSAGE):
+        soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    assert soap.Authenticate.HasSession() is False
+    soap.login()
+    assert soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})[0].OrderId
+    assert fake.calls["SaveInvoices"] == 3 and fake.logins == 2
+
+
+def test_fail_items_fails_only_those_items(fake, soap, world):
+    customer, product = world.main.companies[7], world.main.products[8]
+    fake.fail_items("SaveInvoices", "Timeout expired")
+    results = soap.InvoiceService.SaveInvoices(
+        {"InvoiceOrder": [order(customer["Id"], _row(product), ReferenceNumber=f"INV/F/{n}") for n in range(3)]}
+    )
+    assert [item.APIException.Type if item.APIException else None for item in results] == [
+        "Office24Seven.Library.Data.DataBaseServerException",
+        None,
+        None,
+    ]
+    assert fake.invoices_for("INV/F/0") == [] and len(fake.invoices_for("INV/F/1")) == 1
+
+
+def test_stats_for_the_benchmark(fake, soap, world):
+    customer, product = world.main.companies[0], world.main.products[0]
+    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    assert fake.stats() == {
+        "soap_calls": 2,
+        "save_invoices_calls": 1,
+        "logins": 1,
+        "calls": {"Login": 1, "SaveInvoices": 1},
+    }
+
+
+def test_login_throttle(world, clock):
+    with FakeTwentyFour(world=world, clock=clock, login_limit_per_minute=2) as fake:
+        soap = Soap(fake)
+        assert soap.login() and soap.login()
+        with pytest.raises(Fault, match=LOGIN_THROTTLED_MESSAGE):
+            soap.login()
+        clock.advance(61)
+        assert soap.login()
+        assert fake.logins_by_user == {USER: 4}
+
+
+def test_too_many_ids_in_one_search(soap):
+    with pytest.raises(Fault, match="Too many ids in OrderIds: 1001"):
+        soap.InvoiceService.GetInvoices({"OrderIds": ints(*range(1, 1002))}, strings("OrderId"))
+    ids = list(range(10001, 11001))  # 1,000 ids is allowed
+    assert len(soap.CompanyService.GetCompanies({"CompanyIds": ints(*ids)}, strings("Id"))) == 24
 
 
 def test_api_exception_first_setting(world):

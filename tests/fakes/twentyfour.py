@@ -53,6 +53,8 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
   does not have -> fault ``UNKNOWN_IDENTITY_MESSAGE`` [I]. The password is compared in plain
   text, or as the MD5 of its UTF-16LE bytes in hex (``accept_md5_password``). A success
   returns a 24-character session id and sets the cookie ``ASP.NET_SessionId`` (``set_cookie``).
+  ``login_limit_per_minute`` [I: default None] throttles Login per user name (fault
+  ``LOGIN_THROTTLED_MESSAGE``).
 * Every operation but Login/HasSession/GetIdentitiesWithCredential needs the cookie
   ``ASP.NET_SessionId`` of a live session, else fault "Session is not authenticated";
   ``HasSession`` answers false instead. A session whose identity was blocked afterwards gets
@@ -90,7 +92,8 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
   so a connector must fetch them with GetInvoices(OrderIds)]. An unknown enum value anywhere ->
   fault "Instance validation error" for the whole call. ``api_exception_first`` moves
   ``APIException`` to the front of failed items as the S14 fixture shows (zeep in strict mode
-  then fails to parse: test your fallback).
+  then fails to parse: test your fallback). UpdateInvoices changes only ``InvoiceTitle`` and
+  ``ReferenceNumber`` of an invoiced order [V S1 S5].
 
 Test knobs and counters:
 
@@ -99,14 +102,21 @@ Test knobs and counters:
   products, companies, invoices lists of WSDL-named dicts); ``add_product``, ``add_company``,
   ``add_department``, ``add_category``, ``invoice(order_id)``, ``invoices_for(reference)``.
 * ``expire_sessions(username=None)``, ``sessions`` (live ids), ``block_identity(identity_id)``.
-* ``calls`` (Counter of SOAP operations, every request counted, faulted ones too),
-  ``soap_calls`` (their total), ``logins`` (Login calls), ``logins_by_user`` (Counter),
-  ``failed_logins``; ``duplicates()`` (``{reference: [OrderId, …]}`` of references
-  (``ReferenceNumber``, else ``InvoiceTitle``) saved more than once), ``reset_counters()``.
+* ``calls`` (Counter of SOAP operations, every SOAP request counted, faulted ones too; not the
+  WSDL downloads nor the HTTP-level ``inject`` faults), ``soap_calls`` (their total), ``logins``
+  (Login calls), ``logins_by_user`` (Counter), ``failed_logins``; ``stats()`` (``soap_calls``,
+  ``save_invoices_calls``, ``logins``, ``calls``: what the benchmark reports);
+  ``duplicates()`` (``{reference: [OrderId, …]}`` of references (``ReferenceNumber``, else
+  ``InvoiceTitle``) saved more than once in a client), ``reset_counters()``.
 * ``fail_next(operation, message, times=1)``: the next calls of ``operation`` fault before doing
-  anything. ``timeout_after_commit(operation="SaveInvoices", mode="drop"|"delay", delay=…,
-  times=1)``: the call is executed and committed, then the connection is dropped without an
-  answer (``drop``) or the answer waits ``delay`` seconds (past the client's timeout).
+  anything. ``fail_items(operation="SaveInvoices", message, times=1)``: the next ``times`` items
+  saved fail with an APIException (``DataBaseServerException``), the others of the call are
+  saved. ``expire_sessions_before(operation, nth=1)``: every session dies just before the
+  ``nth`` next call of ``operation`` (a session expiring mid-export).
+  ``timeout_after_commit(operation="SaveInvoices", mode="drop"|"delay", delay=…, times=1)``:
+  the call is executed and committed, then the connection is dropped without an answer
+  (``drop``: the client sees a connection error) or the answer waits ``delay`` seconds (past
+  the client's timeout), so a retry must find the saved invoice instead of sending it again.
   ``inject(status=…, body=…, delay=…)`` (``FaultInjectionMixin``) for transport-level faults
   (HTTP 503 pages, 429) before any SOAP processing.
 * ``set_request_limit(limit, window=3600)``; ``clock`` (``ManualClock`` from ``oauth2.py``).
@@ -189,10 +199,13 @@ BLOCKED_IDENTITY_MESSAGE = "The provided IdentityId is blocked"  # [V S9 S16]
 UNKNOWN_IDENTITY_MESSAGE = "The provided IdentityId is not available for this user"  # [I]
 UNKNOWN_APPLICATION_MESSAGE = "The provided ApplicationId is not valid"  # [I]
 SEARCH_PARAMETER_MESSAGE = "Please specify at least one search parameter"  # [V S15 S17]
+LOGIN_THROTTLED_MESSAGE = "Too many login attempts. Reuse the session or try again later"  # [I]
+TOO_MANY_IDS_MESSAGE = "Too many ids in {name}: {count}, at most {limit} per request"  # [I]
 ORDER_LOCKED_MESSAGE = "The order {order_id} is invoiced and can not be changed"  # [I]
 NOT_FOUND_TYPE = "Office24Seven.Library.Core.ParameterNotFoundException"  # [V S15]
 VALIDATION_TYPE = "Office24Seven.Library.Core.ValidationException"  # [I]
 LOCKED_TYPE = "Office24Seven.Library.Economy.InvoiceOrder.OrderLockedException"  # [I]
+DATABASE_TYPE = "Office24Seven.Library.Data.DataBaseServerException"  # [V S14]
 DEPARTMENT_REQUIRED_TYPE = "Office24Seven.Library.Economy.Accounting.DepartmentIsRequiredException"  # [V name S23]
 INVOICED_STATES = frozenset(("Invoiced", "InvoicedPack", "InvoicedCashAccount"))
 ORDER_LENGTHS = {  # [V S6 S12] limits; [I] enforcement
@@ -234,10 +247,11 @@ class SoapPlan:
     """A planned misbehaviour of the next ``times`` calls of ``operation``."""
 
     operation: str
-    kind: str  # "fault" (before doing anything), "drop" / "delay" (after commit)
+    kind: str  # "fault"/"expire" (before doing anything), "item" (per saved item), "drop"/"delay" (after commit)
     times: int = 1
     message: str = ""
     delay: float = 0.0
+    type: str = ""
 
 
 def wsdls_available(wsdl_dir=None):
@@ -299,7 +313,11 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
     save_returns_invoice_id = False  # [I] SaveInvoices echoes InvoiceId/OCR/totals of invoiced orders
     api_exception_first = False  # [I] failed items carry APIException first (S14 fixture), not in schema order
     default_delay = 5.0  # timeout_after_commit(mode="delay") without a delay
+    login_limit_per_minute = None  # [V S4 that logins are throttled; I the number and the fault]
+    max_search_ids = 1000  # [V S5 S17] ids per OrderIds/InvoiceIds/CustomerIds/CompanyIds/ProductIds; [I] fault
     _settings = (
+        "login_limit_per_minute",
+        "max_search_ids",
         "request_limit",
         "request_limit_window",
         "session_lifetime",
@@ -335,6 +353,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         self._plans = []
         self._sessions = {}
         self._usage = {}  # client id -> (window, count)
+        self._login_times = {}  # user name -> clock times of recent Login calls
         self.reset_counters()
         self.load(world if world is not None else generate_world())
 
@@ -500,6 +519,28 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             raise ValueError("mode is 'drop' or 'delay'")
         return self._plan(SoapPlan(operation, mode, times, delay=self.default_delay if delay is None else delay))
 
+    def expire_sessions_before(self, operation, nth=1):
+        """Every session expires just before the ``nth`` next call of ``operation`` (which then
+        faults "Session is not authenticated"): a session dying in the middle of an export."""
+        if nth > 1:
+            self._plan(SoapPlan(operation, "pass", nth - 1))
+        return self._plan(SoapPlan(operation, "expire"))
+
+    def fail_items(self, operation="SaveInvoices", message="Timeout expired", times=1, type_=DATABASE_TYPE):
+        """The next ``times`` items of ``operation`` (a Save*) fail with ``APIException{type_, message}``
+        and are not saved, the others are (a per-item, possibly transient, failure)."""
+        return self._plan(SoapPlan(operation, "item", times, message, type=type_))
+
+    def stats(self):
+        """What the benchmark reports."""
+        with self._data_lock:
+            return {
+                "soap_calls": self.soap_calls,
+                "save_invoices_calls": self.calls["SaveInvoices"],
+                "logins": self.logins,
+                "calls": dict(self.calls),
+            }
+
     def _plan(self, plan):
         if plan.times < 1:
             raise ValueError("times must be >= 1")
@@ -545,6 +586,9 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             plan = self._take_plan(operation, ("fault",))
             if plan:
                 raise SoapFault(plan.message)
+            plan = self._take_plan(operation, ("pass", "expire"))  # "pass": calls before the nth
+            if plan and plan.kind == "expire":
+                self.expire_sessions()
             params = wsdl.decode_request(envelope.element)
             result = self._dispatch(service, operation, params, request, headers)
             body = wsdl.encode_response(operation, result, version)
@@ -590,20 +634,15 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
     @staticmethod
     def _drop(request):
-        """Close the connection without answering (the client sees a connection error)."""
+        """Close the connection without answering: the client sees it dropped (werkzeug's write of
+        the empty answer then fails with a broken pipe, which it treats as a dropped connection)."""
         connection = request.environ.get("werkzeug.socket")
         if connection is not None:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        raise ConnectionAbortedError("connection dropped by timeout_after_commit")
-
-    def wsgi_app(self, environ, start_response):
-        try:
-            return super().wsgi_app(environ, start_response)
-        except ConnectionAbortedError:
-            return []
+        return Response(b"", status=500)
 
     # -- dispatch ------------------------------------------------------------------------
     def _dispatch(self, service, operation, params, request, headers):
@@ -670,6 +709,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         self.logins += 1
         if credential and credential.get("Username"):
             self.logins_by_user[credential["Username"]] += 1
+        self._throttle_login((credential or {}).get("Username") or "")
         login = self._check_credential(credential)
         if login is None:
             self.failed_logins += 1
@@ -689,6 +729,22 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         if self.set_cookie:
             headers["_set_cookie"] = session_id
         return session_id
+
+    def _throttle_login(self, username):
+        if not self.login_limit_per_minute:
+            return
+        now = self.clock()
+        recent = [when for when in self._login_times.get(username.lower(), ()) if now - when < 60]
+        recent.append(now)
+        self._login_times[username.lower()] = recent
+        if len(recent) > self.login_limit_per_minute:
+            raise SoapFault(LOGIN_THROTTLED_MESSAGE)
+
+    def _check_ids(self, search, *names):
+        for name in names:
+            count = len(search.get(name) or ())
+            if self.max_search_ids and count > self.max_search_ids:
+                raise SoapFault(TOO_MANY_IDS_MESSAGE.format(name=name, count=count, limit=self.max_search_ids))
 
     def op_HasSession(self, params, request, headers):
         session = self._sessions.get(request.cookies.get("ASP.NET_SessionId", ""))
@@ -782,6 +838,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
     # -- ProductService ------------------------------------------------------------------
     def op_GetProducts(self, params, session, store):
         search = params.get("searchParams") or {}
+        self._check_ids(search, "ProductIds")
         products = store["products"]
         if "Id" in search:
             products = [p for p in products if p["Id"] == search["Id"]]
@@ -810,15 +867,24 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         return number == wanted
 
     def op_SaveProducts(self, params, session, store):
-        return [self._save_item(store, product, self._save_product) for product in params.get("products") or []]
+        return self._save_all("SaveProducts", store, params.get("products"), self._save_product)
 
-    def _save_item(self, store, item, save):
-        if item is None:
-            return None
-        try:
-            return save(store, dict(item))
-        except ItemError as error:
-            return {**item, "APIException": {"Type": error.type, "Message": error.message}}
+    def _save_all(self, operation, store, items, save):
+        """Each item saved by ``save`` or echoed with its ``APIException`` (one bad item never
+        stops the others, §4.2)."""
+        results = []
+        for item in items or ():
+            if item is None:
+                results.append(None)
+                continue
+            try:
+                plan = self._take_plan(operation, ("item",))
+                if plan:
+                    raise ItemError(plan.message, plan.type)
+                results.append(save(store, dict(item)))
+            except ItemError as error:
+                results.append({**item, "APIException": {"Type": error.type, "Message": error.message}})
+        return results
 
     def _save_product(self, store, product):
         existing = None
@@ -849,7 +915,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         return [_pick(category, properties) if properties else _public(category) for category in store["categories"]]
 
     def op_SaveCategories(self, params, session, store):
-        return [self._save_item(store, category, self._save_category) for category in params.get("categories") or []]
+        return self._save_all("SaveCategories", store, params.get("categories"), self._save_category)
 
     def _save_category(self, store, category):
         if not category.get("Name"):
@@ -868,6 +934,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
     # -- CompanyService ------------------------------------------------------------------
     def op_GetCompanies(self, params, session, store):
         search = params.get("searchParams") or {}
+        self._check_ids(search, "CompanyIds")
         tests = []
         if search.get("ExternalId"):
             tests.append(lambda c: c.get("ExternalId") == search["ExternalId"])
@@ -892,7 +959,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         return [_pick(company, params.get("returnProperties")) for company in found]
 
     def op_SaveCompanies(self, params, session, store):
-        return [self._save_item(store, company, self._save_company) for company in params.get("companies") or []]
+        return self._save_all("SaveCompanies", store, params.get("companies"), self._save_company)
 
     def _save_company(self, store, company):
         explicit = company.pop("ExplicitlySpecifyNewCompanyId", None)
@@ -919,7 +986,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
     # -- InvoiceService ------------------------------------------------------------------
     def op_SaveInvoices(self, params, session, store):
-        return [self._save_item(store, order, self._save_order) for order in params.get("invoices") or []]
+        return self._save_all("SaveInvoices", store, params.get("invoices"), self._save_order)
 
     @staticmethod
     def _order(store, order_id):
@@ -1004,6 +1071,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
     def op_GetInvoices(self, params, session, store):
         search = params.get("searchParams") or {}
+        self._check_ids(search, "OrderIds", "InvoiceIds", "CustomerIds")
         tests = []
         for key, field in (("OrderIds", "OrderId"), ("InvoiceIds", "InvoiceId"), ("CustomerIds", "CustomerId")):
             if search.get(key):
@@ -1028,7 +1096,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         return found
 
     def op_UpdateInvoices(self, params, session, store):
-        return [self._save_item(store, order, self._update_order) for order in params.get("invoices") or []]
+        return self._save_all("UpdateInvoices", store, params.get("invoices"), self._update_order)
 
     def _update_order(self, store, order):
         existing = self._order(store, order.get("OrderId"))
@@ -1036,7 +1104,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             raise ItemError(f"Order with Id {order.get('OrderId')} was not found.", NOT_FOUND_TYPE)
         changes = {key: value for key, value in order.items() if key != "OrderId"}
         if existing.get("OrderStatus") in INVOICED_STATES:
-            refused = sorted(set(changes) - {"InvoiceTitle", "ReferenceNumber", "IncludeVAT"})
+            refused = sorted(set(changes) - {"InvoiceTitle", "ReferenceNumber"})
             if refused:
                 raise ItemError(ORDER_LOCKED_MESSAGE.format(order_id=existing["OrderId"]), LOCKED_TYPE)
         _check_lengths(changes, ORDER_LENGTHS, self.enforce_lengths, "InvoiceOrder")
@@ -1114,12 +1182,14 @@ def _api_exception_first(body):
 __all__ = [
     "BLOCKED_IDENTITY_MESSAGE",
     "IDENTITY_SESSION_MESSAGE",
+    "LOGIN_THROTTLED_MESSAGE",
     "NAMESPACE",
     "ORDER_LOCKED_MESSAGE",
     "SEARCH_PARAMETER_MESSAGE",
     "SERVICE_PATHS",
     "SESSION_MESSAGE",
     "SKIP_REASON",
+    "TOO_MANY_IDS_MESSAGE",
     "UNKNOWN_APPLICATION_MESSAGE",
     "UNKNOWN_IDENTITY_MESSAGE",
     "WSDL_DIR",
