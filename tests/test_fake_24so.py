@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -754,6 +755,50 @@ def test_api_exception_first_setting(world):
         raw = _post(fake, "InvoiceService", "SaveInvoices", body, cookie=session_id)
         item = etree.fromstring(raw.content).find(".//{http://24sevenOffice.com/webservices}InvoiceOrder")
         assert etree.QName(item[0]).localname == "APIException"
+
+
+def test_exceed_request_limit_on_demand(fake, soap, clock):
+    fake.exceed_request_limit()
+    with pytest.raises(Fault, match="Limit exceeded by 1") as caught:
+        soap.ClientService.GetDepartmentList()
+    window_end = (int(clock() // 3600) + 1) * 3600
+    assert time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(window_end)) in str(caught.value)
+    clock.advance(3600)
+    assert soap.ClientService.GetDepartmentList()
+
+
+def test_added_clients_users_and_data(fake):
+    client_id = fake.add_client("Tredje Klient AS", departments=((7, "Tromsø"),))
+    login = fake.add_user("tromso@example.no", "Tromso-5", [client_id, MAIN_CLIENT_ID])
+    soap = Soap(fake)
+    soap.login("tromso@example.no", "Tromso-5")
+    assert soap.ClientService.GetClientInformation().Name == "Tredje Klient AS"
+    assert [(d.Id, d.Name) for d in soap.ClientService.GetDepartmentList()] == [(7, "Tromsø")]
+    product = fake.add_product("DUP-1", "Første", client_id=client_id)
+    fake.add_product("DUP-1", "Andre", client_id=client_id)
+    assert len(soap.ProductService.GetProducts({"No": "DUP-1"}, strings("Id"))) == 2
+    company = fake.add_company("Kunde AS", client_id=client_id, organization_number="923609016", external_id="k-1")
+    found = soap.CompanyService.GetCompanies({"OrganizationNumber": "923609016"}, strings("Id", "ExternalId"))
+    assert [(c.Id, c.ExternalId) for c in found] == [(company["Id"], "k-1")]
+    saved = soap.InvoiceService.SaveInvoices(
+        {"InvoiceOrder": [order(company["Id"], _row(product), DepartmentId=7, OrderStatus="Invoiced")]}
+    )
+    assert saved[0].APIException is None
+    assert fake.invoice(saved[0].OrderId, client_id=client_id)["InvoiceId"]
+    assert soap.Authenticate.SetIdentityById(login.identities[1].id) is True
+    assert soap.ClientService.GetClientInformation().Name == fake.world.main.name
+
+
+def test_load_starts_afresh(fake, soap, world):
+    customer, product = world.main.companies[0], world.main.products[0]
+    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    fake.fail_next("GetDepartmentList")
+    fake.load(world)
+    assert len(fake.client()["invoices"]) == len(world.main.invoices)
+    assert fake.sessions == []
+    soap.login()
+    assert soap.ClientService.GetDepartmentList()  # the queued fault is gone
+    assert world.main.invoices == generate_world(seed=3, products=30, companies=24).main.invoices
 
 
 # ------------------------------------------------------------------------------- world

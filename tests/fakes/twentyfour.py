@@ -98,9 +98,15 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
 Test knobs and counters:
 
 * ``wsdl_url(service)``, ``service_url(service)``, ``SERVICE_PATHS``; ``url`` (the base).
-* ``load(world)``; ``world``; ``client(client_id=MAIN_CLIENT_ID)`` (the live data: departments,
-  products, companies, invoices lists of WSDL-named dicts); ``add_product``, ``add_company``,
-  ``add_department``, ``add_category``, ``invoice(order_id)``, ``invoices_for(reference)``.
+* ``load(world)`` (a fresh state: data, sessions, limits, queued faults; counters kept);
+  ``world``; ``client(client_id=MAIN_CLIENT_ID)`` (the live data: ``departments``,
+  ``categories``, ``products``, ``companies``, ``invoices``: lists of WSDL-named dicts);
+  ``add_product(number, name, category_id=1, price=…, client_id=…)`` (numbers may repeat),
+  ``add_company(name, organization_number=…, external_id=…, type=…, client_id=…)``,
+  ``add_department(dept_id, name, client_id=…)``, ``add_category(name, category_id=None, client_id=…)``,
+  ``add_client(name, client_id=None, departments=…, categories=…)``,
+  ``add_user(username, password, client_ids, blocked=())`` (returns the ``Login`` with its
+  identity ids); ``invoice(order_id)``, ``invoices_for(reference)``.
 * ``expire_sessions(username=None)``, ``sessions`` (live ids), ``block_identity(identity_id)``.
 * ``calls`` (Counter of SOAP operations, every SOAP request counted, faulted ones too; not the
   WSDL downloads nor the HTTP-level ``inject`` faults), ``soap_calls`` (their total), ``logins``
@@ -119,7 +125,8 @@ Test knobs and counters:
   the client's timeout), so a retry must find the saved invoice instead of sending it again.
   ``inject(status=…, body=…, delay=…)`` (``FaultInjectionMixin``) for transport-level faults
   (HTTP 503 pages, 429) before any SOAP processing.
-* ``set_request_limit(limit, window=3600)``; ``clock`` (``ManualClock`` from ``oauth2.py``).
+* ``set_request_limit(limit, window=3600)``, ``exceed_request_limit(client_id)`` (the next call
+  of that client faults "Limit exceeded by 1"); ``clock`` (``ManualClock`` from ``oauth2.py``).
 
 Sandbox::
 
@@ -129,6 +136,7 @@ Sandbox::
 import argparse
 import copy
 import hashlib
+import random
 import secrets
 import socket
 import threading
@@ -166,10 +174,15 @@ from .twentyfour_data import (
     TAX_CODES,
     TYPE_GROUPS,
     VAT_TYPES,
+    Client,
+    Identity,
+    Login,
     generate_world,
     kid_number,
     make_company,
     make_product,
+    new_guid,
+    organization_number,
 )
 
 UTC = timezone.utc
@@ -350,10 +363,6 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             self._wsdls[service] = Wsdl((directory / filename).read_bytes())
             self._paths[path.lower()] = service
         self._data_lock = threading.RLock()
-        self._plans = []
-        self._sessions = {}
-        self._usage = {}  # client id -> (window, count)
-        self._login_times = {}  # user name -> clock times of recent Login calls
         self.reset_counters()
         self.load(world if world is not None else generate_world())
 
@@ -366,32 +375,49 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
     # -- world ---------------------------------------------------------------------------
     def load(self, world):
-        """Serve ``world`` (a deep copy of its clients: the world itself is never changed)."""
+        """Serve ``world`` from a fresh state: its data copied (the world itself is never changed),
+        no sessions, no request-limit usage, no queued faults. Counters are kept
+        (``reset_counters``)."""
         with self._data_lock:
             self.world = world
-            self._clients = {}
-            for client_id, client in world.clients.items():
-                self._clients[client_id] = {
-                    "client": client,
-                    "departments": [dict(item) for item in client.departments],
-                    "categories": [dict(item) for item in client.categories],
-                    "products": [dict(item) for item in client.products],
-                    "companies": [_deep(item) for item in client.companies],
-                    "invoices": [_deep(item) for item in client.invoices],
-                    "projects": [dict(item) for item in client.projects],
-                }
-                store = self._clients[client_id]
-                store["next_product"] = max([p["Id"] for p in store["products"]] + [PRODUCT_ID_START - 1]) + 1
-                store["next_company"] = max([c["Id"] for c in store["companies"]] + [COMPANY_ID_START - 1]) + 1
-                store["next_order"] = max([o["OrderId"] for o in store["invoices"]] + [ORDER_ID_START - 1]) + 1
-                invoice_ids = [o["InvoiceId"] for o in store["invoices"] if o.get("InvoiceId")]
-                store["next_invoice"] = max(invoice_ids + [INVOICE_ID_START - 1]) + 1
-                store["next_category"] = max([c["Id"] for c in store["categories"]] + [0]) + 1
+            self._clients = {client_id: _store(client) for client_id, client in world.clients.items()}
             self._logins = {login.username: copy.deepcopy(login) for login in world.logins}
             self._identities = {
                 identity.id: (login, identity) for login in self._logins.values() for identity in login.identities
             }
+            self._application_ids = {app.lower() for app in world.application_ids or (world.application_id,)}
             self._sessions = {}
+            self._usage = {}  # client id -> (window, count)
+            self._login_times = {}  # user name -> clock times of recent Login calls
+            self._plans = []
+        self.clear_faults()
+
+    def add_client(self, name, client_id=None, departments=((1, "Hovedkontor"),), categories=((1, "Standard", "1"),)):
+        """Another 24SO client (tenant), empty but for ``departments`` and ``categories``; its id."""
+        with self._data_lock:
+            client_id = client_id or max(self._clients) + 1
+            client = Client(client_id, name, organization_number(random.Random(client_id)))
+            client.departments = [{"Id": dept_id, "Name": dept_name} for dept_id, dept_name in departments]
+            client.categories = [{"Id": cid, "Name": cname, "No": cno} for cid, cname, cno in categories]
+            self._clients[client_id] = _store(client)
+            return client_id
+
+    def add_user(self, username, password, client_ids, name=None, blocked=()):
+        """A community user with one identity per client of ``client_ids`` (the first is the
+        default; those in ``blocked`` are blocked); returns its ``Login`` (with the identity ids)."""
+        with self._data_lock:
+            rng = random.Random(f"{username}/{len(self._identities)}")
+            identities = [
+                Identity(new_guid(rng), client_id, index == 0, client_id in blocked)
+                for index, client_id in enumerate(client_ids)
+            ]
+            number = len(self._logins) + 1
+            login = Login(username, password, name or username, new_guid(rng), 700 + number, 900 + number)
+            login.identities = identities
+            self._logins[username] = login
+            for identity in identities:
+                self._identities[identity.id] = (login, identity)
+            return copy.deepcopy(login)
 
     def client(self, client_id=MAIN_CLIENT_ID):
         """The live store of a client: ``departments``, ``categories``, ``products``, ``companies``,
@@ -430,8 +456,11 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             store["products"].append(product)
             return dict(product)
 
-    def add_company(self, name, client_id=MAIN_CLIENT_ID, **fields):
-        """A customer as if created in 24SO's UI (``org_no=``, ``external_id=``, ``type=``…)."""
+    def add_company(self, name, client_id=MAIN_CLIENT_ID, organization_number=None, **fields):
+        """A customer as if created in 24SO's UI (``organization_number=``, ``external_id=``,
+        ``type=``, ``email=``, any other Company field); returns it (with its ``Id``)."""
+        if organization_number is not None:
+            fields["org_no"] = organization_number
         with self._data_lock:
             store = self._clients[client_id]
             company = make_company(store["next_company"], name, **fields)
@@ -507,6 +536,13 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             self.request_limit = limit
             self.request_limit_window = window
             self._usage = {}
+
+    def exceed_request_limit(self, client_id=MAIN_CLIENT_ID):
+        """Use up the current window's budget of ``client_id``: its next call faults
+        "Limit exceeded by 1 …", until the window ends (move the ``ManualClock`` to end it)."""
+        with self._data_lock:
+            window = int(self.clock() // self.request_limit_window)
+            self._usage[client_id] = (window, self.request_limit)
 
     def fail_next(self, operation, message="Server is busy, try again later", times=1):
         """The next ``times`` calls of ``operation`` answer a SOAP fault with ``message``."""
@@ -689,7 +725,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         """The (login, identity) of ``credential``; None for a wrong user name or password."""
         if not credential or not credential.get("ApplicationId"):
             raise SoapFault("Instance validation error: ApplicationId is required.", code="Client")
-        if credential["ApplicationId"] not in {app.lower() for app in self.world.application_ids}:
+        if credential["ApplicationId"] not in self._application_ids:
             raise SoapFault(UNKNOWN_APPLICATION_MESSAGE)
         username = (credential.get("Username") or "").strip().lower()
         password = credential.get("Password") or ""
@@ -1124,6 +1160,26 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
 
 # ---------------------------------------------------------------------------------- helpers
+def _store(client):
+    """The live data of ``client``: copies of its lists and the next ids to assign."""
+    store = {
+        "client": client,
+        "departments": [dict(item) for item in client.departments],
+        "categories": [dict(item) for item in client.categories],
+        "products": [dict(item) for item in client.products],
+        "companies": [_deep(item) for item in client.companies],
+        "invoices": [_deep(item) for item in client.invoices],
+        "projects": [dict(item) for item in client.projects],
+    }
+    store["next_product"] = max([p["Id"] for p in store["products"]] + [PRODUCT_ID_START - 1]) + 1
+    store["next_company"] = max([c["Id"] for c in store["companies"]] + [COMPANY_ID_START - 1]) + 1
+    store["next_order"] = max([o["OrderId"] for o in store["invoices"]] + [ORDER_ID_START - 1]) + 1
+    invoice_ids = [o["InvoiceId"] for o in store["invoices"] if o.get("InvoiceId")]
+    store["next_invoice"] = max(invoice_ids + [INVOICE_ID_START - 1]) + 1
+    store["next_category"] = max([c["Id"] for c in store["categories"]] + [0]) + 1
+    return store
+
+
 def _deep(value):
     if isinstance(value, dict):
         return {key: _deep(item) for key, item in value.items()}

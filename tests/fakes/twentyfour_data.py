@@ -166,7 +166,8 @@ def kid_number(number):
     return f"{number}{(10 - total % 10) % 10}"
 
 
-def _guid(rng):
+def new_guid(rng):
+    """A random (version 4) GUID drawn from ``rng``: deterministic for a seeded ``rng``."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
@@ -340,10 +341,10 @@ def generate_world(seed=1, products=60, companies=40, invoices=5, duplicate_numb
     )
     for number, (username, password, name, client_ids, blocked) in enumerate(people, start=1):
         identities = [
-            Identity(_guid(rng), client_id, is_default=index == 0, blocked=client_id in blocked)
+            Identity(new_guid(rng), client_id, is_default=index == 0, blocked=client_id in blocked)
             for index, client_id in enumerate(client_ids)
         ]
-        logins.append(Login(username, password, name, _guid(rng), 700 + number, 900 + number, identities))
+        logins.append(Login(username, password, name, new_guid(rng), 700 + number, 900 + number, identities))
     return World(
         seed=seed,
         now=now,
@@ -376,5 +377,6 @@ __all__ = [
     "kid_number",
     "make_company",
     "make_product",
+    "new_guid",
     "organization_number",
 ]
