@@ -83,6 +83,10 @@ class Soap:
             credential["IdentityId"] = identity
         return self.Authenticate.Login(credential)
 
+    def save(self, *orders):
+        """SaveInvoices of ``orders``: the per-order results."""
+        return self.InvoiceService.SaveInvoices({"InvoiceOrder": list(orders)})
+
     def forget_cookie(self):
         self.session.cookies.clear()
 
@@ -417,16 +421,26 @@ def test_save_companies_assigns_ids_and_keeps_external_id(soap, fake):
     saved = soap.CompanyService.SaveCompanies(
         {
             "Company": [
-                {"ExternalId": "odoo-res.partner-42", "OrganizationNumber": "999888777", "Name": "Eksempel AS",
-                 "Type": "Business", "EmailAddresses": {"Invoice": {"Value": "faktura@eksempel.no"}}},
+                {
+                    "ExternalId": "odoo-res.partner-42",
+                    "OrganizationNumber": "999888777",
+                    "Name": "Eksempel AS",
+                    "Type": "Business",
+                    "EmailAddresses": {"Invoice": {"Value": "faktura@eksempel.no"}},
+                },
                 {"ExternalId": "odoo-res.partner-43", "Name": "", "Type": "Business"},
                 {"Id": 99999, "Name": "Gjettet id", "Type": "Business"},
                 {"Name": "z" * 201, "Type": "Business"},
-                {"ExternalId": "odoo-res.partner-44", "Name": "Kari Nordmann", "FirstName": "Kari",
-                 "Type": "Consumer", "Private": True},
+                {
+                    "ExternalId": "odoo-res.partner-44",
+                    "Name": "Kari Nordmann",
+                    "FirstName": "Kari",
+                    "Type": "Consumer",
+                    "Private": True,
+                },
             ]
         }
-    )  # fmt: skip
+    )
     assert [bool(item.APIException) for item in saved] == [False, True, True, True, False]
     assert saved[0].Id and saved[4].Id == saved[0].Id + 1
     found = soap.CompanyService.GetCompanies({"ExternalId": "odoo-res.partner-42"}, COMPANY_PROPERTIES)
@@ -448,10 +462,17 @@ def test_save_invoices_per_order_results(fake, soap, world):
     results = soap.InvoiceService.SaveInvoices(
         {
             "InvoiceOrder": [
-                order(customer["Id"], _row(product, "2", DepartmentId=300), {"Type": "Text", "Name": "Uke 47"},
-                      OrderStatus="Invoiced", DepartmentId=300, ReferenceNumber="INV/2026/00001",
-                      InvoiceTitle="INV/2026/00001", DateInvoiced="2026-11-30T00:00:00",
-                      Currency={"Symbol": "NOK"}),
+                order(
+                    customer["Id"],
+                    _row(product, "2", DepartmentId=300),
+                    {"Type": "Text", "Name": "Uke 47"},
+                    OrderStatus="Invoiced",
+                    DepartmentId=300,
+                    ReferenceNumber="INV/2026/00001",
+                    InvoiceTitle="INV/2026/00001",
+                    DateInvoiced="2026-11-30T00:00:00",
+                    Currency={"Symbol": "NOK"},
+                ),
                 order(999999, _row(product), ReferenceNumber="INV/2026/00002"),
                 order(customer["Id"], {"ProductId": 1, "Quantity": 1}, ReferenceNumber="INV/2026/00003"),
                 order(customer["Id"], _row(product), DepartmentId=777, ReferenceNumber="INV/2026/00004"),
@@ -461,7 +482,7 @@ def test_save_invoices_per_order_results(fake, soap, world):
                 order(customer["Id"], _row(product), OrderStatus="Invoiced", ReferenceNumber="INV/2026/00008"),
             ]
         }
-    )  # fmt: skip
+    )
     assert [bool(item.APIException) for item in results] == [False, True, True, True, True, True, True, False]
     first = results[0]
     assert first.OrderId and first.InvoiceId is None  # save_returns_invoice_id=False [I]
@@ -492,35 +513,29 @@ def test_save_returns_invoice_id_setting(world):
         soap = Soap(fake)
         soap.login()
         customer, product = world.main.companies[0], world.main.products[0]
-        saved = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product),
-                                                                         OrderStatus="Invoiced")]})  # fmt: skip
+        saved = soap.save(order(customer["Id"], _row(product), OrderStatus="Invoiced"))
         assert saved[0].InvoiceId == fake.invoice(saved[0].OrderId)["InvoiceId"] and saved[0].OCR
 
 
 def test_invoiced_order_is_locked(fake, soap, world):
     customer, product = world.main.companies[1], world.main.products[2]
-    saved = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product),
-                                                                     OrderStatus="Invoiced")]})  # fmt: skip
+    saved = soap.save(order(customer["Id"], _row(product), OrderStatus="Invoiced"))
     order_id = saved[0].OrderId
-    again = soap.InvoiceService.SaveInvoices(
-        {"InvoiceOrder": [order(customer["Id"], _row(product, "5"), OrderId=order_id, OrderStatus="Invoiced")]}
-    )
+    again = soap.save(order(customer["Id"], _row(product, "5"), OrderId=order_id, OrderStatus="Invoiced"))
     assert "invoiced" in again[0].APIException.Message
     assert fake.invoice(order_id)["InvoiceRows"][0]["Quantity"] == Decimal(1)
     # UpdateInvoices may still change the title and reference
-    updated = soap.InvoiceService.UpdateInvoices({"InvoiceOrder": [{"OrderId": order_id, "IncludeVAT": None,
-                                                                    "InvoiceTitle": "Ny tittel"}]})  # fmt: skip
+    updated = soap.InvoiceService.UpdateInvoices(
+        {"InvoiceOrder": [{"OrderId": order_id, "IncludeVAT": None, "InvoiceTitle": "Ny tittel"}]}
+    )
     assert updated[0].APIException is None and fake.invoice(order_id)["InvoiceTitle"] == "Ny tittel"
 
 
 def test_draft_order_updates_by_order_id(fake, soap, world):
     customer, product = world.main.companies[2], world.main.products[3]
-    saved = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product),
-                                                                     OrderStatus="Draft")]})  # fmt: skip
+    saved = soap.save(order(customer["Id"], _row(product), OrderStatus="Draft"))
     order_id = saved[0].OrderId
-    again = soap.InvoiceService.SaveInvoices(
-        {"InvoiceOrder": [order(customer["Id"], _row(product, "3"), OrderId=order_id, OrderStatus="Invoiced")]}
-    )
+    again = soap.save(order(customer["Id"], _row(product, "3"), OrderId=order_id, OrderStatus="Invoiced"))
     assert again[0].APIException is None and again[0].OrderId == order_id
     stored = fake.invoice(order_id)
     assert stored["OrderStatus"] == "Invoiced" and stored["InvoiceRows"][0]["Quantity"] == Decimal(3)
@@ -529,18 +544,22 @@ def test_draft_order_updates_by_order_id(fake, soap, world):
 
 def test_credit_note_references_the_invoice(fake, soap, world):
     customer, product = world.main.companies[3], world.main.products[4]
-    invoice = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product, "2"),
-                                                                       OrderStatus="Invoiced")]})[0]  # fmt: skip
+    invoice = soap.save(order(customer["Id"], _row(product, "2"), OrderStatus="Invoiced"))[0]
     invoice_id = fake.invoice(invoice.OrderId)["InvoiceId"]
     credit = soap.InvoiceService.SaveInvoices(
         {
             "InvoiceOrder": [
-                order(customer["Id"], _row(product, "-2"), OrderStatus="Invoiced", ReferenceInvoiceId=invoice_id,
-                      ReferenceOrderId=invoice.OrderId),
+                order(
+                    customer["Id"],
+                    _row(product, "-2"),
+                    OrderStatus="Invoiced",
+                    ReferenceInvoiceId=invoice_id,
+                    ReferenceOrderId=invoice.OrderId,
+                ),
                 order(customer["Id"], _row(product, "-1"), OrderStatus="Invoiced", ReferenceInvoiceId=1),
             ]
         }
-    )  # fmt: skip
+    )
     assert credit[0].APIException is None and "ReferenceInvoiceId" in credit[1].APIException.Message
     stored = fake.invoice(credit[0].OrderId)
     assert stored["OrderTotalIncVat"] < 0 and stored["ReferenceInvoiceId"] == invoice_id
@@ -585,8 +604,7 @@ def test_find_an_invoice_saved_before_by_customer_and_time(fake, soap, world, cl
     customer, product = world.main.companies[4], world.main.products[5]
     sent_at = world.now.replace(tzinfo=None)
     clock.advance(60)
-    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product), OrderStatus="Invoiced",
-                                                             ReferenceNumber="INV/2026/00042")]})  # fmt: skip
+    soap.save(order(customer["Id"], _row(product), OrderStatus="Invoiced", ReferenceNumber="INV/2026/00042"))
     found = soap.InvoiceService.GetInvoices(
         {"CustomerIds": ints(customer["Id"]), "ChangedAfter": sent_at}, strings("OrderId", "ReferenceNumber"), None
     )
@@ -637,13 +655,11 @@ def test_timeout_after_commit_drop(fake, soap, world):
     customer, product = world.main.companies[5], world.main.products[6]
     fake.timeout_after_commit("SaveInvoices")
     with pytest.raises(requests.exceptions.ConnectionError):
-        soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product), OrderStatus="Invoiced",
-                                                                 ReferenceNumber="INV/2026/00100")]})  # fmt: skip
+        soap.save(order(customer["Id"], _row(product), OrderStatus="Invoiced", ReferenceNumber="INV/2026/00100"))
     saved = fake.invoices_for("INV/2026/00100")
     assert len(saved) == 1 and saved[0]["InvoiceId"]  # committed before the connection dropped
     # a careless retry duplicates it: duplicates() shows it
-    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product), OrderStatus="Invoiced",
-                                                             ReferenceNumber="INV/2026/00100")]})  # fmt: skip
+    soap.save(order(customer["Id"], _row(product), OrderStatus="Invoiced", ReferenceNumber="INV/2026/00100"))
     assert list(fake.duplicates()) == ["INV/2026/00100"]
 
 
@@ -654,8 +670,7 @@ def test_timeout_after_commit_delay(world):
         customer, product = world.main.companies[5], world.main.products[6]
         fake.timeout_after_commit("SaveInvoices", mode="delay", delay=1.0)
         with pytest.raises(requests.exceptions.Timeout):
-            soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product),
-                                                                     ReferenceNumber="INV/2026/00101")]})  # fmt: skip
+            soap.save(order(customer["Id"], _row(product), ReferenceNumber="INV/2026/00101"))
         assert len(fake.invoices_for("INV/2026/00101")) == 1
 
 
@@ -693,22 +708,20 @@ def test_counters(fake, soap):
 def test_expire_sessions_before_the_nth_call(fake, soap, world):
     customer, product = world.main.companies[6], world.main.products[7]
     fake.expire_sessions_before("SaveInvoices", nth=2)
-    first = soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    first = soap.save(order(customer["Id"], _row(product)))
     assert first[0].OrderId
     with pytest.raises(Fault, match=SESSION_MESSAGE):
-        soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+        soap.save(order(customer["Id"], _row(product)))
     assert soap.Authenticate.HasSession() is False
     soap.login()
-    assert soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})[0].OrderId
+    assert soap.save(order(customer["Id"], _row(product)))[0].OrderId
     assert fake.calls["SaveInvoices"] == 3 and fake.logins == 2
 
 
 def test_fail_items_fails_only_those_items(fake, soap, world):
     customer, product = world.main.companies[7], world.main.products[8]
     fake.fail_items("SaveInvoices", "Timeout expired")
-    results = soap.InvoiceService.SaveInvoices(
-        {"InvoiceOrder": [order(customer["Id"], _row(product), ReferenceNumber=f"INV/F/{n}") for n in range(3)]}
-    )
+    results = soap.save(*(order(customer["Id"], _row(product), ReferenceNumber=f"INV/F/{n}") for n in range(3)))
     assert [item.APIException.Type if item.APIException else None for item in results] == [
         "Office24Seven.Library.Data.DataBaseServerException",
         None,
@@ -719,7 +732,7 @@ def test_fail_items_fails_only_those_items(fake, soap, world):
 
 def test_stats_for_the_benchmark(fake, soap, world):
     customer, product = world.main.companies[0], world.main.products[0]
-    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    soap.save(order(customer["Id"], _row(product)))
     assert fake.stats() == {
         "soap_calls": 2,
         "save_invoices_calls": 1,
@@ -780,9 +793,7 @@ def test_added_clients_users_and_data(fake):
     company = fake.add_company("Kunde AS", client_id=client_id, organization_number="923609016", external_id="k-1")
     found = soap.CompanyService.GetCompanies({"OrganizationNumber": "923609016"}, strings("Id", "ExternalId"))
     assert [(c.Id, c.ExternalId) for c in found] == [(company["Id"], "k-1")]
-    saved = soap.InvoiceService.SaveInvoices(
-        {"InvoiceOrder": [order(company["Id"], _row(product), DepartmentId=7, OrderStatus="Invoiced")]}
-    )
+    saved = soap.save(order(company["Id"], _row(product), DepartmentId=7, OrderStatus="Invoiced"))
     assert saved[0].APIException is None
     assert fake.invoice(saved[0].OrderId, client_id=client_id)["InvoiceId"]
     assert soap.Authenticate.SetIdentityById(login.identities[1].id) is True
@@ -791,7 +802,7 @@ def test_added_clients_users_and_data(fake):
 
 def test_load_starts_afresh(fake, soap, world):
     customer, product = world.main.companies[0], world.main.products[0]
-    soap.InvoiceService.SaveInvoices({"InvoiceOrder": [order(customer["Id"], _row(product))]})
+    soap.save(order(customer["Id"], _row(product)))
     fake.fail_next("GetDepartmentList")
     fake.load(world)
     assert len(fake.client()["invoices"]) == len(world.main.invoices)

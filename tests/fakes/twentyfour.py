@@ -61,8 +61,9 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
   "Client is not authenticated on this identity". Sessions die with ``expire_sessions()`` or
   after ``session_lifetime`` seconds idle [I: None = never].
 * Request limit (§4.4): ``request_limit`` (7,200) calls per ``request_limit_window`` (3,600 s,
-  fixed windows of the clock) per 24SO client, Login included [I]; beyond it every call of that
-  client faults "Limit exceeded by N. Request is blocked. Quarantine ends at <UTC time>".
+  fixed windows of the clock) per 24SO client, Login included, HasSession not [I]; beyond it
+  every call of that client faults "Limit exceeded by N. Request is blocked. Quarantine ends at
+  <UTC time>" (N counts the refused calls too).
   Answers carry ``APILimitRemaining`` and ``APILimitReset`` headers (S13) [I].
 * Get* operations return only the properties named in ``returnProperties`` /
   ``invoiceReturnProperties`` / ``rowReturnProperties`` (none named: empty items [I]; rows only
@@ -938,13 +939,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         _check_lengths(merged, PRODUCT_LENGTHS, self.enforce_lengths, "Product")
         merged["DateChanged"] = self._now()
         merged.setdefault("StatusId", 1)
-        if existing is not None:
-            existing.update(merged)
-        else:
-            merged["Id"] = store["next_product"]
-            store["next_product"] += 1
-            store["products"].append(merged)
-        return _public(merged)
+        return _public(_upsert(store, "products", "Id", existing, merged))
 
     def op_GetCategories(self, params, session, store):
         properties = params.get("returnProperties")
@@ -1010,15 +1005,9 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         _check_lengths(merged, COMPANY_LENGTHS, self.enforce_lengths, "Company")
         merged.setdefault("Type", "None")
         merged["DateChanged"] = self._now()
-        if existing is not None:
-            existing.clear()
-            existing.update(merged)
-        else:
-            merged.setdefault("Id", store["next_company"])
-            store["next_company"] = max(store["next_company"], merged["Id"]) + 1
+        if existing is None:
             merged["DateCreated"] = merged["DateChanged"]
-            store["companies"].append(merged)
-        return _deep(_public(merged))
+        return _deep(_public(_upsert(store, "companies", "Id", existing, merged)))
 
     # -- InvoiceService ------------------------------------------------------------------
     def op_SaveInvoices(self, params, session, store):
@@ -1069,14 +1058,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             store["next_invoice"] += 1
             merged["OCR"] = kid_number(merged["InvoiceId"])
             merged.setdefault("DateInvoiced", now.replace(hour=0, minute=0, second=0))
-        if existing is not None:
-            existing.clear()
-            existing.update(merged)
-        else:
-            merged.setdefault("OrderId", store["next_order"])
-            store["next_order"] = max(store["next_order"], merged["OrderId"]) + 1
-            store["invoices"].append(merged)
-        echo = _deep(_public(merged))
+        echo = _deep(_public(_upsert(store, "invoices", "OrderId", existing, merged)))
         if not self.save_returns_invoice_id:
             for key in SAVE_ECHO_HIDES:
                 echo.pop(key, None)
@@ -1180,6 +1162,23 @@ def _store(client):
     return store
 
 
+NEXT_ID = {"products": "next_product", "companies": "next_company", "invoices": "next_order"}
+
+
+def _upsert(store, collection, key, existing, record):
+    """``existing`` replaced by ``record``, or ``record`` added to ``store[collection]`` with the
+    next id in ``key`` (unless it brings its own); the stored record."""
+    if existing is not None:
+        existing.clear()
+        existing.update(record)
+        return existing
+    counter = NEXT_ID[collection]
+    record.setdefault(key, store[counter])
+    store[counter] = max(store[counter], record[key]) + 1
+    store[collection].append(record)
+    return record
+
+
 def _deep(value):
     if isinstance(value, dict):
         return {key: _deep(item) for key, item in value.items()}
@@ -1258,15 +1257,15 @@ __all__ = [
 # ----------------------------------------------------------------------------------- sandbox
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Serve a fake 24SevenOffice (SOAP web services) until Ctrl-C.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8073, help="0 picks a free port")
-    parser.add_argument("--seed", default="1")
-    parser.add_argument("--products", type=int, default=60)
-    parser.add_argument("--companies", type=int, default=40)
-    parser.add_argument("--request-limit", type=int, default=FakeTwentyFour.request_limit)
+    parser.add_argument("--seed", type=int, default=1, help="the world's seed (same seed, same world)")
+    parser.add_argument("--products", type=int, default=60, help="numbered products of the main client")
+    parser.add_argument("--companies", type=int, default=40, help="customers of the main client")
+    parser.add_argument("--request-limit", type=int, default=FakeTwentyFour.request_limit, help="calls an hour")
     parser.add_argument("--wsdl-dir", help=f"folder of the six WSDLs (default {WSDL_DIR})")
+    parser.add_argument("--port", type=int, default=8073, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
-    seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
+    seed = args.seed
     world = generate_world(seed=seed, products=args.products, companies=args.companies)
     fake = FakeTwentyFour(
         host=args.host, port=args.port, world=world, wsdl_dir=args.wsdl_dir, request_limit=args.request_limit
@@ -1290,15 +1289,12 @@ def main(argv=None):
     )
     lines.append("Serving until Ctrl-C.")
     print("\n".join(lines), flush=True)
-    stop = threading.Event()
     try:
-        while not stop.wait(3600):
-            pass
+        threading.Event().wait()
     except KeyboardInterrupt:
-        pass
+        print("Stopped.", flush=True)
     finally:
         fake.stop()
-        print("Stopped.", flush=True)
 
 
 if __name__ == "__main__":
