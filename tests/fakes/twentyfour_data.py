@@ -171,8 +171,8 @@ def new_guid(rng):
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _department(dept_id, name, city):
-    return {"Id": dept_id, "Name": name, "Email": f"{name.split()[0].lower()}@nordlys.example", "_city": city}
+def _department(dept_id, name, domain):
+    return {"Id": dept_id, "Name": name, "Email": f"{name.split()[0].lower()}@{domain}"}
 
 
 def make_product(product_id, number, name, category_id, price, **extra):
@@ -297,9 +297,10 @@ def _invoices(rng, client, count, now):
     return invoices
 
 
-def _client(rng, client_id, name, *, products, duplicates, companies, invoices, now, city="OSLO"):
+def _client(rng, client_id, name, *, products, duplicates, companies, invoices, now):
     client = Client(client_id, name, organization_number(rng))
-    client.departments = [_department(dept_id, dept_name, city) for dept_id, dept_name in DEPARTMENTS[client_id]]
+    domain = f"{name.split()[0].lower()}.example"
+    client.departments = [_department(dept_id, dept_name, domain) for dept_id, dept_name in DEPARTMENTS[client_id]]
     client.categories = [{"Id": cid, "Name": cname, "No": cno} for cid, cname, cno in CATEGORIES[client_id]]
     client.products, ambiguous = _products(rng, client, products, duplicates, PRODUCT_ID_START, now)
     client.companies = _companies(rng, companies, COMPANY_ID_START, now)
