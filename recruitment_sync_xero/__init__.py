@@ -1,1 +1,2 @@
+from . import services
 from . import models

@@ -15,6 +15,14 @@
     },
     "data": [
         "security/ir.model.access.csv",
+        "security/recruitment_sync_xero_security.xml",
         "views/recruitment_sync_integration_views.xml",
+        "views/xero_mapping_views.xml",
+        "views/account_move_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "recruitment_sync_xero/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -2,7 +2,6 @@
 throttling and errors; contract checks against JobAdder's own OpenAPI definition; the seeded
 agency generator; the sandbox command."""
 
-import json
 import os
 import re
 import selectors
@@ -10,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -29,11 +27,10 @@ from tests.fakes.jobadder_data import (
     generate_agency,
 )
 from tests.fakes.oauth2 import ManualClock
+from tests.fakes.openapi import ContractMissing, OpenApi, contract_file
 
 UTC = timezone.utc
 REPO = Path(__file__).resolve().parents[1]
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
-OPENAPI = CONTRACTS / "jobadder" / "jobadder-openapi-v2.2024-08-30.json"
 REDIRECT = "https://odoo.example.com/recruitment_sync/oauth/callback"
 # §4.2: what GET /placements leaves out (only GET /placements/{id} has it).
 SUMMARY_OMITS = ("company", "contact", "owner", "recruiters", "salary", "contractRate", "rates", "chargeCurrency")
@@ -512,9 +509,6 @@ def test_null_objects_setting_sends_null_for_missing_objects(world, clock):
 
 
 # ------------------------------------------------------------------------ contract check
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# §3: date-times may carry Z, an offset or no zone at all (plain .NET DateTime) [inferred].
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$")
 # The token answer: the spec documents it in prose (info, "Authentication"), not as a schema;
 # instance/account per the help centre, their JSON types [inferred].
 TOKEN_SCHEMA = {
@@ -532,71 +526,14 @@ TOKEN_SCHEMA = {
 }
 
 
-def _openapi_to_json_schema(node):
-    """OpenAPI 3.0 schema objects as JSON Schema draft 4: ``nullable`` becomes a null type.
-
-    Objects that list their properties get ``additionalProperties: false`` unless they say
-    otherwise, so a misspelt field name in the fake fails the check.
-    """
-    if isinstance(node, list):
-        return [_openapi_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _openapi_to_json_schema(value) for key, value in node.items() if key not in ("nullable", "readOnly")}
-    if node.get("nullable") is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-        out.setdefault("additionalProperties", False)
-    return out
-
-
-class Contract:
-    def __init__(self, jsonschema, spec):
-        self.jsonschema = jsonschema
-        self.spec = spec
-        self.components = {"schemas": _openapi_to_json_schema(spec["components"]["schemas"])}
-        checker = jsonschema.FormatChecker(formats=())
-        checker.checks("date", raises=ValueError)(
-            lambda v: not isinstance(v, str) or bool(_DATE.match(v) and date.fromisoformat(v))
-        )
-        checker.checks("date-time", raises=ValueError)(
-            lambda v: not isinstance(v, str) or bool(_DATETIME.match(v) and datetime.fromisoformat(v))
-        )
-        checker.checks("uuid", raises=ValueError)(lambda v: not isinstance(v, str) or bool(uuid.UUID(v)))
-        checker.checks("uri")(
-            lambda v: not isinstance(v, str) or (urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc))
-        )
-        checker.checks("int32")(lambda v: not isinstance(v, int) or -(2**31) <= v < 2**31)
-        checker.checks("int64")(lambda v: not isinstance(v, int) or -(2**63) <= v < 2**63)
-        self.format_checker = checker
-
-    def response_schema(self, path, status="200"):
-        """The schema name of ``GET path``'s answer in the spec (checks the fake's routing too)."""
-        content = self.spec["paths"][path]["get"]["responses"][status].get("content", {})
-        return content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-
-    def errors(self, schema, instance):
-        if isinstance(schema, str):
-            schema = {"$ref": f"#/components/schemas/{schema}"}
-        validator = self.jsonschema.Draft4Validator(
-            {**schema, "components": self.components}, format_checker=self.format_checker
-        )
-        return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(instance)]
-
-    def check(self, schema, instance):
-        problems = self.errors(schema, instance)
-        assert not problems, "\n".join(problems[:20])
-
-
 @pytest.fixture(scope="module")
 def contract():
-    if not OPENAPI.is_file():
-        pytest.skip(f"{CONTRACTS} (the shared/contracts folder) not found: contract checks skipped")
-    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed: contract checks skipped")
-    return Contract(jsonschema, json.loads(OPENAPI.read_text(encoding="utf-8")))
+    try:
+        path = contract_file("jobadder", "jobadder-openapi-v2.2024-08-30.json")
+    except ContractMissing as missing:
+        pytest.skip(str(missing))
+    pytest.importorskip("openapi_schema_validator", reason="openapi-schema-validator missing: contract checks skipped")
+    return OpenApi.load(path)
 
 
 CONTRACT_PATHS = {

@@ -292,6 +292,10 @@ class RecruitmentSyncIntegration(models.Model):
         self.ensure_one()
         return self.sudo().api_base_url or None
 
+    def _provider_http_client_class(self):
+        """The ``HttpClient`` (sub)class the provider is called with, e.g. one reading its own headers."""
+        return HttpClient
+
     # ------------------------------------------------------------------------ helpers
     def _get_oauth2_config(self):
         """The provider's OAuth2 settings with the administrator's endpoint overrides applied."""
@@ -353,7 +357,7 @@ class RecruitmentSyncIntegration(models.Model):
 
             auth()  # a valid token before any request, for the worker threads too
         labels = dict(self._fields["provider"]._description_selection(self.env))
-        return HttpClient(
+        return self._provider_http_client_class()(
             base_url,
             name=labels.get(self.provider, self.provider),
             rate_limiter=limiter,

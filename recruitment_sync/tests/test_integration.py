@@ -1,5 +1,9 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from odoo.addons.recruitment_sync.services.http_client import HttpClient
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
@@ -50,3 +54,16 @@ class TestIntegration(TransactionCase):
         self.assertEqual((integration.schedule_interval_number, integration.schedule_interval_type), (3, "days"))
         with self.assertRaises(AccessError):
             integration.with_user(manager).write({"rate_limit_per_minute": 10})
+
+    def test_provider_http_client_class(self):
+        class ProviderClient(HttpClient):
+            pass
+
+        integration = self.Integration.create(
+            {"name": "Own client", "provider": "none", "api_base_url": "https://api.example.com/v2"}
+        )
+        self.assertIs(integration._provider_http_client_class(), HttpClient)
+        with patch.object(type(integration), "_provider_http_client_class", return_value=ProviderClient):
+            client = integration._http_client(max_wait=5.0)
+        self.assertIsInstance(client, ProviderClient)
+        self.assertEqual((client.base_url, client.max_wait), ("https://api.example.com/v2", 5.0))

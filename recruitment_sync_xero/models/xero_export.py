@@ -1,0 +1,734 @@
+"""To Xero: the customers the invoices need, sales invoices, credit notes (+ allocations), payments.
+
+Every write is a batch of at most 50 elements with ``summarizeErrors=false`` (one result per
+element, which becomes a history line with Xero's own message) and an ``Idempotency-Key``
+derived from the request's content: a retry after a timeout sends the same key, so Xero does
+not process it twice; a document changed since gets another key.
+"""
+
+from collections import namedtuple
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
+from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
+
+from ..services import xero
+from .recruitment_sync_integration import CREDIT_NOTES, EXPORT_CUSTOMERS, INVOICES, PAYMENTS
+from .xero_import import CONTACT
+
+Document = namedtuple("Document", "kind move_type external_model endpoint id_field number_field xero_type label link")
+INVOICE_DOC = Document(
+    INVOICES.code, "out_invoice", "invoice", "Invoices", "InvoiceID", "InvoiceNumber", xero.INVOICE_TYPE,
+    "invoice", "invoice",
+)  # fmt: skip
+CREDIT_NOTE_DOC = Document(
+    CREDIT_NOTES.code, "out_refund", "credit_note", "CreditNotes", "CreditNoteID", "CreditNoteNumber",
+    xero.CREDIT_NOTE_TYPE, "credit note", "credit_note",
+)  # fmt: skip
+DOCUMENTS = {doc.kind: doc for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)}
+DOCUMENT_TYPES = {doc.move_type: doc for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)}
+PAYMENT = "payment"
+ALLOCATION = "allocation"
+IDS_PER_QUERY = 40  # Xero's IDs filter tops out around 50 GUIDs (URL length) [R]
+PAYLOAD_ERRORS = (xero.PayloadError, UserError, ValidationError)
+
+
+class RecruitmentSyncIntegration(models.Model):
+    _inherit = "recruitment.sync.integration"
+
+    # ------------------------------------------------------------------------ what is to export
+    def _xero_move_domain(self, move_type):
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", move_type),
+            ("state", "=", "posted"),
+        ]
+        if self.xero_export_start_date:
+            domain.append(("invoice_date", ">=", self.xero_export_start_date))
+        if self.department_scope == "selected":
+            domain.append(("department_id", "child_of", self.department_ids.ids))
+        return domain
+
+    def _xero_pending_allocations_sql(self, credit_note_id):
+        """Reconciliations of a credit note with exported invoices that Xero has not been told of."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN recruitment_sync_binding invoice_binding
+                   ON invoice_binding.integration_id = %(integration)s
+                  AND invoice_binding.res_model = 'account.move'
+                  AND invoice_binding.external_model = %(invoice)s
+                  AND invoice_binding.res_id = debit_line.move_id
+            LEFT JOIN recruitment_sync_binding allocation_binding
+                   ON allocation_binding.integration_id = %(integration)s
+                  AND allocation_binding.res_model = 'account.partial.reconcile'
+                  AND allocation_binding.external_model = %(allocation)s
+                  AND allocation_binding.res_id = p.id
+                WHERE credit_line.move_id = %(credit_note)s AND allocation_binding.id IS NULL""",
+            integration=self.id,
+            invoice=INVOICE_DOC.external_model,
+            allocation=ALLOCATION,
+            credit_note=credit_note_id,
+        )
+
+    def _xero_moves_to_export_sql(self, doc):
+        """Posted documents never exported, or changed in Odoo since (and credit notes to allocate)."""
+        moves = self.env["account.move"].sudo()._search(self._xero_move_domain(doc.move_type))
+        stale = SQL("b.id IS NULL OR m.sync_local_changed_at > b.last_synced_at")
+        if doc is CREDIT_NOTE_DOC:
+            stale = SQL(
+                "%s OR (b.id IS NOT NULL AND EXISTS(%s))", stale, self._xero_pending_allocations_sql(SQL("m.id"))
+            )
+        return SQL(
+            """SELECT m.id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'account.move'
+                  AND b.external_model = %s AND b.res_id = m.id
+                WHERE m.id IN %s AND (%s)""",
+            self.id,
+            doc.external_model,
+            moves.subselect(),
+            stale,
+        )
+
+    def _xero_customers_to_export_sql(self):
+        """Customers of the documents to export that are not in Xero yet."""
+        documents = [
+            self._xero_moves_to_export_sql(doc)
+            for doc, wanted in (
+                (INVOICE_DOC, self.xero_export_invoices),
+                (CREDIT_NOTE_DOC, self.xero_export_credit_notes),
+            )
+            if wanted
+        ] or [SQL("SELECT 1 WHERE FALSE")]
+        return SQL(
+            """SELECT DISTINCT m.commercial_partner_id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'res.partner'
+                  AND b.external_model = %s AND b.res_id = m.commercial_partner_id
+                WHERE m.id IN (%s) AND b.id IS NULL""",
+            self.id,
+            CONTACT,
+            SQL(" UNION ").join(documents),
+        )
+
+    def _xero_payments_to_export_sql(self):
+        """Reconciliations of an exported invoice (or credit note) with a customer payment or a bank line."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move debit_move ON debit_move.id = debit_line.move_id
+                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
+                 JOIN recruitment_sync_binding document_binding
+                   ON document_binding.integration_id = %(integration)s
+                  AND document_binding.res_model = 'account.move'
+                  AND (
+                        (document_binding.external_model = %(invoice)s AND document_binding.res_id = debit_move.id
+                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
+                         AND credit_move.state = 'posted')
+                     OR (document_binding.external_model = %(credit_note)s AND document_binding.res_id = credit_move.id
+                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
+                         AND debit_move.state = 'posted')
+                  )
+            LEFT JOIN recruitment_sync_binding payment_binding
+                   ON payment_binding.integration_id = %(integration)s
+                  AND payment_binding.res_model = 'account.partial.reconcile'
+                  AND payment_binding.external_model = %(payment)s
+                  AND payment_binding.res_id = p.id
+                WHERE payment_binding.id IS NULL""",
+            integration=self.id,
+            invoice=INVOICE_DOC.external_model,
+            credit_note=CREDIT_NOTE_DOC.external_model,
+            payment=PAYMENT,
+        )
+
+    def _xero_export_sql(self, kind):
+        if kind.code == EXPORT_CUSTOMERS.code:
+            return "res.partner", self._xero_customers_to_export_sql()
+        if kind.code == PAYMENTS.code:
+            return "account.partial.reconcile", self._xero_payments_to_export_sql()
+        return "account.move", self._xero_moves_to_export_sql(DOCUMENTS[kind.code])
+
+    def _xero_export_count(self, kind):
+        self.env.flush_all()
+        _model, sql = self._xero_export_sql(kind)
+        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
+        return self.env.cr.fetchone()[0]
+
+    def _xero_fetch_export(self, kind, checkpoint, batch_size):
+        self.env.flush_all()
+        model, sql = self._xero_export_sql(kind)
+        after = (checkpoint or {}).get("after", 0)
+        self.env.cr.execute(
+            SQL("SELECT id FROM (%s) AS to_export(id) WHERE id > %s ORDER BY id LIMIT %s", sql, after, batch_size)
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        done = len(ids) < batch_size
+        records = self.env[model].sudo().browse(ids)
+        return Batch(items=records, checkpoint=None if done else {"after": ids[-1]}, done=done)
+
+    # ------------------------------------------------------------------------ shared helpers
+    def _xero_maps(self):
+        """The mappings an export reads, once per batch."""
+        rows = self.env["recruitment.sync.xero.tax.rate"].sudo().search([("integration_id", "=", self.id)])
+        accounts = self.env["recruitment.sync.xero.account"].sudo().search([("integration_id", "=", self.id)])
+        no_tax = rows.filtered(lambda row: row.tax_type == xero.NO_TAX_TYPE and row.status in (False, "ACTIVE"))
+        return {
+            "taxes": {tax.id: row for row in rows for tax in row.tax_ids},
+            "no_tax": no_tax[:1],
+            "accounts": {account.id: row for row in accounts for account in row.account_ids},
+            "journals": {journal.id: row for row in accounts for journal in row.journal_ids},
+        }
+
+    def _xero_bindings_of(self, model, ids, external_model):
+        bindings = (
+            self.env["recruitment.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("integration_id", "=", self.id),
+                    ("res_model", "=", model),
+                    ("external_model", "=", external_model),
+                    ("res_id", "in", list(ids)),
+                ]
+            )
+        )
+        return {binding.res_id: binding for binding in bindings}
+
+    def _xero_bind_all(self, records):
+        """Bind many records at once: ``records`` is a list of (record, external id, type, values, binding)."""
+        Binding = self.env["recruitment.sync.binding"].sudo()
+        now = fields.Datetime.now()
+        new = []
+        for record, external_id, external_model, values, binding in records:
+            values = {"last_synced_at": now, **values}
+            if binding:
+                binding.write({**values, "external_id": external_id})
+            else:
+                new.append(
+                    {
+                        "integration_id": self.id,
+                        "company_id": self.company_id.id,
+                        "res_model": record._name,
+                        "res_id": record.id,
+                        "external_model": external_model,
+                        "external_id": external_id,
+                        **values,
+                    }
+                )
+        if new:
+            Binding.create(new)
+
+    def _xero_key_prefix(self):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return f"odoo-{uuid[:8]}-{self.id}"
+
+    def _xero_send(self, client, method, path, key, elements, params=None):
+        """One batch write; Xero's answer elements (``summarizeErrors=false``: one per element)."""
+        body = {key: elements}
+        headers = {"Idempotency-Key": xero.idempotency_key(self._xero_key_prefix(), method, path, body)}
+        answer = client.request(
+            method, path, params={"summarizeErrors": "false", **(params or {})}, json=body, headers=headers
+        )
+        return (answer or {}).get(key) or []
+
+    @staticmethod
+    def _xero_pair(sent, answered, key):
+        """Xero's answer element of each sent element: by ``key`` when unique, else by position."""
+        values = [element.get(key) for element in sent]
+        if key and all(values) and len(set(values)) == len(values):
+            by_key = {element.get(key): element for element in answered if isinstance(element, dict)}
+            if all(value in by_key for value in values):
+                return [by_key[value] for value in values]
+        if len(answered) == len(sent):
+            return answered
+        return [None] * len(sent)
+
+    def _xero_send_batch(self, client, method, path, key, prepared, number_key=None, params=None):
+        """Send ``prepared`` [(payload, context)]; yield (context, answer element, error message).
+
+        A refusal of the request as a whole (not a rate limit, not the credentials) fails each
+        of its elements with Xero's message; rate limits and auth problems stop the batch.
+        """
+        if not prepared:
+            return
+        payloads = [payload for payload, _context in prepared]
+        try:
+            answered = self._xero_send(client, method, path, key, payloads, params)
+        except (RetryableError, AuthError):
+            raise
+        except SyncError as error:
+            for _payload, context in prepared:
+                yield context, None, str(error)
+            return
+        for (_payload, context), element in zip(prepared, self._xero_pair(payloads, answered, number_key), strict=True):
+            if element is None:
+                yield context, None, _("Xero's answer did not include this element: check it in Xero.")
+                continue
+            errors = xero.element_errors(element)
+            yield context, element, "; ".join(errors) if errors else None
+
+    # ------------------------------------------------------------------------ customers
+    def _xero_contact_payload(self, partner, number):
+        name = (partner.name or "").strip()
+        if not name:
+            raise xero.PayloadError(
+                _("The customer (partner id %s) has no name, which Xero requires: name it in Odoo.", partner.id)
+            )
+        payload = {"Name": name, "ContactNumber": number}
+        if partner.email:
+            payload["EmailAddress"] = partner.email.strip()
+        if partner.vat:
+            payload["TaxNumber"] = partner.vat.strip()
+        if partner.street or partner.city or partner.zip or partner.country_id:
+            address = {
+                "AddressType": "STREET",
+                "AddressLine1": partner.street or "",
+                "AddressLine2": partner.street2 or "",
+                "City": partner.city or "",
+                "Region": partner.state_id.name or "",
+                "PostalCode": partner.zip or "",
+                "Country": partner.country_id.name or "",
+            }
+            payload["Addresses"] = [{key: value for key, value in address.items() if value}]
+        phones = [
+            {"PhoneType": phone_type, "PhoneNumber": number}
+            for phone_type, number in (("DEFAULT", partner.phone), ("MOBILE", partner.mobile))
+            if number
+        ]
+        if phones:
+            payload["Phones"] = phones
+        return payload
+
+    def _xero_export_contacts(self, run, kind, partners):
+        """``PUT /Contacts`` for the customers the documents need; each one bound to its ContactID."""
+        client = self._xero_client()
+        prepared, numbers = [], set()
+        for partner in partners:
+            number = xero.contact_number(partner.id, partner.ref)
+            if number in numbers:  # two partners with one reference: the second gets its own number
+                number = xero.contact_number(partner.id)
+            numbers.add(number)
+            try:
+                prepared.append((self._xero_contact_payload(partner, number), partner))
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", partner, reason=str(error.args[0])))
+        bindings = []
+        for partner, element, error in self._xero_send_batch(
+            client, "PUT", "Contacts", "Contacts", prepared, number_key="ContactNumber"
+        ):
+            contact_id = (element or {}).get("ContactID")
+            if error or not contact_id:
+                reason = error or _("Xero did not return the contact's ID.")
+                run._record(kind, ItemResult("failed", partner, reason=reason))
+                continue
+            updated_at = xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC")
+            bindings.append((partner, contact_id, CONTACT, {"remote_updated_at": updated_at}, None))
+            run._record(kind, ItemResult("exported", partner, contact_id))
+        self._xero_bind_all(bindings)
+
+    # ------------------------------------------------------------------------ documents
+    def _xero_line_tax_row(self, line, maps, line_amount_types):
+        taxes = line.tax_ids
+        if len(taxes) > 1:
+            raise xero.PayloadError(
+                _(
+                    "The line “%(line)s” has %(count)s taxes; Xero takes one tax rate per line: use one "
+                    "tax (or a group tax mapped to a Xero rate with the same components).",
+                    line=line.name or line.product_id.display_name,
+                    count=len(taxes),
+                )
+            )
+        if taxes:
+            row = maps["taxes"].get(taxes.id)
+            if not row:
+                raise xero.PayloadError(
+                    _(
+                        "The Odoo tax “%(tax)s” has no Xero tax rate: map it in Xero Tax Rates, then sync again.",
+                        tax=taxes.display_name,
+                    )
+                )
+            return row
+        if line_amount_types == xero.NO_TAX:
+            return None
+        if not maps["no_tax"]:
+            raise xero.PayloadError(
+                _(
+                    "The line “%(line)s” has no tax, and Xero has no “%(code)s” tax rate for untaxed lines: "
+                    "import the tax rates again or put a tax on the line.",
+                    line=line.name or line.product_id.display_name,
+                    code=xero.NO_TAX_TYPE,
+                )
+            )
+        return maps["no_tax"]
+
+    def _xero_line_account(self, line, maps):
+        row = maps["accounts"].get(line.account_id.id)
+        if not row:
+            raise xero.PayloadError(
+                _(
+                    "The Odoo account “%(account)s” has no Xero account: map it in Xero Accounts, then sync again.",
+                    account=line.account_id.display_name,
+                )
+            )
+        return {"AccountCode": row.code} if row.code else {"AccountID": row.xero_id}
+
+    def _xero_document_payload(self, move, maps, contact_id):
+        """The Invoice / CreditNote of ``move``, after checking that Xero will total it as Odoo does."""
+        doc = DOCUMENT_TYPES[move.move_type]
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        if not lines:
+            raise xero.PayloadError(_("%s has no invoice line to export.", move.name))
+        taxes = lines.tax_ids
+        if not taxes:
+            line_amount_types = xero.NO_TAX
+        elif all(tax.price_include for tax in taxes):
+            line_amount_types = xero.INCLUSIVE
+        else:
+            line_amount_types = xero.EXCLUSIVE  # tax-included lines of a mixed document are converted
+        items, arithmetic = [], []
+        for line in lines:
+            row = self._xero_line_tax_row(line, maps, line_amount_types)
+            quantity, unit, discount = line.quantity, line.price_unit, line.discount
+            included = line.tax_ids and line.tax_ids.price_include and line_amount_types == xero.EXCLUSIVE
+            if included:
+                # One basis per document in Xero: this line's net amount, as Odoo computed it.
+                unit = line.price_subtotal / quantity if quantity else 0.0
+                discount = 0.0
+            elif discount and doc is CREDIT_NOTE_DOC:
+                unit = unit * (100 - discount) / 100  # Xero credit notes take no discount
+                discount = 0.0
+            item = {
+                "Description": (line.name or line.product_id.display_name or "-").strip() or "-",
+                "Quantity": xero.number(xero.round_unit(quantity)),
+                "UnitAmount": xero.number(xero.round_unit(unit)),
+                **self._xero_line_account(line, maps),
+            }
+            if row:
+                item["TaxType"] = row.tax_type
+            if discount:
+                item["DiscountRate"] = xero.number(xero.round_unit(discount))
+            items.append(item)
+            arithmetic.append({**item, "rate": row.effective_rate if row else 0.0})
+        self._xero_check_total(move, arithmetic, line_amount_types)
+        payload = {
+            "Type": doc.xero_type,
+            "Contact": {"ContactID": contact_id},
+            "Date": xero.format_date(move.invoice_date),
+            doc.number_field: move.name,
+            "CurrencyCode": move.currency_id.name,
+            "LineAmountTypes": line_amount_types,
+            "Status": "AUTHORISED",
+            "LineItems": items,
+        }
+        if move.invoice_date_due:
+            payload["DueDate"] = xero.format_date(move.invoice_date_due)
+        reference = move.ref or (move.invoice_origin if doc is INVOICE_DOC else None)
+        if reference:
+            payload["Reference"] = reference
+        if doc is INVOICE_DOC:
+            payload["Url"] = f"{self.get_base_url()}/odoo/account.move/{move.id}"
+        company_currency = move.company_id.currency_id
+        if (
+            xero.SEND_CURRENCY_RATE
+            and move.currency_id != company_currency
+            and self.xero_base_currency == company_currency.name
+            and move.invoice_currency_rate
+        ):
+            payload["CurrencyRate"] = round(move.invoice_currency_rate, 6)
+        return payload
+
+    def _xero_check_total(self, move, arithmetic, line_amount_types):
+        """Refuse a document Xero would total differently from Odoo (Xero rounds each line's tax)."""
+        _sub_total, tax, total = xero.xero_totals(arithmetic, line_amount_types)
+        odoo_total = xero.round_money(move.amount_total)
+        if total == odoo_total:
+            return
+        odoo_tax = xero.round_money(move.amount_tax)
+        raise xero.PayloadError(
+            _(
+                "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
+                "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
+                "and its unit prices to 4 decimals; Odoo's totals must be computed the same way: set the tax "
+                "rounding to “Round per Line” in the Accounting settings, and check that the Xero tax rates "
+                "mapped to the taxes of this document have the same rates.",
+                name=move.name,
+                xero_total=total,
+                currency=move.currency_id.name,
+                xero_tax=tax,
+                odoo_total=odoo_total,
+                odoo_tax=odoo_tax,
+            )
+        )
+
+    def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
+        """Payloads of the batch's documents: (to create, to update); the others are recorded now."""
+        contacts = self._xero_bindings_of("res.partner", moves.commercial_partner_id.ids, CONTACT)
+        creates, updates = [], []
+        for move in moves:
+            binding = bindings.get(move.id)
+            changed = move.sync_local_changed_at
+            if binding and (not changed or binding.last_synced_at >= changed):
+                continue  # only its allocations are pending
+            contact = contacts.get(move.commercial_partner_id.id)
+            try:
+                if not contact:
+                    raise xero.PayloadError(
+                        _(
+                            "Its customer %s is not in Xero: it could not be created there (see the customer's "
+                            "line), or customers were not part of this sync.",
+                            move.commercial_partner_id.display_name,
+                        )
+                    )
+                payload = self._xero_document_payload(move, maps, contact.external_id)
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, str(error)))
+                continue
+            version = xero.content_hash(payload)
+            if binding and binding.xero_content_hash == version:
+                binding.write({"last_synced_at": stamp})  # reposted unchanged: nothing to tell Xero
+                continue
+            if binding:
+                updates.append((payload, (move, binding, version)))
+            else:
+                creates.append((payload, (move, binding, version)))
+        return creates, updates
+
+    def _xero_current_statuses(self, client, doc, xero_ids):
+        """Xero's status of exported documents, read in chunks (IDs for invoices, a filter for credit notes)."""
+        statuses = {}
+        for start in range(0, len(xero_ids), IDS_PER_QUERY):
+            chunk = xero_ids[start : start + IDS_PER_QUERY]
+            if doc is INVOICE_DOC:
+                params = {"IDs": ",".join(chunk)}
+            else:  # GET /CreditNotes has no IDs parameter
+                params = {"where": " OR ".join(f'{doc.id_field}==Guid("{xero_id}")' for xero_id in chunk)}
+            answer = client.get(doc.endpoint, params=params) or {}
+            for element in answer.get(doc.endpoint) or ():
+                if isinstance(element, dict) and element.get(doc.id_field):
+                    statuses[element[doc.id_field]] = element.get("Status")
+        return statuses
+
+    def _xero_export_documents(self, run, kind, moves):
+        doc = DOCUMENTS[kind.code]
+        stamp = fields.Datetime.now()  # before reading: a change made meanwhile is exported next time
+        client = self._xero_client()
+        maps = self._xero_maps()
+        bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+        creates, updates = self._xero_prepare_documents(run, kind, moves, maps, bindings, stamp)
+        if updates:
+            statuses = self._xero_current_statuses(
+                client, doc, [binding.external_id for _p, (_m, binding, _v) in updates]
+            )
+            allowed = []
+            for payload, (move, binding, version) in updates:
+                status = statuses.get(binding.external_id) or binding.xero_status
+                if status in xero.FINAL_STATUSES:
+                    binding.write({"xero_status": status, "last_synced_at": stamp})
+                    reason = _(
+                        "%(name)s changed in Odoo after its export, but it is %(status)s in Xero, which no longer "
+                        "allows changes: not overwritten. Correct it in both systems (e.g. with a credit note).",
+                        name=move.name,
+                        status=status,
+                    )
+                    run._record(kind, ItemResult("failed", move, binding.external_id, reason))
+                    continue
+                allowed.append(({**payload, doc.id_field: binding.external_id}, (move, binding, version)))
+            updates = allowed
+        params = {"unitdp": 4}
+        results = []
+        for method, prepared in (("PUT", creates), ("POST", updates)):
+            results += list(
+                self._xero_send_batch(client, method, doc.endpoint, doc.endpoint, prepared, doc.number_field, params)
+            )
+        earlier = self._xero_earlier_attempts(client, doc, results)
+        to_bind = []
+        for (move, binding, version), element, error in results:
+            if move.id in earlier:
+                # Created by an earlier attempt whose answer was lost: the same document, bound now.
+                element, error = earlier[move.id], None
+            xero_id = (element or {}).get(doc.id_field)
+            if error or not xero_id:
+                reason = error or _("Xero did not return the %s's ID.", doc.label)
+                run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, reason))
+                continue
+            values = {
+                "xero_status": element.get("Status") or "AUTHORISED",
+                "xero_content_hash": version,
+                "xero_number": element.get(doc.number_field) or move.name,
+                "remote_updated_at": xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC"),
+                "last_synced_at": stamp,
+            }
+            to_bind.append((move, xero_id, doc.external_model, values, binding))
+            run._record(kind, self._xero_document_result(move, binding, xero_id, element, move.id in earlier))
+        self._xero_bind_all(to_bind)
+        if doc is CREDIT_NOTE_DOC:
+            self._xero_allocate(run, kind, client, moves)
+
+    def _xero_document_result(self, move, binding, xero_id, element, earlier):
+        xero_total = element.get("Total")
+        if xero_total is not None and xero.round_money(xero_total) != xero.round_money(move.amount_total):
+            reason = _(
+                "In Xero now, but Xero totals it %(xero)s and Odoo %(odoo)s: check the document in Xero.",
+                xero=xero.round_money(xero_total),
+                odoo=xero.round_money(move.amount_total),
+            )
+            return ItemResult("failed", move, xero_id, reason)
+        if earlier:
+            reason = _("Already in Xero (sent by an earlier attempt whose answer was lost): linked to it.")
+            return ItemResult("already_exists", move, xero_id, reason)
+        return ItemResult("updated" if binding else "exported", move, xero_id)
+
+    def _xero_earlier_attempts(self, client, doc, results):
+        """Invoices refused as duplicates that an earlier attempt of ours created: {move id: element}.
+
+        An Idempotency-Key is only kept for a while: a retry after a long pause may see
+        "Invoice # must be unique" for an invoice its first attempt did create. The invoice
+        with that number is ours when it has the same customer, total and currency.
+        """
+        if doc is not INVOICE_DOC:
+            return {}
+        duplicates = {
+            move.name: (move, element)
+            for (move, binding, _version), element, error in results
+            if error and not binding and "unique" in error.lower()
+        }
+        found = {}
+        names = sorted(duplicates)
+        for start in range(0, len(names), IDS_PER_QUERY):
+            chunk = names[start : start + IDS_PER_QUERY]
+            answer = client.get(doc.endpoint, params={"InvoiceNumbers": ",".join(chunk)}) or {}
+            for element in answer.get(doc.endpoint) or ():
+                if isinstance(element, dict) and element.get(doc.number_field) in duplicates:
+                    found[element[doc.number_field]] = element
+        earlier = {}
+        for name, element in found.items():
+            move, _sent = duplicates[name]
+            contact = self._xero_bindings_of("res.partner", move.commercial_partner_id.ids, CONTACT).get(
+                move.commercial_partner_id.id
+            )
+            same = (
+                element.get("Type") == doc.xero_type
+                and contact
+                and (element.get("Contact") or {}).get("ContactID") == contact.external_id
+                and element.get("CurrencyCode") in (None, move.currency_id.name)
+                and element.get("Total") is not None
+                and xero.round_money(element["Total"]) == xero.round_money(move.amount_total)
+                and element.get("Status") not in ("DELETED", "VOIDED")
+            )
+            if same:
+                earlier[move.id] = element
+        return earlier
+
+    # ------------------------------------------------------------------------ allocations
+    def _xero_allocate(self, run, kind, client, credit_notes):
+        """Allocate each exported credit note to the exported invoices Odoo reconciled it with."""
+        self.env.flush_all()
+        bindings = self._xero_bindings_of("account.move", credit_notes.ids, CREDIT_NOTE_DOC.external_model)
+        Partial = self.env["account.partial.reconcile"].sudo()
+        for credit_note in credit_notes.filtered(lambda move: move.id in bindings):
+            self.env.cr.execute(self._xero_pending_allocations_sql(credit_note.id))
+            partials = Partial.browse([row[0] for row in self.env.cr.fetchall()])
+            if not partials:
+                continue
+            invoices = self._xero_bindings_of(
+                "account.move", partials.debit_move_id.move_id.ids, INVOICE_DOC.external_model
+            )
+            prepared = [
+                (
+                    {
+                        "Invoice": {"InvoiceID": invoices[partial.debit_move_id.move_id.id].external_id},
+                        "Amount": xero.number(xero.round_money(partial.debit_amount_currency)),
+                        "Date": xero.format_date(partial.max_date),
+                    },
+                    partial,
+                )
+                for partial in partials
+            ]
+            path = f"{CREDIT_NOTE_DOC.endpoint}/{bindings[credit_note.id].external_id}/Allocations"
+            to_bind = []
+            for partial, element, error in self._xero_send_batch(client, "PUT", path, "Allocations", prepared):
+                invoice = partial.debit_move_id.move_id
+                label = _(
+                    "Allocation of %(credit_note)s to %(invoice)s", credit_note=credit_note.name, invoice=invoice.name
+                )
+                if error:
+                    run._record(kind, ItemResult("failed", label=label, reason=error))
+                    continue
+                allocation_id = element.get("AllocationID") or f"{bindings[credit_note.id].external_id}:{partial.id}"
+                to_bind.append((partial, allocation_id, ALLOCATION, {}, None))
+                run._record(kind, ItemResult("exported", external_id=allocation_id, label=label))
+            self._xero_bind_all(to_bind)
+
+    # ------------------------------------------------------------------------ payments
+    def _xero_payment_payload(self, partial, documents, maps):
+        debit_move, credit_move = partial.debit_move_id.move_id, partial.credit_move_id.move_id
+        if debit_move.id in documents.get(INVOICE_DOC.external_model, {}):
+            document, payment_move = debit_move, credit_move
+            target = {"Invoice": {"InvoiceID": documents[INVOICE_DOC.external_model][debit_move.id].external_id}}
+            amount = partial.debit_amount_currency
+        else:
+            document, payment_move = credit_move, debit_move
+            target = {
+                "CreditNote": {"CreditNoteID": documents[CREDIT_NOTE_DOC.external_model][credit_move.id].external_id}
+            }
+            amount = partial.credit_amount_currency
+        journal = payment_move.journal_id
+        account = maps["journals"].get(journal.id) or self.xero_payment_account_id
+        if not account:
+            raise xero.PayloadError(
+                _(
+                    "The payment journal “%(journal)s” has no Xero bank account: map it in Xero Accounts, or set "
+                    "a default bank account on the integration.",
+                    journal=journal.display_name,
+                )
+            )
+        reference = payment_move.origin_payment_id.name or payment_move.ref or payment_move.name
+        return {
+            **target,
+            "Account": {"AccountID": account.xero_id},
+            "Date": xero.format_date(max(payment_move.date, document.invoice_date or payment_move.date)),
+            "Amount": xero.number(xero.round_money(amount)),
+            "Reference": reference,
+        }
+
+    def _xero_export_payments(self, run, kind, partials):
+        client = self._xero_client()
+        maps = self._xero_maps()
+        moves = partials.debit_move_id.move_id | partials.credit_move_id.move_id
+        documents = {
+            doc.external_model: self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+            for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
+        }
+        prepared = []
+        for partial in partials:
+            label = _(
+                "%(payment)s on %(document)s",
+                payment=(partial.debit_move_id | partial.credit_move_id)
+                .move_id.filtered(lambda move: move.origin_payment_id or move.statement_line_id)[:1]
+                .name,
+                document=(partial.debit_move_id | partial.credit_move_id)
+                .move_id.filtered(lambda move: move.move_type in DOCUMENT_TYPES)[:1]
+                .name,
+            )
+            try:
+                payload = self._xero_payment_payload(partial, documents, maps)
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", label=label, reason=str(error.args[0])))
+                continue
+            prepared.append((payload, (partial, label)))
+        to_bind = []
+        for (partial, label), element, error in self._xero_send_batch(client, "PUT", "Payments", "Payments", prepared):
+            payment_id = (element or {}).get("PaymentID")
+            if error or not payment_id:
+                run._record(kind, ItemResult("failed", label=label, reason=error or _("Xero returned no PaymentID.")))
+                continue
+            updated_at = xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC")
+            to_bind.append((partial, payment_id, PAYMENT, {"remote_updated_at": updated_at}, None))
+            run._record(kind, ItemResult("exported", external_id=payment_id, label=label))
+        self._xero_bind_all(to_bind)

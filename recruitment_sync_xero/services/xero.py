@@ -1,0 +1,342 @@
+"""Xero Accounting API: constants, lenient parsing, Xero's own arithmetic and its HTTP client.
+
+Pure Python (no ``odoo`` import): the mapping rules here are tested without a database.
+Facts the contract (``shared/contracts/xero.md``) marks as inferred are constants, easy to change.
+"""
+
+import hashlib
+import json
+import logging
+import re
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
+
+_logger = logging.getLogger(__name__)
+
+# -- endpoints (the administrator may point each one at a sandbox) ----------------------------
+AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
+TOKEN_URL = "https://identity.xero.com/connect/token"
+REVOKE_URL = "https://identity.xero.com/connect/revocation"
+API_URL = "https://api.xero.com/api.xro/2.0"
+# ``/connections`` lives next to the accounting API, at the root of its host.
+ACCOUNTING_PATH = "/api.xro/2.0"
+CONNECTIONS_PATH = "/connections"
+
+# -- scopes (contract §2.4) -------------------------------------------------------------------
+BASE_SCOPES = ("openid", "profile", "email", "offline_access", "accounting.settings", "accounting.contacts")
+SCOPE_SETS = {
+    # Apps created from 2 March 2026 may only ask for granular scopes.
+    "granular": (*BASE_SCOPES, "accounting.invoices", "accounting.payments"),
+    # Older apps keep the broad transactions scope until September 2027.
+    "broad": (*BASE_SCOPES, "accounting.transactions"),
+}
+# Xero asks to refresh some minutes before the 30-minute access token expires [I].
+REFRESH_MARGIN = 300
+
+# -- limits (contract §6) ---------------------------------------------------------------------
+MINUTE_LIMIT = 60
+# The limiter's minute window is a little longer than Xero's: our clock starts a call when it
+# leaves, Xero's when it arrives, and a call that arrived late must not be counted twice [I].
+MINUTE_WINDOW_SECONDS = 60.5
+DAY_LIMIT = 5000  # paid tiers; the free Starter tier is reported to get 1,000 [R]
+DAY_SECONDS = 86400
+MAX_CONCURRENT = 5
+MAX_BATCH = 50  # elements per PUT/POST (Xero's advice)
+MAX_PAGE_SIZE = 1000  # Contacts pageSize
+MINUTE_HEADER = "X-MinLimit-Remaining"
+DAY_HEADER = "X-DayLimit-Remaining"
+APP_MINUTE_HEADER = "X-AppMinLimit-Remaining"
+CORRELATION_HEADER = "Xero-Correlation-Id"
+IDEMPOTENCY_KEY_MAX = 128
+
+# -- deep links (contract §8) -----------------------------------------------------------------
+GO_URL = "https://go.xero.com"
+INVOICE_LINK = GO_URL + "/app/{short_code}/invoicing/view/{xero_id}"
+CREDIT_NOTE_LINK = (
+    GO_URL + "/organisationlogin/default.aspx?shortcode={short_code}"
+    "&redirecturl=/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={xero_id}"
+)
+CONTACT_LINK = GO_URL + "/app/{short_code}/contacts/contact/{xero_id}"
+# Without the short code the link opens in the user's last-used organisation [I].
+INVOICE_LINK_NO_CODE = GO_URL + "/AccountsReceivable/View.aspx?InvoiceID={xero_id}"
+CREDIT_NOTE_LINK_NO_CODE = GO_URL + "/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={xero_id}"
+CONTACT_LINK_NO_CODE = GO_URL + "/Contacts/View/{xero_id}"
+
+# -- documents --------------------------------------------------------------------------------
+INVOICE_TYPE = "ACCREC"
+CREDIT_NOTE_TYPE = "ACCRECCREDIT"
+EXCLUSIVE, INCLUSIVE, NO_TAX = "Exclusive", "Inclusive", "NoTax"
+# States of an exported document in which Xero no longer lets us change it.
+FINAL_STATUSES = frozenset({"PAID", "VOIDED", "DELETED"})
+# ``ReportTaxType`` values of taxes on sales (the rest are purchases or neither).
+SALE_REPORT_TYPES = frozenset(
+    {
+        "OUTPUT",
+        "EXEMPTOUTPUT",
+        "ECOUTPUT",
+        "ECOUTPUTSERVICES",
+        "EXEMPTEXPORT",
+        "ZERORATEDOUTPUT",
+        "GSTONCAPIMPORTS",
+        "MOSSSALES",
+        "USSALESTAX",
+        "CAPEXOUTPUT",
+        "SALESOUTPUT",
+    }
+)
+NO_TAX_TYPE = "NONE"  # the "no tax" code of most regions [R]
+# Send the invoice's own exchange rate when Xero's base currency is Odoo's company currency:
+# Xero rates are foreign currency units per base unit, as Odoo's [I].
+SEND_CURRENCY_RATE = True
+CONTACT_NUMBER_PREFIX = "ODOO-RP-"
+CONTACT_NUMBER_MAX = 50
+
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+CENT = Decimal("0.01")
+UNIT = Decimal("0.0001")
+
+
+class PayloadError(ValueError):
+    """A record that cannot be sent or imported as it is; the message says why, for a history line."""
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_datetime(value, field="date"):
+    """A Xero date (``/Date(ms+hhmm)/``, escaped or not, or ISO 8601) as a naive UTC datetime."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{field} is not a date: {value!r}")
+    text = value.strip().replace("\\/", "/")
+    match = _MS_DATE.match(text)
+    if match:
+        # The milliseconds are the UTC instant; the offset only says where it was shown.
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC).replace(tzinfo=None)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise PayloadError(f"{field} is not a date: {value!r}") from error
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def parse_date(value, field="date"):
+    """A document date: the UTC calendar day of the instant Xero sends (contract §9)."""
+    moment = parse_datetime(value, field)
+    return moment.date() if moment else None
+
+
+def format_date(value):
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def format_if_modified_since(moment):
+    """``If-Modified-Since`` as Xero takes it: a UTC timestamp without zone."""
+    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def decimal(value):
+    """A number as a Decimal (floats through their shortest repr, so 0.1 stays 0.1)."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value) if isinstance(value, float) else str(value or 0))
+
+
+def round_money(value):
+    return decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_unit(value):
+    return decimal(value).quantize(UNIT, rounding=ROUND_HALF_UP)
+
+
+def number(value):
+    """A Decimal as a JSON number with no more digits than it has (4.2, not 4.2000)."""
+    value = decimal(value).normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def xero_totals(lines, line_amount_types):
+    """(sub total, total tax, total) of a document as Xero computes them (contract §10.3).
+
+    ``lines``: dicts with ``Quantity``, ``UnitAmount``, optional ``DiscountRate`` and the tax
+    rate in percent under ``rate``. Xero rounds each line amount and each line's tax to the
+    cent, then sums: that is what it will show as the document's total.
+    """
+    sub_total = total_tax = Decimal(0)
+    for line in lines:
+        gross = decimal(line.get("Quantity", 0)) * decimal(line.get("UnitAmount", 0))
+        discount = decimal(line.get("DiscountRate") or 0)
+        amount = round_money(gross * (100 - discount) / 100)
+        rate = decimal(line.get("rate") or 0)
+        if line_amount_types == INCLUSIVE:
+            tax = round_money(amount * rate / (100 + rate))
+            sub_total += amount - tax
+        elif line_amount_types == EXCLUSIVE:
+            tax = round_money(amount * rate / 100)
+            sub_total += amount
+        else:
+            tax = Decimal(0)
+            sub_total += amount
+        total_tax += tax
+    return sub_total, total_tax, sub_total + total_tax
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def content_hash(payload):
+    """A short, stable fingerprint of what we send: the *content version* of a document."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def idempotency_key(prefix, method, path, body):
+    """The Idempotency-Key of a write: same request, same key; another content, another key."""
+    digest = content_hash({"method": method, "path": path, "body": body})
+    return f"{prefix}-{digest}"[:IDEMPOTENCY_KEY_MAX]
+
+
+def contact_number(partner_id, ref=None):
+    """The ``ContactNumber`` (Xero's *Contact Code*) of an Odoo partner: its reference, else its id."""
+    ref = (ref or "").strip()
+    if ref and len(ref) <= CONTACT_NUMBER_MAX:
+        return ref
+    return f"{CONTACT_NUMBER_PREFIX}{partner_id}"
+
+
+def partner_id_from_contact_number(value):
+    """The Odoo partner id a ``ContactNumber`` we wrote names, or None."""
+    value = (value or "").strip()
+    if value.startswith(CONTACT_NUMBER_PREFIX) and value[len(CONTACT_NUMBER_PREFIX) :].isdigit():
+        return int(value[len(CONTACT_NUMBER_PREFIX) :])
+    return None
+
+
+def element_errors(element):
+    """Xero's own messages about one element of a batch answer (empty: it went through)."""
+    messages = []
+    for key in ("ValidationErrors", "Errors"):
+        for error in element.get(key) or ():
+            message = error.get("Message") if isinstance(error, dict) else error
+            if message and str(message).strip():
+                messages.append(str(message).strip())
+    failed = (
+        element.get("HasErrors")
+        or element.get("HasValidationErrors")
+        or str(element.get("StatusAttributeString") or "").upper() == "ERROR"
+    )
+    if failed and not messages:
+        messages.append("Xero refused it without saying why.")
+    return list(dict.fromkeys(messages))
+
+
+def tax_use(tax_rate):
+    """``sale``, ``purchase`` or ``other``: what a Xero tax rate applies to."""
+    report = str(tax_rate.get("ReportTaxType") or "").upper()
+    if report in SALE_REPORT_TYPES or "OUTPUT" in report or "SALES" in report:
+        return "sale"
+    if "INPUT" in report or "PURCHASE" in report or report == "IMPORTS":
+        return "purchase"
+    if tax_rate.get("CanApplyToRevenue") is True:
+        return "sale"
+    return "other"
+
+
+def effective_rate(tax_rate):
+    """The rate (percent) Xero applies: ``EffectiveRate``, else the sum of its components."""
+    for key in ("EffectiveRate", "DisplayTaxRate"):
+        if tax_rate.get(key) not in (None, ""):
+            return float(decimal(tax_rate[key]))
+    return float(sum(decimal(component.get("Rate") or 0) for component in tax_rate.get("TaxComponents") or ()))
+
+
+def connections_url(api_base_url):
+    """``/connections`` on the accounting API's host: ``https://api.xero.com/connections``."""
+    base = (api_base_url or API_URL).rstrip("/")
+    if base.endswith(ACCOUNTING_PATH):
+        base = base[: -len(ACCOUNTING_PATH)]
+    return base + CONNECTIONS_PATH
+
+
+def deep_link(kind, xero_id, short_code=None):
+    """The address of a Xero record in Xero's web app (in the right organisation with its short code)."""
+    templates = {
+        "invoice": (INVOICE_LINK, INVOICE_LINK_NO_CODE),
+        "credit_note": (CREDIT_NOTE_LINK, CREDIT_NOTE_LINK_NO_CODE),
+        "contact": (CONTACT_LINK, CONTACT_LINK_NO_CODE),
+    }
+    with_code, without_code = templates[kind]
+    if short_code:
+        return with_code.format(short_code=short_code, xero_id=xero_id)
+    return without_code.format(xero_id=xero_id)
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+class XeroHttpClient(HttpClient):
+    """The core client, plus what Xero needs on every call.
+
+    * ``xero-tenant-id`` on every accounting call (``tenant_id``);
+    * the ``X-MinLimit-Remaining`` / ``X-DayLimit-Remaining`` headers adapt the limiter
+      when Xero counts more calls than we did (another app or process of this tenant);
+    * a 403 ``AuthenticationUnsuccessful`` (organisation disconnected, scope withdrawn) means
+      *reconnect*, as a 401 does;
+    * Xero's correlation id is quoted in errors: Xero's support asks for it.
+    """
+
+    def __init__(self, base_url, *, tenant_id=None, minute_limit=MINUTE_LIMIT, day_limit=DAY_LIMIT, **kwargs):
+        super().__init__(base_url, **kwargs)
+        self.tenant_id = tenant_id
+        self.minute_limit = minute_limit
+        self.day_limit = day_limit
+        self.last_remaining = {}
+
+    def request(self, method, path, *, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if self.tenant_id:
+            headers.setdefault("xero-tenant-id", self.tenant_id)
+        return super().request(method, path, headers=headers, **kwargs)
+
+    def _note_rate_limit_headers(self, response):
+        """Follow Xero's count only where it is stricter than the limiter's own windows.
+
+        The limiter already spaces our calls within Xero's windows; Xero's remaining counts
+        then agree with it and say nothing new. When Xero says no call is left while the
+        limiter would send one now, someone else uses this tenant's budget: wait a whole
+        window (a 429's Retry-After, if one comes, says exactly how long).
+        """
+        if self.rate_limiter is None:
+            return
+        for header, period in ((MINUTE_HEADER, 60), (DAY_HEADER, DAY_SECONDS)):
+            value = (response.headers.get(header) or "").strip()
+            if not value.lstrip("-").isdigit():
+                continue
+            remaining = int(value)
+            self.last_remaining[header] = remaining
+            if remaining <= 0 and self.rate_limiter.seconds_until_allowed() <= 0:
+                self.rate_limiter.update_remaining(period, 0)
+
+    def _status_error(self, response, call):
+        error = super()._status_error(response, call)
+        correlation = response.headers.get(CORRELATION_HEADER)
+        if response.status_code == 403 and "AuthenticationUnsuccessful" in (error.remote_message or ""):
+            error = AuthError(
+                f"Xero refused access to the organisation ({error.remote_message}): it was disconnected from "
+                "this app in Xero, or the app lost a permission it needs. Reconnect the integration.",
+                status=403,
+                remote_message=error.remote_message,
+            )
+        if correlation:
+            error.message = f"{error.message} (Xero-Correlation-Id {correlation})"
+            error.args = (error.message,)
+        return error
