@@ -1,0 +1,300 @@
+"""The sandbox: the fakes of JobAdder, Xero and 24SevenOffice serving one staffing agency.
+
+``make run`` (``scripts/devstack.py run``) starts it next to Odoo, and the end-to-end browser
+test starts it inside the test; alone::
+
+    python3 -m tests.fakes.sandbox --seed 1                  # JobAdder :8071, Xero :8072, 24SO :8073
+    python3 -m tests.fakes.sandbox --jobadder-port 0 --state-file /tmp/sandbox.json
+
+Each fake can also run on its own (``python3 -m tests.fakes.jobadder --port 8071 --seed 1``, and
+likewise ``tests.fakes.xero`` and ``tests.fakes.twentyfour``); here they serve one coherent world:
+
+* JobAdder: the agency *Brightstaff Recruitment* (offices in Sydney, Auckland and London), its
+  consultants, clients, contacts, candidates and placements of every type: running, ending,
+  starting in the future, and a few broken ones that become failed lines with their reason.
+* Xero: the agency's UK organisation (the one this company invoices from; a NZ one is connected
+  too, so that the organisation must be picked), with its tax rates, chart of accounts (201
+  Permanent Placement Fees, 202 Contract Placement Fees) and customers. The JobAdder clients the
+  agency has already invoiced are among those customers, under the same names, so that importing
+  Xero's customers pairs them with the clients JobAdder brought.
+* 24SevenOffice: the Norwegian office's client (departments Oslo 1 and Bergen 300, products,
+  customers), with the agency's fee products under the numbers Odoo uses (``PRODUCTS``), and a
+  login for all departments plus one of the Bergen department.
+
+What the Odoo side needs to point integrations at the running services (addresses, app
+credentials, fresh tokens for integrations connected in an earlier run) is ``Sandbox.state()``,
+written as JSON by ``--state-file``.
+"""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .jobadder import FakeJobAdder
+from .jobadder_data import generate_agency
+from .twentyfour import SKIP_REASON as TWENTYFOUR_SKIP_REASON
+from .twentyfour import FakeTwentyFour, wsdls_available
+from .twentyfour_data import MAIN_CLIENT_ID
+from .twentyfour_data import generate_world as generate_24so_world
+from .xero import FakeXero
+from .xero_data import generate_world as generate_xero_world
+
+DEFAULT_PORTS = {"jobadder": 8071, "xero": 8072, "24so": 8073}
+DEFAULT_SEED = 1
+DEFAULT_PLACEMENTS = 200
+# JobAdder clients that already are customers in the agency's Xero organisation.
+CLIENTS_IN_XERO = 8
+# The agency's fee products: (internal reference, name, price, Xero account code, 24SO category).
+# Odoo's products carry these numbers; 24SevenOffice matches products by number.
+PRODUCTS = (
+    ("PERM-FEE", "Permanent placement fee", "6000.00", "201", 10),
+    ("CONTRACT-HOUR", "Contractor hour", "65.00", "202", 10),
+    ("TEMP-HOUR", "Temporary staff hour", "32.50", "202", 10),
+)
+# The 24SevenOffice logins of the sandbox: (user name, departments it exports for; () = all).
+TWENTYFOUR_LOGINS = (("api@nordlys.example", ()), ("bergen@nordlys.example", ("Bergen",)))
+# Odoo department name -> 24SevenOffice department id (of the main client's departments).
+TWENTYFOUR_DEPARTMENTS = {"Oslo": 1, "Bergen": 300}
+
+
+@dataclass
+class SandboxWorld:
+    """The three worlds the fakes serve, and how they refer to each other."""
+
+    seed: object
+    today: date
+    agency: object  # jobadder_data.AgencyWorld
+    xero: object  # xero_data.XeroWorld
+    twentyfour: object  # twentyfour_data.World
+    invoiced_clients: tuple  # names of JobAdder clients that are customers in Xero too
+
+
+def initial_load_companies(agency):
+    """The JobAdder companies (in placement order) of the placements an initial load imports.
+
+    The core's rules: approved placements that are not over, sound ones only here.
+    """
+    by_id = agency.by_id("companies")
+    seen = []
+    for placement in agency.placements:
+        if placement.bad or not placement.approved or placement.company_id is None:
+            continue
+        if isinstance(placement.end_date, date) and placement.end_date < agency.today:
+            continue
+        company = by_id.get(placement.company_id)
+        if company and company not in seen:
+            seen.append(company)
+    return seen
+
+
+def build_world(seed=DEFAULT_SEED, today=None, placements=DEFAULT_PLACEMENTS):
+    """The sandbox's worlds for ``seed`` and ``today`` (default: today, UTC); deterministic."""
+    today = today or datetime.now(timezone.utc).date()
+    agency = generate_agency(seed=seed, placements=placements, today=today)
+    xero = generate_xero_world(seed=seed, today=today)
+    twentyfour = generate_24so_world(seed=seed, now=agency.now)
+    clients = tuple(company.name.strip() for company in initial_load_companies(agency)[:CLIENTS_IN_XERO])
+    return SandboxWorld(seed, today, agency, xero, twentyfour, clients)
+
+
+class Sandbox:
+    """The three fakes on loopback, started and stopped together.
+
+    ``ports``: {"jobadder": …, "xero": …, "24so": …} (0 picks a free port). Without the
+    24SevenOffice WSDLs (``../shared/contracts/24so``) that fake cannot run: the sandbox runs
+    without it and ``twentyfour_missing`` says why.
+    """
+
+    def __init__(self, world=None, host="127.0.0.1", ports=None, public_host=None, **options):
+        self.world = world or build_world()
+        self.host = host
+        self.public_host = public_host
+        self.ports = {**DEFAULT_PORTS, **(ports or {})}
+        self.options = options
+        self.jobadder = self.xero = self.twentyfour = None
+        self.twentyfour_missing = None if wsdls_available() else TWENTYFOUR_SKIP_REASON
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self):
+        try:
+            self.jobadder = self._start(FakeJobAdder(self.host, self.ports["jobadder"], world=self.world.agency))
+            self.xero = self._start(
+                FakeXero(
+                    self.host,
+                    self.ports["xero"],
+                    world=self.world.xero,
+                    validate=self.options.get("validate"),
+                    enforce_rate_limits=self.options.get("rate_limits", True),
+                )
+            )
+            organisation = self.world.xero.organisations[0].organisation_id
+            for name in self.world.invoiced_clients:
+                self.xero.add_contact(name, tenant_id=organisation, EmailAddress=_accounts_email(name))
+            if not self.twentyfour_missing:
+                self.twentyfour = self._start(
+                    FakeTwentyFour(self.host, self.ports["24so"], world=self.world.twentyfour)
+                )
+                for number, name, price, _account, category in PRODUCTS:
+                    self.twentyfour.add_product(number, name, category_id=category, price=price)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, fake):
+        fake.start()
+        if self.public_host:
+            # Bound to every interface (a container), advertised under the name browsers use.
+            fake.host = self.public_host
+        return fake
+
+    def stop(self):
+        for fake in (self.twentyfour, self.xero, self.jobadder):
+            if fake:
+                fake.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- what Odoo needs -----------------------------------------------------------------
+    def state(self):
+        """Addresses, app credentials and fresh tokens of the running fakes (JSON-serialisable).
+
+        The tokens let an integration connected in an earlier run keep working: fakes start
+        from their seeded world, without the grants they gave before.
+        """
+        jobadder, xero = self.jobadder, self.xero
+        uk, nz = self.world.xero.organisations[:2]
+        state = {
+            "seed": self.world.seed,
+            "today": self.world.today.isoformat(),
+            "invoiced_clients": list(self.world.invoiced_clients),
+            "jobadder": {
+                "url": jobadder.url,
+                "authorize_url": jobadder.authorize_url,
+                "token_url": jobadder.token_url,
+                "revoke_url": jobadder.revoke_url,
+                "api_url": jobadder.api_url,
+                "client_id": jobadder.client_id,
+                "client_secret": jobadder.client_secret,
+                "account_name": self.world.agency.account_name,
+                "token": jobadder.issue_token("read offline_access"),
+            },
+            "xero": {
+                "url": xero.url,
+                "authorize_url": xero.authorize_url,
+                "token_url": xero.token_url,
+                "revoke_url": xero.revoke_url,
+                "api_url": xero.api_url,
+                "client_id": xero.client_id,
+                "client_secret": xero.client_secret,
+                "organisation": {"id": uk.organisation_id, "name": uk.name},
+                "other_organisation": {"id": nz.organisation_id, "name": nz.name},
+                "token": xero.issue_token(tenants=[uk.organisation_id]),
+            },
+            "24so": None,
+            "24so_missing": self.twentyfour_missing,
+        }
+        if self.twentyfour:
+            world = self.world.twentyfour
+            client = world.clients[MAIN_CLIENT_ID]
+            state["24so"] = {
+                "url": self.twentyfour.url,
+                "application_id": world.application_id,
+                "client_name": client.name,
+                "logins": [
+                    {"username": username, "password": world.login(username).password, "departments": list(depts)}
+                    for username, depts in TWENTYFOUR_LOGINS
+                ],
+                "departments": dict(TWENTYFOUR_DEPARTMENTS),
+                "product_category": PRODUCTS[0][4],
+            }
+        return state
+
+    def describe(self):
+        """What the sandbox serves, for people (several lines)."""
+        agency = self.world.agency
+        lines = [
+            f"JobAdder       {self.jobadder.url}  agency {agency.account_name}: {len(agency.placements)} placements "
+            f"({len(agency.bad_placements)} with problems), {len(agency.companies)} clients, "
+            f"{len(agency.users)} consultants",
+            f"Xero           {self.xero.url}  organisations "
+            + ", ".join(org.name for org in self.world.xero.organisations)
+            + f"; {len(self.world.invoiced_clients)} JobAdder clients are customers in the UK one",
+        ]
+        if self.twentyfour:
+            client = self.world.twentyfour.clients[MAIN_CLIENT_ID]
+            lines.append(
+                f"24SevenOffice  {self.twentyfour.url}  client {client.name}: departments "
+                + ", ".join(f"{d['Name']} ({d['Id']})" for d in client.departments)
+                + f", {len(client.products) + len(PRODUCTS)} products"
+            )
+        else:
+            lines.append(f"24SevenOffice  not started: {self.twentyfour_missing}")
+        return lines
+
+
+def _accounts_email(name):
+    slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())[:24] or "client"
+    return f"accounts@{slug}.example"
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve the sandbox (fake JobAdder, Xero, 24SevenOffice) until Ctrl-C.")
+    parser.add_argument("--seed", default=str(DEFAULT_SEED))
+    parser.add_argument("--today", type=date.fromisoformat, help="the worlds' today (default: today, UTC)")
+    parser.add_argument("--placements", type=int, default=DEFAULT_PLACEMENTS)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    parser.add_argument("--public-host", help="host name in the addresses given out (default: --host)")
+    for name, port in DEFAULT_PORTS.items():
+        parser.add_argument(f"--{name.replace('24so', 'tso')}-port", type=int, default=port, help="0 picks a free port")
+    parser.add_argument("--state-file", type=Path, help="write the addresses, credentials and tokens there (JSON)")
+    parser.add_argument("--verbose", action="store_true", help="log every request the stand-ins receive")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
+    ports = {"jobadder": args.jobadder_port, "xero": args.xero_port, "24so": args.tso_port}
+    signal.signal(signal.SIGTERM, _interrupt)  # a parent stopping us ends it like Ctrl-C does
+    sandbox = Sandbox(
+        build_world(seed=seed, today=args.today, placements=args.placements),
+        host=args.host,
+        ports=ports,
+        public_host=args.public_host,
+    )
+    try:
+        sandbox.start()
+    except OSError as error:
+        print(f"The sandbox could not start: {error}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        if args.state_file:
+            temporary = args.state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(sandbox.state(), indent=2))
+            temporary.replace(args.state_file)  # readers never see half a file
+        print("Sandbox (seed {!r}, today {}):\n  {}".format(seed, sandbox.world.today, "\n  ".join(sandbox.describe())))
+        print("Serving until Ctrl-C.", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        print("Sandbox stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The sandbox (tests/fakes/sandbox.py): one coherent world over the three fakes, its state for
+Odoo, and the command ``make run`` starts (state file, Ctrl-C, SIGTERM)."""
+
+import json
+import signal
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+import requests
+import zeep
+
+from tests.fakes.consent import consent
+from tests.fakes.sandbox import (
+    CLIENTS_IN_XERO,
+    PRODUCTS,
+    TWENTYFOUR_DEPARTMENTS,
+    TWENTYFOUR_LOGINS,
+    Sandbox,
+    build_world,
+    initial_load_companies,
+)
+from tests.fakes.twentyfour import SKIP_REASON, wsdls_available
+from tests.fakes.twentyfour_data import MAIN_CLIENT_ID
+from tests.test_fake_jobadder import REPO, _read_until
+
+TODAY = date(2026, 12, 1)
+needs_wsdls = pytest.mark.skipif(not wsdls_available(), reason=SKIP_REASON)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_world(seed=1, today=TODAY, placements=120)
+
+
+@pytest.fixture(scope="module")
+def sandbox(world):
+    with Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0}) as running:
+        yield running
+
+
+def test_world_is_deterministic_and_dated_today(world):
+    again = build_world(seed=1, today=TODAY, placements=120)
+    assert again.invoiced_clients == world.invoiced_clients
+    assert world.agency.today == world.xero.today == TODAY
+    assert world.twentyfour.now == world.agency.now
+    assert build_world(seed=2, today=TODAY, placements=120).invoiced_clients != world.invoiced_clients
+
+
+def test_agency_has_every_kind_of_placement(world):
+    agency = world.agency
+    assert {"Permanent", "Contract", "Temporary", "Credit"} <= {p.type for p in agency.placements}
+    ended = [p for p in agency.placements if isinstance(p.end_date, date) and p.end_date < TODAY]
+    future = [p for p in agency.placements if isinstance(p.start_date, date) and p.start_date > TODAY]
+    assert ended and future
+    assert len(agency.bad_placements) >= 3  # they become failed lines with a reason
+
+
+def test_invoiced_clients_are_jobadder_clients_of_the_initial_load(world):
+    clients = [company.name.strip() for company in initial_load_companies(world.agency)]
+    assert len(world.invoiced_clients) == CLIENTS_IN_XERO
+    assert list(world.invoiced_clients) == clients[:CLIENTS_IN_XERO]
+    for company in initial_load_companies(world.agency):
+        placements = [p for p in world.agency.placements if p.company_id == company.company_id and not p.bad]
+        assert any(p.approved and (not isinstance(p.end_date, date) or p.end_date >= TODAY) for p in placements)
+
+
+def test_xero_organisation_knows_the_invoiced_clients(sandbox, world):
+    uk = world.xero.organisations[0]
+    names = {contact["Name"] for contact in sandbox.xero.contacts(uk.organisation_id)}
+    assert set(world.invoiced_clients) <= names
+    codes = {account.get("Code") for account in uk.accounts}
+    assert {account for _number, _name, _price, account, _category in PRODUCTS} <= codes
+
+
+def test_state_serves_the_three_fakes(sandbox, world):
+    state = json.loads(json.dumps(sandbox.state()))  # what --state-file writes
+    jobadder = state["jobadder"]
+    answer = requests.get(
+        f"{jobadder['api_url']}/placements",
+        headers={"Authorization": f"Bearer {jobadder['token']['access_token']}"},
+        timeout=5,
+    )
+    assert answer.status_code == 200 and answer.json()["totalCount"] == len(world.agency.placements)
+    query = consent(
+        f"{jobadder['authorize_url']}?response_type=code&client_id={jobadder['client_id']}"
+        "&redirect_uri=http://localhost:8069/cb&scope=read+offline_access&state=s"
+    )
+    assert query["code"] and query["state"] == "s"
+    xero = state["xero"]
+    organisation = requests.get(
+        f"{xero['api_url']}/Organisation",
+        headers=sandbox.xero.headers(xero["token"], xero["organisation"]["id"]),
+        timeout=5,
+    )
+    assert organisation.status_code == 200
+    assert organisation.json()["Organisations"][0]["Name"] == xero["organisation"]["name"]
+    assert xero["other_organisation"]["id"] != xero["organisation"]["id"]
+
+
+@needs_wsdls
+def test_24so_client_has_departments_products_and_the_sandbox_logins(sandbox):
+    state = sandbox.state()["24so"]
+    assert state["departments"] == TWENTYFOUR_DEPARTMENTS
+    assert [login["username"] for login in state["logins"]] == [username for username, _depts in TWENTYFOUR_LOGINS]
+    auth = zeep.Client(sandbox.twentyfour.wsdl_url("Authenticate"))
+    login = state["logins"][1]
+    session = auth.service.Login(
+        {"ApplicationId": state["application_id"], "Username": login["username"], "Password": login["password"]}
+    )
+    assert session
+    client = sandbox.world.twentyfour.clients[MAIN_CLIENT_ID]
+    assert {d["Id"] for d in client.departments} >= set(TWENTYFOUR_DEPARTMENTS.values())
+    stored = {product["No"] for product in sandbox.twentyfour.client(MAIN_CLIENT_ID)["products"]}
+    assert {number for number, *_rest in PRODUCTS} <= stored
+
+
+def test_without_wsdls_the_sandbox_runs_without_24so(monkeypatch, world):
+    monkeypatch.setattr("tests.fakes.sandbox.wsdls_available", lambda: False)
+    with Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0}) as running:
+        state = running.state()
+        assert state["24so"] is None and "WSDL" in state["24so_missing"]
+        assert any("24SevenOffice  not started" in line for line in running.describe())
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_command_writes_its_state_and_stops_on_signals(tmp_path, stop_signal):
+    state_file = tmp_path / "sandbox.json"
+    command = [sys.executable, "-m", "tests.fakes.sandbox", "--placements", "30", "--state-file", str(state_file)]
+    command += ["--jobadder-port", "0", "--xero-port", "0", "--tso-port", "0"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        output = _read_until(process, "Serving until Ctrl-C.", timeout=60)
+        assert "JobAdder" in output and "Xero" in output and "24SevenOffice" in output
+        state = json.loads(state_file.read_text())
+        login = requests.get(state["jobadder"]["authorize_url"], timeout=5)
+        assert login.status_code in (200, 400)  # the page answers (400: no client_id given)
+        process.send_signal(stop_signal)
+        assert process.wait(timeout=15) == 0
+        assert "Sandbox stopped." in process.stdout.read().decode()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(state["jobadder"]["authorize_url"], timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
