@@ -15,6 +15,7 @@ Odoo 18.0 as a prerequisite (importable by ``python3``) and provides the rest:
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import pwd
 import shutil
@@ -498,6 +499,128 @@ def _test_with(pg, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"))
+
+
+def start_sandbox(args, state_dir):
+    """Start the fakes of JobAdder, Xero and 24SevenOffice (tests/fakes/sandbox.py); (process, state)."""
+    state_file = state_dir / "sandbox.json"
+    state_file.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fakes.sandbox",
+        "--seed",
+        str(args.seed),
+        "--host",
+        args.sandbox_host,
+        "--jobadder-port",
+        str(args.jobadder_port),
+        "--xero-port",
+        str(args.xero_port),
+        "--tso-port",
+        str(args.tso_port),
+        "--state-file",
+        str(state_file),
+    ]
+    if args.public_host:
+        command += ["--public-host", args.public_host]
+    process = subprocess.Popen(command, cwd=REPO)
+    deadline = time.monotonic() + 60
+    while not state_file.exists():
+        if process.poll() is not None:
+            fail(f"the sandbox services did not start (exit {process.returncode}); see above")
+        if time.monotonic() > deadline:
+            process.terminate()
+            fail("the sandbox services did not start within 60 s")
+        time.sleep(0.2)
+    return process, state_file
+
+
+def setup_sandbox(config, dbname, state_file, summary_file, log_file):
+    """Create or update the sandbox's company, users and integrations (tests/sandbox_setup.py)."""
+    command = [
+        sys.executable,
+        "-m",
+        "tests.sandbox_setup",
+        "-c",
+        str(config),
+        "-d",
+        dbname,
+        "--state",
+        str(state_file),
+        "--summary",
+        str(summary_file),
+    ]
+    with open(log_file, "w") as log:
+        result = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, check=False)
+    output = Path(log_file).read_text(errors="replace")
+    if result.returncode:
+        print(output[-4000:], file=sys.stderr)
+        say(f"sandbox setup FAILED (exit {result.returncode}); full log: {log_file}")
+        return None
+    for line in output.splitlines():
+        if line.startswith("[sandbox]"):
+            say(line[len("[sandbox] ") :])
+    return json.loads(Path(summary_file).read_text())
+
+
+def print_welcome(args, summary, sandbox_state):
+    url = f"http://localhost:{args.port}"
+    state = json.loads(sandbox_state.read_text())
+    lines = [
+        "",
+        f"The sandbox is up: Odoo on {url}, company {summary['company']}.",
+        "Stand-ins of the remote systems (they start from the same seeded data on every run):",
+    ]
+    for key, label in SANDBOX_SERVICES:
+        service = state.get(key)
+        where = service["url"] if service else f"not started ({state.get(f'{key}_missing')})"
+        lines.append(f"  {label:<14} {where}")
+    lines.append("Logins (user / password):")
+    for user in summary["users"]:
+        lines.append(f"  {user['login'] + ' / ' + user['password']:<20} {user['name']}, {user['role']}")
+    integrations = summary["integrations"]
+    lines.append("What to click first (as admin):")
+    steps = []
+    if "jobadder" in integrations:
+        jobadder = integrations["jobadder"]
+        if jobadder["state"] == "connected":
+            steps.append("Invoicing > Placements: the placements JobAdder brought; Sync JobAdder fetches changes.")
+        else:
+            steps.append(
+                f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > JobAdder): Connect, "
+                "then Accept on JobAdder's page. The initial load runs in the background; watch it in "
+                "Invoicing > Sync History, then see Invoicing > Placements."
+            )
+    if "xero" in integrations:
+        xero = integrations["xero"]
+        steps.append(
+            f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero): Connect, tick the "
+            "organisations, Allow, pick the UK one in the Xero tab: tax rates, accounts and customers come in. "
+            "Map the 20% VAT tax under Xero tax rates, post an invoice of the London department, Save & Sync."
+        )
+    if "24so" in integrations:
+        steps.append(
+            "Invoicing > Customers > Invoices: select posted invoices, Actions > Export to 24SevenOffice: the "
+            "receipt shows each invoice's status."
+        )
+    steps.append("Log in as london / london: the London department's history and placements only.")
+    lines += [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
+    lines.append("Press Ctrl-C to stop everything; run again to continue, with --fresh to start over.")
+    print("\n".join(lines), flush=True)
+
+
+def _stop_process(process, timeout=30):
+    if process and process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def cmd_run(args):
     check_odoo()
     ensure_prerequisites(browser=False)
@@ -505,9 +628,10 @@ def cmd_run(args):
     state.mkdir(exist_ok=True)
     with terminate_on_signals():
         pg = Postgres(datadir=state / "pgdata")
-        server = None
+        server = sandbox = None
         try:
             pg.start()
+            sandbox, sandbox_state = start_sandbox(args, state)
             config = write_odoo_config(
                 pg,
                 state / "odoo.conf",
@@ -518,8 +642,9 @@ def cmd_run(args):
             )
             stamp = state / "addons.sha256"
             if args.fresh or not pg.database_exists(args.database):
-                say(f"creating database {args.database} with the addons and demo data")
-                process = install_addons(pg, config, args.database, True, state / "install.log")
+                say(f"creating database {args.database} with the addons (the sandbox adds its own demo data)")
+                stamp.unlink(missing_ok=True)
+                process = install_addons(pg, config, args.database, False, state / "install.log")
                 if not check_install(pg, args.database, process, state / "install.log", "install"):
                     return 1
             elif not stamp.exists() or stamp.read_text() != addons_digest():
@@ -529,20 +654,27 @@ def cmd_run(args):
             else:
                 say(f"reusing database {args.database} (pass --fresh to start over)")
             stamp.write_text(addons_digest())
-            server = subprocess.Popen(odoo_command(config, "-d", args.database, "--log-level=info"))
+            summary = setup_sandbox(config, args.database, sandbox_state, state / "summary.json", state / "setup.log")
+            if summary is None:
+                return 1
+            server = subprocess.Popen(odoo_command(config, "-d", args.database, f"--log-level={args.log_level}"))
             _wait_for_http(args.port, server)
-            say(f"Odoo is up: http://localhost:{args.port}  (login: admin, password: admin)")
-            say("Open Invoicing > Integrations. Press Ctrl-C to stop everything.")
-            return server.wait()
+            print_welcome(args, summary, sandbox_state)
+            while server.poll() is None and sandbox.poll() is None:
+                time.sleep(0.5)
+            if sandbox.poll() is not None:
+                say(f"the sandbox services stopped (exit {sandbox.returncode}): stopping Odoo")
+            return server.returncode or sandbox.returncode or 0
         except KeyboardInterrupt:
+            # Ctrl-C reached the whole process group: give Odoo and the stand-ins a moment to
+            # stop by themselves (a second signal would force Odoo's shutdown).
+            for process in (server, sandbox):
+                with contextlib.suppress(subprocess.TimeoutExpired, AttributeError):
+                    process.wait(timeout=15)
             return 0
         finally:
-            if server and server.poll() is None:
-                server.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    server.wait(timeout=30)
-                if server.poll() is None:
-                    server.kill()
+            _stop_process(server)
+            _stop_process(sandbox, timeout=10)
             pg.stop()
 
 
@@ -602,10 +734,17 @@ def main(argv=None):
     test.add_argument("--database", default="recruitment_sync_test")
     test.add_argument("--no-lint", action="store_true", help="skip ruff and pylint-odoo")
     test.add_argument("pytest_args", nargs="*", help="pytest targets/options (default: everything)")
-    run = sub.add_parser("run", help="start Odoo with the addons and demo data on localhost")
+    run = sub.add_parser("run", help="start the sandbox: PostgreSQL, fake JobAdder/Xero/24SevenOffice, Odoo")
     run.add_argument("--database", default="recruitment_sync")
-    run.add_argument("--port", type=int, default=8069)
+    run.add_argument("--port", type=int, default=8069, help="Odoo's HTTP port")
     run.add_argument("--fresh", action="store_true", help="drop the database and start over")
+    run.add_argument("--seed", default="1", help="the sandbox's seed (its data)")
+    run.add_argument("--jobadder-port", type=int, default=8071)
+    run.add_argument("--xero-port", type=int, default=8072)
+    run.add_argument("--tso-port", type=int, default=8073, help="24SevenOffice's port")
+    run.add_argument("--sandbox-host", default="127.0.0.1", help="where the stand-ins listen (0.0.0.0 in Docker)")
+    run.add_argument("--public-host", help="host name the stand-ins' addresses use (default: --sandbox-host)")
+    run.add_argument("--log-level", default="warn", help="Odoo's log level (info shows every request)")
     sub.add_parser("pot", help="regenerate each addon's i18n/<addon>.pot")
     args = parser.parse_args(argv)
     return {"test": cmd_test, "run": cmd_run, "pot": cmd_pot}[args.command](args)
