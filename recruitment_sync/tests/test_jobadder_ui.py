@@ -90,8 +90,117 @@ class BrowserSession:
             self.case.fail(f"The tour {tour_name} failed:\n\n{error}")
 
 
+class JobAdderJourney:
+    """The JobAdder journey in a browser, for an ``HttpCase`` (the end-to-end sandbox test walks it too)."""
+
+    @contextmanager
+    def server_paused(self):
+        """Use the database while the browser is open: its requests wait (they share the cursor)."""
+        with self.registry.test_lock:
+            self.env.invalidate_all()
+            yield
+            self.env.flush_all()
+            self.env.invalidate_all()
+
+    def process_runs(self):
+        Run = self.env["recruitment.sync.run"]
+        for _attempt in range(20):
+            if not Run._cron_process_runs(time_budget=600):
+                return
+        raise AssertionError("the runner never finished")
+
+    def walk_jobadder_journey(self, session, fake, integration):
+        """Connect → consent → initial load → placements → Sync JobAdder → history, in ``session``."""
+        an_hour_ago = fake.now - timedelta(hours=1)
+        guide = fake.add_placement(
+            "Permanent", when=an_hour_ago, job_title="Tour Guide", start_date=date.today() + timedelta(days=14)
+        )
+        fake.approve_placement(guide, when=an_hour_ago)
+
+        # Connect: the browser leaves Odoo for JobAdder's consent page.
+        session.run_tour("recruitment_sync_jobadder_connect", url=f"/odoo/sync-integrations/{integration.id}")
+        session.wait_for(
+            f"location.href.startsWith({fake.authorize_url!r}) && document.getElementById('accept')",
+            "JobAdder's consent page",
+        )
+        scopes = session.evaluate("[...document.querySelectorAll('#scopes li')].map(li => li.textContent)")
+        self.assertIn("offline_access", scopes)
+        # Accept: JobAdder sends the browser back to Odoo, which lands on the integration.
+        session.evaluate("document.getElementById('accept').click()")
+        session.wait_for(
+            f"location.origin === {self.base_url()!r} && location.pathname === "
+            f"'/odoo/sync-integrations/{integration.id}'",
+            "the integration's form, back in Odoo",
+        )
+        session.run_tour("recruitment_sync_jobadder_connected")
+
+        with self.server_paused():
+            self.assertEqual(integration.state, "connected")
+            initial = self.env["recruitment.sync.run"].search([("integration_id", "=", integration.id)])
+            self.assertEqual((initial.trigger, initial.state), ("initial_load", "queued"))
+            self.process_runs()
+            self.assertIn(initial.state, ("done", "done_errors"), initial.summary)
+            self.assertTrue(integration.initial_load_done)
+            placements = self.env["recruitment.placement"].search([("integration_id", "=", integration.id)])
+            today = integration._jobadder_today()
+            expected = {p.placement_id for p in fake.world.placements if expected_in_initial_load(p, today)}
+            expected.add(guide)
+            failed = initial.line_ids.filtered(lambda line: line.action == "failed" and line.kind == "placements")
+            self.assertEqual(
+                set(placements.mapped("jobadder_id")), expected - {int(i) for i in failed.mapped("external_id")}
+            )
+            self.assertGreater(len(placements), 10)
+            listed = placements.filtered(lambda placement: not placement.is_ended)  # the screen's default filter
+
+        # Placements listed: every running placement the initial load brought, nothing else.
+        session.run_tour("recruitment_sync_jobadder_placements", url="/odoo")
+        titles = session.evaluate(
+            "[...document.querySelectorAll('.o_list_view .o_data_row td[name=\"job_title\"]')]"
+            ".map(td => td.textContent.trim())"
+        )
+        self.assertEqual(sorted(titles), sorted(listed.mapped("job_title")))
+        self.assertIn("Tour Guide", titles)
+
+        # Meanwhile in JobAdder: a placement changes, another one is made and approved.
+        fake.update_placement(guide, job_title="Senior Tour Guide")
+        night = fake.add_placement(
+            "Contract",
+            job_title="Night Tour Guide",
+            start_date=date.today(),
+            end_date=date.today() + timedelta(days=90),
+        )
+        fake.approve_placement(night)
+
+        # Sync JobAdder from the Placements screen: confirmation with counts, Proceed.
+        session.run_tour("recruitment_sync_jobadder_sync")
+        with self.server_paused():
+            run = self.env["recruitment.sync.run"].search(
+                [("integration_id", "=", integration.id), ("id", "!=", initial.id)]
+            )
+            self.assertEqual((run.trigger, run.state), ("manual", "queued"))
+            self.assertEqual(run.user_id, self.env.ref("base.user_admin"))
+            self.process_runs()
+            self.assertEqual(run.state, "done", run.summary)
+            Placement = self.env["recruitment.placement"]
+            guide_placement = Placement.search([("integration_id", "=", integration.id), ("jobadder_id", "=", guide)])
+            night_placement = Placement.search([("integration_id", "=", integration.id), ("jobadder_id", "=", night)])
+            self.assertEqual(guide_placement.job_title, "Senior Tour Guide")
+            self.assertEqual(night_placement.job_title, "Night Tour Guide")
+            lines = run.line_ids.filtered(lambda line: line.kind == "placements")
+            self.assertEqual(
+                {line.external_id: line.action for line in lines}, {str(guide): "updated", str(night): "created"}
+            )
+            self.assertEqual(
+                {line.external_id: line.res_id for line in lines},
+                {str(guide): guide_placement.id, str(night): night_placement.id},
+            )
+
+        # The run's lines in Sync History.
+        session.run_tour("recruitment_sync_jobadder_history", url="/odoo")
+
+
 @tagged("post_install", "-at_install", "recruitment_sync")
-class TestJobAdderUi(HttpCase):
+class TestJobAdderUi(JobAdderJourney, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -116,115 +225,9 @@ class TestJobAdderUi(HttpCase):
             }
         )
 
-    @contextmanager
-    def server_paused(self):
-        """Use the database while the browser is open: its requests wait (they share the cursor)."""
-        with self.registry.test_lock:
-            self.env.invalidate_all()
-            yield
-            self.env.flush_all()
-            self.env.invalidate_all()
-
-    def process_runs(self):
-        Run = self.env["recruitment.sync.run"]
-        for _attempt in range(20):
-            if not Run._cron_process_runs(time_budget=600):
-                return
-        raise AssertionError("the runner never finished")
-
     def test_connect_initial_load_sync_and_history(self):
-        fake, integration = self.fake, self.integration
-        an_hour_ago = fake.now - timedelta(hours=1)
-        guide = fake.add_placement(
-            "Permanent", when=an_hour_ago, job_title="Tour Guide", start_date=date.today() + timedelta(days=14)
-        )
-        fake.approve_placement(guide, when=an_hour_ago)
-
         session = BrowserSession(self, "admin")
         try:
-            # Connect: the browser leaves Odoo for JobAdder's consent page.
-            session.run_tour("recruitment_sync_jobadder_connect", url=f"/odoo/sync-integrations/{integration.id}")
-            session.wait_for(
-                f"location.href.startsWith({fake.authorize_url!r}) && document.getElementById('accept')",
-                "JobAdder's consent page",
-            )
-            scopes = session.evaluate("[...document.querySelectorAll('#scopes li')].map(li => li.textContent)")
-            self.assertIn("offline_access", scopes)
-            # Accept: JobAdder sends the browser back to Odoo, which lands on the integration.
-            session.evaluate("document.getElementById('accept').click()")
-            session.wait_for(
-                f"location.origin === {self.base_url()!r} && location.pathname === "
-                f"'/odoo/sync-integrations/{integration.id}'",
-                "the integration's form, back in Odoo",
-            )
-            session.run_tour("recruitment_sync_jobadder_connected")
-
-            with self.server_paused():
-                self.assertEqual(integration.state, "connected")
-                initial = self.env["recruitment.sync.run"].search([("integration_id", "=", integration.id)])
-                self.assertEqual((initial.trigger, initial.state), ("initial_load", "queued"))
-                self.process_runs()
-                self.assertIn(initial.state, ("done", "done_errors"), initial.summary)
-                self.assertTrue(integration.initial_load_done)
-                placements = self.env["recruitment.placement"].search([("integration_id", "=", integration.id)])
-                today = integration._jobadder_today()
-                expected = {p.placement_id for p in fake.world.placements if expected_in_initial_load(p, today)}
-                expected.add(guide)
-                failed = initial.line_ids.filtered(lambda line: line.action == "failed" and line.kind == "placements")
-                self.assertEqual(
-                    set(placements.mapped("jobadder_id")), expected - {int(i) for i in failed.mapped("external_id")}
-                )
-                self.assertGreater(len(placements), 10)
-                listed = placements.filtered(lambda placement: not placement.is_ended)  # the screen's default filter
-
-            # Placements listed: every running placement the initial load brought, nothing else.
-            session.run_tour("recruitment_sync_jobadder_placements", url="/odoo")
-            titles = session.evaluate(
-                "[...document.querySelectorAll('.o_list_view .o_data_row td[name=\"job_title\"]')]"
-                ".map(td => td.textContent.trim())"
-            )
-            self.assertEqual(sorted(titles), sorted(listed.mapped("job_title")))
-            self.assertIn("Tour Guide", titles)
-
-            # Meanwhile in JobAdder: a placement changes, another one is made and approved.
-            fake.update_placement(guide, job_title="Senior Tour Guide")
-            night = fake.add_placement(
-                "Contract",
-                job_title="Night Tour Guide",
-                start_date=date.today(),
-                end_date=date.today() + timedelta(days=90),
-            )
-            fake.approve_placement(night)
-
-            # Sync JobAdder from the Placements screen: confirmation with counts, Proceed.
-            session.run_tour("recruitment_sync_jobadder_sync")
-            with self.server_paused():
-                run = self.env["recruitment.sync.run"].search(
-                    [("integration_id", "=", integration.id), ("id", "!=", initial.id)]
-                )
-                self.assertEqual((run.trigger, run.state), ("manual", "queued"))
-                self.assertEqual(run.user_id, self.env.ref("base.user_admin"))
-                self.process_runs()
-                self.assertEqual(run.state, "done", run.summary)
-                Placement = self.env["recruitment.placement"]
-                guide_placement = Placement.search(
-                    [("integration_id", "=", integration.id), ("jobadder_id", "=", guide)]
-                )
-                night_placement = Placement.search(
-                    [("integration_id", "=", integration.id), ("jobadder_id", "=", night)]
-                )
-                self.assertEqual(guide_placement.job_title, "Senior Tour Guide")
-                self.assertEqual(night_placement.job_title, "Night Tour Guide")
-                lines = run.line_ids.filtered(lambda line: line.kind == "placements")
-                self.assertEqual(
-                    {line.external_id: line.action for line in lines}, {str(guide): "updated", str(night): "created"}
-                )
-                self.assertEqual(
-                    {line.external_id: line.res_id for line in lines},
-                    {str(guide): guide_placement.id, str(night): night_placement.id},
-                )
-
-            # The run's lines in Sync History.
-            session.run_tour("recruitment_sync_jobadder_history", url="/odoo")
+            self.walk_jobadder_journey(session, self.fake, self.integration)
         finally:
             session.close()
