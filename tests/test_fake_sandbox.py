@@ -5,7 +5,7 @@ import json
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -24,6 +24,15 @@ from tests.fakes.sandbox import (
 from tests.fakes.twentyfour import SKIP_REASON, wsdls_available
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID
 from tests.test_fake_jobadder import REPO, _read_until
+
+
+def expected_in_initial_load(placement, today):
+    """The core's rule (recruitment_sync/tests/test_jobadder_sync.py), on the fake's records."""
+    if not placement.approved or placement.bad:
+        return False
+    day = placement.start_date if placement.type == "Permanent" else placement.end_date
+    return not (isinstance(day, date) and day < today)
+
 
 TODAY = date(2026, 12, 1)
 needs_wsdls = pytest.mark.skipif(not wsdls_available(), reason=SKIP_REASON)
@@ -58,12 +67,16 @@ def test_agency_has_every_kind_of_placement(world):
 
 
 def test_invoiced_clients_are_jobadder_clients_of_the_initial_load(world):
-    clients = [company.name.strip() for company in initial_load_companies(world.agency)]
     assert len(world.invoiced_clients) == CLIENTS_IN_XERO
-    assert list(world.invoiced_clients) == clients[:CLIENTS_IN_XERO]
-    for company in initial_load_companies(world.agency):
-        placements = [p for p in world.agency.placements if p.company_id == company.company_id and not p.bad]
-        assert any(p.approved and (not isinstance(p.end_date, date) or p.end_date >= TODAY) for p in placements)
+    for companies, today in (
+        (initial_load_companies(world.agency), TODAY),
+        (initial_load_companies(world.agency, margin_days=7), TODAY + timedelta(days=7)),
+    ):
+        for company in companies:
+            placements = [p for p in world.agency.placements if p.company_id == company.company_id and not p.bad]
+            assert any(expected_in_initial_load(p, today) for p in placements)
+    later = [company.name.strip() for company in initial_load_companies(world.agency, margin_days=7)]
+    assert list(world.invoiced_clients) == later[:CLIENTS_IN_XERO]
 
 
 def test_xero_organisation_knows_the_invoiced_clients(sandbox, world):

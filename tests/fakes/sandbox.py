@@ -33,11 +33,11 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from .jobadder import FakeJobAdder
-from .jobadder_data import generate_agency
+from .jobadder_data import UNKNOWN_CURRENCY, generate_agency
 from .twentyfour import SKIP_REASON as TWENTYFOUR_SKIP_REASON
 from .twentyfour import FakeTwentyFour, wsdls_available
 from .twentyfour_data import MAIN_CLIENT_ID
@@ -50,6 +50,7 @@ DEFAULT_SEED = 1
 DEFAULT_PLACEMENTS = 200
 # JobAdder clients that already are customers in the agency's Xero organisation.
 CLIENTS_IN_XERO = 8
+CLIENT_MARGIN_DAYS = 7
 # The agency's fee products: (internal reference, name, price, Xero account code, 24SO category).
 # Odoo's products carry these numbers; 24SevenOffice matches products by number.
 PRODUCTS = (
@@ -75,17 +76,23 @@ class SandboxWorld:
     invoiced_clients: tuple  # names of JobAdder clients that are customers in Xero too
 
 
-def initial_load_companies(agency):
+def initial_load_companies(agency, margin_days=0):
     """The JobAdder companies (in placement order) of the placements an initial load imports.
 
-    The core's rules: approved placements that are not over, sound ones only here.
+    The core's rule: approved placements, except Permanent ones placed before today and others
+    that ended before today; sound ones only here (no deliberately broken or unknown-currency one).
+    ``margin_days``: only placements still in the load that many days later.
     """
     by_id = agency.by_id("companies")
+    today = agency.today + timedelta(days=margin_days)
     seen = []
     for placement in agency.placements:
         if placement.bad or not placement.approved or placement.company_id is None:
             continue
-        if isinstance(placement.end_date, date) and placement.end_date < agency.today:
+        if placement.charge_currency == UNKNOWN_CURRENCY:
+            continue
+        day = placement.start_date if placement.type == "Permanent" else placement.end_date
+        if isinstance(day, date) and day < today:
             continue
         company = by_id.get(placement.company_id)
         if company and company not in seen:
@@ -99,7 +106,9 @@ def build_world(seed=DEFAULT_SEED, today=None, placements=DEFAULT_PLACEMENTS):
     agency = generate_agency(seed=seed, placements=placements, today=today)
     xero = generate_xero_world(seed=seed, today=today)
     twentyfour = generate_24so_world(seed=seed, now=agency.now)
-    clients = tuple(company.name.strip() for company in initial_load_companies(agency)[:CLIENTS_IN_XERO])
+    # Clients of placements well inside the initial load: still there if Odoo's today is later.
+    companies = initial_load_companies(agency, margin_days=CLIENT_MARGIN_DAYS)
+    clients = tuple(company.name.strip() for company in companies[:CLIENTS_IN_XERO])
     return SandboxWorld(seed, today, agency, xero, twentyfour, clients)
 
 
