@@ -29,9 +29,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so")
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
-# tests exercise the framework through a minimal provider of their own.
+# tests exercise the framework through a minimal provider of their own; the end-to-end
+# browser test of the sandbox needs all three addons.
 TEST_ADDONS_PATH = REPO / "tests" / "odoo_addons"
-TEST_ADDONS = ("recruitment_sync_test_provider",)
+TEST_ADDONS = ("recruitment_sync_test_provider", "recruitment_sync_e2e")
 DB_ROLE = "odoo"  # Odoo refuses to connect as the ``postgres`` superuser
 ODOO_HINT = (
     "Odoo 18.0 is not importable by python3: install Odoo 18.0 and its requirements "
