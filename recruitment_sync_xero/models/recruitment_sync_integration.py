@@ -26,7 +26,8 @@ IMPORT_KINDS = (TAX_RATES, ACCOUNTS, CUSTOMERS)
 
 # Xero settings only a System Administrator may change (the organisation, OAuth2, limits).
 XERO_ADMIN_FIELDS = {"xero_tenant_id", "xero_scope_set", "xero_use_pkce", "xero_daily_limit"}
-# Seconds to wait for Xero's answer to a batch of 50 documents [I].
+# Seconds to wait for Xero's answer to a batch of 50 documents [I]; the system parameter
+# ``recruitment_sync_xero.read_timeout`` changes it.
 READ_TIMEOUT = 60
 
 
@@ -345,9 +346,10 @@ class RecruitmentSyncIntegration(models.Model):
         self.ensure_one()
         if not self.xero_tenant_id:
             raise UserError(_("%s: choose the Xero organisation of this company first.", self.name))
+        read_timeout = self.env["ir.config_parameter"].sudo().get_param("recruitment_sync_xero.read_timeout")
         return self._http_client(
             tenant_id=self.xero_tenant_id.tenant_id,
-            timeout=(5, READ_TIMEOUT),
+            timeout=(5, float(read_timeout or READ_TIMEOUT)),
             max_wait=xero.MINUTE_WINDOW_SECONDS + 30,
             day_limit=self.xero_daily_limit,
         )

@@ -1,1 +1,2 @@
 from . import test_provider
+from . import test_export
