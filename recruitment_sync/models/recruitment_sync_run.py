@@ -1,5 +1,7 @@
 import contextlib
+import datetime
 import logging
+import math
 import time
 
 from markupsafe import Markup
@@ -7,7 +9,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models, modules, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..services.http_client import AuthError, SyncError
+from ..services.http_client import AuthError, RetryableError, SyncError
 from ..services.provider import ItemResult
 
 _logger = logging.getLogger(__name__)
@@ -105,6 +107,14 @@ class RecruitmentSyncRun(models.Model):
         readonly=True,
         help="The runner paused this run on purpose (its time budget was spent); it goes on at the next pass.",
     )
+    resume_at = fields.Datetime(
+        string="Paused until",
+        readonly=True,
+        copy=False,
+        help="The remote system asked us to wait (e.g. its daily request limit is used up): the run goes on "
+        "by itself at this time, from its last committed batch.",
+    )
+    pause_reason = fields.Char(readonly=True, copy=False)
     started_at = fields.Datetime(readonly=True)
     ended_at = fields.Datetime(readonly=True)
     duration = fields.Float(compute="_compute_duration", string="Duration (s)")
@@ -204,6 +214,8 @@ class RecruitmentSyncRun(models.Model):
                 )
                 if not run:
                     continue
+                if run.resume_at and run.resume_at > fields.Datetime.now():
+                    continue  # paused: the cron is triggered for its resume time
                 if run._execute(deadline):
                     done += 1
                 else:
@@ -253,7 +265,7 @@ class RecruitmentSyncRun(models.Model):
         if self.state == "queued":
             self.write({"state": "running", "started_at": fields.Datetime.now(), "continuation_pending": False})
         else:
-            self.continuation_pending = False
+            self.write({"continuation_pending": False, "resume_at": False, "pause_reason": False})
         self._commit()
         try:
             for kind in self._kinds_to_process():
@@ -273,6 +285,16 @@ class RecruitmentSyncRun(models.Model):
             )
             self._finish("failed", describe_error(self.env, error))
             return True
+        except RetryableError as error:
+            if not error.retry_after:
+                self._rollback_batch()
+                self._finish("failed", describe_error(self.env, error))
+                return True
+            # The remote system set a wait longer than is worth sleeping for (a daily limit):
+            # rather than failing every remaining item, the run waits and resumes by itself.
+            self._rollback_batch()
+            self._pause(error.retry_after, describe_error(self.env, error))
+            return False
         except Exception as error:  # the run fails, with its reason; committed batches stay
             _logger.warning("Sync run %s failed", self.id, exc_info=True)
             self._rollback_batch()
@@ -280,6 +302,20 @@ class RecruitmentSyncRun(models.Model):
             return True
         self._finish("done_errors" if self.failed_count else "done")
         return True
+
+    def _pause(self, seconds, reason):
+        """Keep the run open and come back after ``seconds`` (from the last committed batch)."""
+        resume_at = fields.Datetime.now() + datetime.timedelta(seconds=math.ceil(seconds))
+        self.write({"continuation_pending": True, "resume_at": resume_at, "pause_reason": reason})
+        self.message_post(
+            body=_(
+                "Paused until %(when)s: %(reason)s",
+                when=fields.Datetime.to_string(resume_at),
+                reason=reason,
+            )
+        )
+        self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger(at=resume_at)
+        self._commit()
 
     def _kinds_to_process(self):
         kinds = self.integration_id._provider_sync_kinds()
@@ -385,6 +421,8 @@ class RecruitmentSyncRun(models.Model):
                 "state": state,
                 "ended_at": fields.Datetime.now(),
                 "continuation_pending": False,
+                "resume_at": False,
+                "pause_reason": False,
                 "summary": self._summary_text(reason),
             }
         )

@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.models.recruitment_sync_run import RecruitmentSyncRun
+from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 
 from .common import SyncCase
 
@@ -112,6 +113,36 @@ class TestRuns(SyncCase):
         run = self.sync()
         self.assertEqual(run.state, "done")
         self.assertEqual(run.created_count, 10)
+
+    def test_a_long_wait_pauses_the_run_until_the_remote_limit_resets(self):
+        """A daily limit used up (Retry-After beyond what is worth sleeping) pauses, then resumes."""
+        self.fake.seed(120)
+        start = datetime(2026, 3, 2, 9, 0)
+        limiter_key = (self.env.cr.dbname, self.integration.id)
+        self.addCleanup(drop_rate_limiter, limiter_key)
+        self.fake.inject(status=429, retry_after=3600)
+        with freeze_time(start):
+            run, _created = self.integration._queue_run("manual")
+            self.process_runs()
+        self.assertEqual(run.state, "running", "a limit is not a failure")
+        self.assertEqual(run.resume_at, start + timedelta(hours=1))
+        self.assertIn("3600", run.pause_reason)
+        trigger = self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", self.env.ref("recruitment_sync.ir_cron_process_runs").id)], order="id desc", limit=1
+        )
+        self.assertEqual(trigger.call_at, start + timedelta(hours=1))
+        created_before = run.created_count
+        with freeze_time(start + timedelta(minutes=59)):
+            self.process_runs()
+        self.assertEqual((run.state, run.created_count), ("running", created_before), "still waiting")
+        # The hour has passed: the in-process limiter (on the real monotonic clock, which
+        # freezegun does not move) would have let calls through again by now.
+        drop_rate_limiter(limiter_key)
+        with freeze_time(start + timedelta(hours=1, seconds=1)):
+            self.process_runs()
+        self.assertEqual(run.state, "done")
+        self.assertFalse(run.resume_at)
+        self.assertEqual(len(self.bound_partners()), 120, "nothing lost, nothing twice")
 
     def test_html_error_pages_then_failure(self):
         self.fake.seed(10)
