@@ -69,6 +69,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from werkzeug.exceptions import HTTPException
@@ -76,7 +77,7 @@ from werkzeug.wrappers import Request, Response
 
 from .consent import ConsentForm, query_of
 from .oauth2 import FakeOAuth2Server
-from .openapi import ContractMissing, OpenApi, contract_file
+from .openapi import ContractMissing, OpenApi, contract_file, load_definition
 from .records_api import FaultInjectionMixin
 from .xero_data import CURRENCY_NAMES, EXCHANGE_RATES, generate_world
 
@@ -1111,18 +1112,13 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         if not wanted:
             return None, None, "validation is off (validate=False or FAKE_XERO_VALIDATE=0)"
         try:
-            accounting = contract_file("xero", "xero_accounting.yaml")
-            identity = contract_file("xero", "xero-identity.yaml")
-            schemas = OpenApi.load(accounting).spec["components"]["schemas"]
+            accounting_api, identity_api = _definitions(
+                str(contract_file("xero", "xero_accounting.yaml")), str(contract_file("xero", "xero-identity.yaml"))
+            )
         except (ContractMissing, ImportError) as missing:
             if self.validate:
                 raise
             return None, None, f"validation is off: {missing}"
-        extras = {name: ENVELOPE for name, schema in schemas.items() if "x-objectArrayKey" in schema}
-        for name, fields in UNDOCUMENTED_FIELDS.items():
-            extras[name] = (*extras.get(name, ()), *fields)
-        accounting_api = OpenApi.load(accounting, extra_properties=extras, loose_schemas=LOOSE_SCHEMAS)
-        identity_api = OpenApi.load(identity, case_insensitive_paths=True)
         return accounting_api, identity_api, "validation is on: every request and answer is checked"
 
     def _definition_for(self, path):
@@ -2171,6 +2167,17 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
 
 
 # ------------------------------------------------------------------------------ helpers
+@lru_cache(maxsize=4)
+def _definitions(accounting, identity):
+    """The validators of the two definitions (built once per process: fakes share them)."""
+    schemas = load_definition(accounting)["components"]["schemas"]
+    extras = {name: ENVELOPE for name, schema in schemas.items() if "x-objectArrayKey" in schema}
+    for name, fields in UNDOCUMENTED_FIELDS.items():
+        extras[name] = (*extras.get(name, ()), *fields)
+    accounting_api = OpenApi.load(accounting, extra_properties=extras, loose_schemas=LOOSE_SCHEMAS)
+    return accounting_api, OpenApi.load(identity, case_insensitive_paths=True)
+
+
 def _problem(status, title, detail):
     return {
         "Type": None,
