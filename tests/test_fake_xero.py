@@ -614,6 +614,10 @@ def test_invoice_lookups_paging_and_line_items(api, fake):
     dated = api.ok("/Invoices", {"where": "Date>=DateTime(2026,11,20)"})["Invoices"]
     assert {i["InvoiceNumber"] for i in dated} == {f"INV/2026/{n:05d}" for n in range(1, 6)}
     assert api.get("/Invoices/00000000-0000-0000-0000-000000000000").status_code == 404
+    mine = api.ok("/Invoices", {"createdByMyApp": "true"})["Invoices"]
+    assert {i["InvoiceNumber"] for i in mine} == {f"INV/2026/{n:05d}" for n in range(1, 6)}  # not INV-0001..3
+    huge = api.write("PUT", "/Invoices", {"Invoices": [invoice(fake, "BIG", Reference="x" * 3_600_000)]})
+    assert huge.status_code == 413 and not fake.invoice("BIG")
 
 
 def test_invoice_updates_follow_xeros_states(api, fake):
@@ -778,6 +782,10 @@ def test_idempotency_key_replays_the_first_answer(api, fake, clock):
     second = api.write("PUT", "/Invoices", {"Invoices": [invoice(fake, "IDEM-1")]}, headers=key)
     assert first.status_code == second.status_code == 200 and first.content == second.content
     assert fake.idempotent_replays == 1 and len([i for i in fake.invoices() if i["InvoiceNumber"] == "IDEM-1"]) == 1
+    too_long = api.write(
+        "PUT", "/Invoices", {"Invoices": [invoice(fake, "IDEM-3")]}, headers={"Idempotency-Key": "k" * 129}
+    )
+    assert too_long.status_code == 400 and not fake.invoice("IDEM-3")
     other_body = api.write("PUT", "/Invoices", {"Invoices": [invoice(fake, "IDEM-2")]}, headers=key)
     assert other_body.status_code == 400 and other_body.json()["Message"] == MESSAGES["idempotency_reuse"]
     # Without the key (or after the retention window) the write is applied again: here refused.
@@ -801,6 +809,7 @@ def test_timeout_after_commit_then_retry_with_the_same_key_gives_no_duplicate(ap
     with pytest.raises((requests.ConnectionError, requests.Timeout)):
         api.write("PUT", "/Payments", {"Payments": [payment]}, headers=key, timeout=0.5)
     assert len(fake.payments()) == 1  # committed on Xero's side
+    assert fake.in_flight() == 0  # a late answer does not hold a concurrency slot
     retry = api.write("PUT", "/Payments", {"Payments": [payment]}, headers=key)
     assert retry.status_code == 200 and retry.json()["Payments"][0]["StatusAttributeString"] == "OK"
     assert len(fake.payments()) == 1 and fake.duplicates()["Payments"] == {} and fake.duplicate_count() == 0

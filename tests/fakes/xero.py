@@ -21,10 +21,13 @@ Public surface, for the connector's tests and the benchmark:
   ``disconnect(tenant_id)``. Settings: ``granular_only`` (a 2026 app: broad scopes are
   ``invalid_scope``), ``refresh_token_idle_lifetime`` (60 days), ``refresh_token_grace`` (30 min),
   ``require_pkce``, ``client_id``/``client_secret``.
-* Data: ``organisation(tenant_id)`` (settings, ``set_lock_dates(...)``), ``contacts(tenant_id)``,
+* Data: ``organisation(tenant_id)`` (settings: ``short_code``, lock dates, currencies, ``notable``),
+  ``set_lock_dates(period, end_of_year, tenant_id)``, ``enable_currency(code)``, ``contacts(tenant_id)``,
   ``invoices(...)``, ``credit_notes(...)``, ``payments(...)`` (stored records, Xero field names,
-  Python values), ``invoice(id_or_number)``, ``add_contact(...)``, ``add_invoice(...)`` (as a
-  Xero user would), ``pay(invoice_id, amount)``, ``void(invoice_id)``, ``touch_contact(...)``,
+  Python values), ``invoice(id_or_number)``, ``credit_note(...)``, ``rendered("Invoices", id)``
+  (the GET answer as a dict), ``add_contact(...)``, ``add_invoice(...)`` (as a Xero user would:
+  not ``createdByMyApp``), ``pay(invoice_id, amount)``, ``void(id)``, ``touch_contact(...)``,
+  ``load(world)``, ``now()``,
   ``duplicates()`` / ``duplicate_count()`` (documents sharing a number, contacts sharing a
   ContactNumber, identical payments: what a retried write without idempotency leaves).
 * Limits (§6): ``minute_limit`` (60), ``concurrent_limit`` (5), ``day_limit`` (5000),
@@ -34,7 +37,8 @@ Public surface, for the connector's tests and the benchmark:
 * Faults: ``inject(status, times, retry_after, body, content_type, delay, path_prefix)`` (from
   ``FaultInjectionMixin``, aimed at ``/api.xro/2.0``), ``inject_after_commit(times, delay, drop,
   path_prefix)``: the write is committed, then the answer hangs ``delay`` seconds (past the
-  client's timeout) or the connection is dropped.
+  client's timeout; its concurrency slot is freed at commit) or the connection is dropped. Bodies
+  over ``max_body_bytes`` (3.5 MB) are answered 413.
 * Introspection: ``requests`` (every request: method, path, args, headers, body),
   ``requests_to(prefix, method)``, ``route_counts`` / ``count("PUT /Invoices")``, ``api_calls``,
   ``violations`` (contract violations found by validation), ``idempotent_replays``.
@@ -42,6 +46,15 @@ Public surface, for the connector's tests and the benchmark:
   env var ``FAKE_XERO_VALIDATE=0``) checks every request and every answer against the official
   definitions; a violation is recorded in ``violations`` and answered 500 with the reason.
   ``validation_note`` says why it is off.
+
+Behaviour worth knowing (guesses are tagged [I] in ``MESSAGES`` and the settings): writes without
+``summarizeErrors=false`` are summarised (400 ``ValidationException`` listing only the failed
+elements, the valid ones committed, §5.3); single-record POSTs (``/Invoices/{id}``) have no such
+parameter in the definition, so a validating fake refuses it there; lists without ``page`` return
+everything, invoices and credit notes then without ``LineItems``; ``If-Modified-Since`` is exclusive
+(``if_modified_since_inclusive``); POST matches by id, ACCREC invoices also by number, contacts also
+by ContactNumber; ACCREC invoice numbers are unique (credit notes: ``unique_credit_note_numbers``);
+an ``Idempotency-Key`` is replayed for ``idempotency_retention`` (a day), refused for another body.
 
 Totals are computed Xero's way (§10.3): per line ``round(net × rate, 2)`` (Inclusive: back-calculated),
 sums of rounded lines; ``line_totals`` and ``document_totals`` are module functions tests can use.
@@ -70,6 +83,7 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from werkzeug.exceptions import HTTPException
@@ -571,6 +585,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     unique_credit_note_numbers = False  # [I] Xero documents no uniqueness rule for credit notes
     tax_override_tolerance = Decimal("0.01")  # [I] a line's TaxAmount may differ this much from Xero's
     validate = None  # None: on when the contracts are there (env FAKE_XERO_VALIDATE=0 turns it off)
+    max_body_bytes = 3_500_000  # [V]
 
     _settings = (
         *FakeOAuth2Server._settings,
@@ -590,6 +605,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         "unique_credit_note_numbers",
         "tax_override_tolerance",
         "validate",
+        "max_body_bytes",
     )
 
     _DOCS = "<any(Contacts, Invoices, CreditNotes, Payments):resource>"
@@ -752,6 +768,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         with self._data_lock:
             tenant = self.tenant(tenant_id)
             record = self._save_document(tenant, kind, invoice, "PUT", None, 4)
+            record["_by_app"] = False  # not createdByMyApp
             return copy.deepcopy(record)
 
     def pay(self, invoice_id, amount=None, tenant_id=None, when=None, account_code=None):
@@ -1045,9 +1062,12 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             self._in_flight[tenant_id] += 1
         return None
 
-    def _rate_exit(self, tenant_id):
-        with self._rate_lock:
-            self._in_flight[tenant_id] -= 1
+    def _release(self, environ):
+        """The call is no longer in progress (once: at its end, or when its write is committed)."""
+        if not environ.get("fakexero.released"):
+            environ["fakexero.released"] = True
+            with self._rate_lock:
+                self._in_flight[environ.get("HTTP_XERO_TENANT_ID", "").strip()] -= 1
 
     def _rate_headers(self, tenant_id):
         now = self._rate_now()
@@ -1081,14 +1101,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         return fault
 
     def _take_after_commit(self, path):
-        with self._faults_lock:
-            for fault in self._after_commit:
-                if path.startswith(fault.path_prefix):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._after_commit.remove(fault)
-                    return fault
-        return None
+        queue = SimpleNamespace(_faults=self._after_commit, _faults_lock=self._faults_lock)
+        return FaultInjectionMixin._take_fault(queue, path)  # the same queue discipline as inject()
 
     def _fault_response(self, fault):
         if fault.status == 429:
@@ -1193,7 +1207,12 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         with self._lock:
             self.route_counts[self._route(environ)] += 1
             self.api_calls += api
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > self.max_body_bytes:  # [V] 3.5 MB per request; the answer's shape [I]
+            environ["wsgi.input"].read(length)
+            start_response("413 REQUEST ENTITY TOO LARGE", [("Content-Type", "text/plain")])
+            return [b"Request Entity Too Large"]
+        body = environ["wsgi.input"].read(length)
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         tenant_id = environ.get("HTTP_XERO_TENANT_ID", "").strip()
         status, headers, payload = self._serve(environ, body, api, tenant_id)
@@ -1229,7 +1248,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             status, headers, payload = _capture(super().wsgi_app, environ)
         finally:
             if api:
-                self._rate_exit(tenant_id)
+                self._release(environ)
         if self.openapi:
             problems = self._response_violations(environ, status, headers, payload)
             if problems:
@@ -1479,6 +1498,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
                 records = [r for r in records if str(r.get(field) or "").casefold() in wanted]
         if not self._flag(request, "includeArchived"):
             records = [r for r in records if r.get("Status") != "DELETED"]
+        if self._flag(request, "createdByMyApp"):
+            records = [r for r in records if r.get("_by_app", True)]
         term = request.args.get("searchTerm")
         if term:
             needle = term.casefold()
@@ -1495,6 +1516,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         fingerprint = hashlib.sha256(
             b"\n".join([request.method.encode(), request.full_path.encode(), request.get_data()])
         ).hexdigest()
+        if key is not None and not 0 < len(key.strip()) <= 128:
+            return self._error(10, "ValidationException", "The Idempotency-Key must be 1 to 128 characters")  # [I]
         with self._data_lock:
             if key is not None:
                 replay = self._replay(tenant, key, fingerprint)
@@ -1505,6 +1528,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
                 tenant.idempotency[key] = (fingerprint, self.clock(), response.status_code, response.get_data())
         fault = self._take_after_commit(request.path)
         if fault is not None:
+            self._release(request.environ)  # Xero is done: only the answer is late or lost
             if fault.drop:
                 _drop_connection(request.environ)
             self._stopping.wait(fault.delay)
@@ -2371,13 +2395,9 @@ def main(argv=None):
         f"Serving until Ctrl-C.",
         flush=True,
     )
-    stop = threading.Event()
     try:
-        while not stop.wait(3600):
-            pass
+        threading.Event().wait()
     except KeyboardInterrupt:
-        pass
-    finally:
         fake.stop()
         print("Stopped.", flush=True)
 
