@@ -2307,8 +2307,9 @@ class _OrganisationsForm(ConsentForm):
 
 
 def choose_organisations(authorize_url, tenants=None, decision="accept", params=None):
-    """The browser's part of Xero's consent: tick ``tenants`` (default: the pre-ticked ones), press
-    Allow (or Decline); the query of the redirect back to the client (``code`` and ``state``, or ``error``)."""
+    """The browser's part of Xero's consent: tick ``tenants`` (default: the pre-ticked ones; ``[]``:
+    none, and no organisation gets connected), press Allow (or Decline); the query of the redirect
+    back to the client (``code`` and ``state``, or ``error``)."""
     from urllib.parse import urljoin
 
     import requests
@@ -2321,7 +2322,7 @@ def choose_organisations(authorize_url, tenants=None, decision="accept", params=
     assert page.status_code == 200 and form.buttons, page.text
     chosen = [value for value, checked in form.tenants if checked] if tenants is None else list(tenants)
     name, value = form.buttons[decision]
-    data = [*form.fields.items(), (name, value), *(("tenant", tenant) for tenant in chosen)]
+    data = [*form.fields.items(), (name, value), *(("tenant", tenant) for tenant in chosen or [""])]
     answer = requests.post(urljoin(page.url, form.action), data=data, allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 303), answer.text
     return query_of(answer.headers["Location"])
