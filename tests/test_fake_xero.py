@@ -569,14 +569,16 @@ def test_invoice_batch_with_invalid_documents(api, fake, world):
     assert messages(by_number["OK-1"][1]) == [MESSAGES["number_unique"]]
     assert messages(by_number["INV-0001"][0]) == ["Invoice # must be unique."]
     assert messages(by_number["CUR-1"][0]) == ["Organisation is not subscribed to currency JPY"]
-    assert messages(by_number["LOCK-1"][0]) == ["The document date cannot be before the period lock date"]
-    assert messages(by_number["YEAR-1"][0]) == [MESSAGES["year_lock"]]
+    assert messages(by_number["LOCK-1"][0]) == [
+        "The document date cannot be before the period lock date, currently set at 30-Jun-2026"
+    ]
+    assert messages(by_number["YEAR-1"][0]) == [MESSAGES["year_lock"].format(date="31-Mar-2026")]
     assert messages(by_number["ARCH-1"][0]) == [MESSAGES["contact_archived"]]
     assert messages(by_number["NOC-1"][0]) == [MESSAGES["contact_missing"]]
     assert messages(by_number["ACC-1"][0]) == [MESSAGES["account_code"].format(code="999")]
     assert messages(by_number["BANK-1"][0]) == [MESSAGES["account_code"].format(code="090")]
     assert messages(by_number["TAX-1"][0]) == [MESSAGES["tax_type"].format(code="TAX001")]
-    assert messages(by_number["INP-1"][0]) == [MESSAGES["tax_type"].format(code="INPUT2")]
+    assert messages(by_number["INP-1"][0]) == ["The TaxType code 'INPUT2' cannot be used with account code '200'."]
     assert messages(by_number["NOACC-1"][0]) == [MESSAGES["account_required"]]
     assert messages(by_number["DISC-1"][0]) == [MESSAGES["discount_too_big"]]
     assert messages(by_number["PAID-1"][0]) == [MESSAGES["not_creatable"]]
@@ -648,7 +650,7 @@ def test_invoice_updates_follow_xeros_states(api, fake):
     assert messages(again["Elements"][0]) == ["Invoice not of valid status for modification"]
     (draft,) = api.put_invoices(invoice(fake, "UPD-3", Status="DRAFT", Date="2026-01-05"))  # drafts ignore locks
     back = api.write("POST", "/Invoices", {"Invoices": [{"InvoiceID": draft["InvoiceID"], "Status": "AUTHORISED"}]})
-    assert messages(back.json()["Invoices"][0]) == [MESSAGES["year_lock"]]
+    assert messages(back.json()["Invoices"][0]) == [MESSAGES["year_lock"].format(date="31-Mar-2026")]
 
 
 # ------------------------------------------------------------------- credit notes & payments
@@ -742,7 +744,7 @@ def test_payments_partial_full_refused_and_deleted(api, fake):
     assert results[3]["StatusAttributeString"] == "OK"  # EnablePaymentsToAccount
     assert messages(results[4]) == [MESSAGES["payment_account_missing"]]
     assert messages(results[5]) == [MESSAGES["payment_target"]]
-    assert messages(results[6]) == [MESSAGES["period_lock"]]
+    assert messages(results[6]) == [MESSAGES["period_lock"].format(date="30-Jun-2026")]
     partial = api.ok(f"/Invoices/{inv['InvoiceID']}")["Invoices"][0]
     assert (partial["AmountPaid"], partial["AmountDue"], partial["Status"]) == (21.5, 98.5, "AUTHORISED")
     rest = {**first, "Amount": 98.5, "Reference": "BNK1/0008"}

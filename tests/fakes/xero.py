@@ -167,12 +167,14 @@ MESSAGES = {
     "payment_not_authorised": "Payments can only be made against Authorised documents",  # [R]
     "payment_exceeds": "Payment amount exceeds the amount outstanding on this document",  # [R]
     "discount_too_big": "Discount must not be greater than the line total",  # [R]
-    "period_lock": "The document date cannot be before the period lock date",  # brief; wording [I]
-    "year_lock": "The document date cannot be before the end of year lock date",  # [I]
-    "currency": "Organisation is not subscribed to currency {code}",  # [I]
-    "account_code": "Account code '{code}' is not a valid code for this document.",  # [I]
-    "account_required": "Account code must be specified",  # [I]
-    "tax_type": "The TaxType code '{code}' does not exist or cannot be used for this type of transaction.",  # [I]
+    # [R] xeroizer #92: "…end of year lock date, currently set at 31-Jul-2013"; the period one by analogy [I]
+    "period_lock": "The document date cannot be before the period lock date, currently set at {date}",
+    "year_lock": "The document date cannot be before the end of year lock date, currently set at {date}",
+    "currency": "Organisation is not subscribed to currency {code}",  # [R] n8n #19499
+    "account_code": "Account code '{code}' is not a valid code for this document.",  # [R] Xero-NetStandard #364
+    "account_required": "Account code must be specified",  # [R] calcinai/xero-php #230
+    "tax_type": "The TaxType code {code} does not exist or cannot be used for this type of transaction.",  # [R]
+    "tax_for_account": "The TaxType code '{code}' cannot be used with account code '{account}'.",  # [R] Xero-Java #336
     "contact_not_found": "Contact with ContactID {id} could not be found",  # [I]
     "contact_name_required": "A Contact Name must be specified",  # [I]
     "email": "Email address must be valid.",  # [I]
@@ -1864,9 +1866,9 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     def _check_lock(self, tenant, day):
         org = tenant.org
         if org.end_of_year_lock_date and day <= org.end_of_year_lock_date:
-            raise ElementError(MESSAGES["year_lock"])
+            raise ElementError(MESSAGES["year_lock"].format(date=org.end_of_year_lock_date.strftime("%d-%b-%Y")))
         if org.period_lock_date and day <= org.period_lock_date:
-            raise ElementError(MESSAGES["period_lock"])
+            raise ElementError(MESSAGES["period_lock"].format(date=org.period_lock_date.strftime("%d-%b-%Y")))
 
     def _lines(self, tenant, kind, items, amount_types, unitdp, status):
         lines, errors = [], []
@@ -1895,8 +1897,10 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         if amount_types == "NoTax":
             tax_type = item.get("TaxType") or "NONE"
         rate_record = tenant.tax_rates.get(tax_type)
-        if rate_record is None or rate_record["Status"] != "ACTIVE" or not rate_record["CanApplyToRevenue"]:
+        if rate_record is None or rate_record["Status"] != "ACTIVE":
             raise ElementError(MESSAGES["tax_type"].format(code=tax_type))
+        if not rate_record["CanApplyToRevenue"]:  # e.g. a purchases rate on a sales line
+            raise ElementError(MESSAGES["tax_for_account"].format(code=tax_type, account=code or ""))
         has_amount = item.get("UnitAmount") is not None or item.get("LineAmount") is not None
         if not has_amount and not (item.get("Description") or "").strip():
             raise ElementError(MESSAGES["line_description"])
