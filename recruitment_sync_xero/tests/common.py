@@ -25,7 +25,7 @@ class XeroCase(TransactionCase):
 
     world_seed = 11
     customers = 20
-    import_on_setup = True
+    connect_on_setup = True  # False: the integration is created, not connected
 
     @classmethod
     def setUpClass(cls):
@@ -45,9 +45,7 @@ class XeroCase(TransactionCase):
         cls.Move = cls.env["account.move"]
         cls.Run = cls.env["recruitment.sync.run"]
         cls.currency = company.currency_id
-        cls.foreign = next(
-            cls.env.ref(f"base.{code}") for code in ("EUR", "USD", "GBP") if code != cls.currency.name
-        )
+        cls.foreign = next(cls.env.ref(f"base.{code}") for code in ("EUR", "USD", "GBP") if code != cls.currency.name)
         cls.foreign.active = True
         cls.not_in_xero = cls.env.ref("base.CHF")
         cls.not_in_xero.active = True
@@ -77,9 +75,9 @@ class XeroCase(TransactionCase):
             }
         )
         cls.addClassCleanup(drop_rate_limiter, (cls.env.cr.dbname, cls.integration.id))
-        cls.connect(cls.integration, tenants=[cls.fake.tenant_id])
-        if cls.import_on_setup:
-            cls.process_all_runs()
+        if cls.connect_on_setup:
+            cls.connect(cls.integration, tenants=[cls.fake.tenant_id])
+            cls.process_all_runs()  # the initial import of tax rates, accounts and customers
             cls.map_defaults()
 
     @classmethod
@@ -147,6 +145,7 @@ class XeroCase(TransactionCase):
         self.fake.load(self.world)
         self.fake.clear_faults()
         self.fake.reset_rate_limits()
+        self.fake.served_429.clear()
         self.violations_before = len(self.fake.violations)
 
     def tearDown(self):
@@ -201,9 +200,7 @@ class XeroCase(TransactionCase):
         values = {"journal_id": (journal or self.bank).id, "payment_date": date or fields.Date.today()}
         if amount is not None:
             values["amount"] = amount
-        wizard = self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=moves.ids
-        )
+        wizard = self.env["account.payment.register"].with_context(active_model="account.move", active_ids=moves.ids)
         return wizard.create(values)._create_payments()
 
     def assertRunDone(self, run, state="done"):

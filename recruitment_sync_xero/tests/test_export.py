@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from odoo import fields
@@ -198,7 +198,7 @@ class TestExportCreditNotesAndPayments(XeroCase):
         self.assertEqual(remote["Allocations"][0]["InvoiceID"], invoice.xero_id)
         self.assertEqual(self.fake.invoice(invoice.xero_id)["Status"], "PAID")
         self.assertTrue(credit_note.xero_url.startswith("https://go.xero.com/organisationlogin/default.aspx?"))
-        allocations = self.lines_of(run, "credit_notes", "exported").filtered(lambda l: "Allocation" in l.name)
+        allocations = self.lines_of(run, "credit_notes", "exported").filtered(lambda line: "Allocation" in line.name)
         self.assertEqual(len(allocations), 1)
         # Allocated once.
         again = self.export()
