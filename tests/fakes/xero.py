@@ -561,6 +561,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     """Xero's identity server, ``/connections`` and Accounting API over generated organisations."""
 
     service_name = "Xero"
+    known_scopes = SCOPES
     client_name = "Recruitment Sync"
     path_prefix = "/connect"
     authorize_path = "authorize"
@@ -859,24 +860,11 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             else:
                 self._connections[tenant_id] = Connection(str(uuid.uuid4()), event, tenant_id, org.name, now, now)
 
-    def _check_authorize_params(self, params):
-        error = super()._check_authorize_params(params)
-        if error is not None:
-            return error
-        scopes = params.get("scope", "").split()
-        unknown = [scope for scope in scopes if scope not in SCOPES]
-        problem = None
-        if not scopes:
-            problem = "scope is required"
-        elif unknown:
-            problem = f"unknown scope: {' '.join(unknown)}"
-        elif self.granular_only and BROAD_ONLY_SCOPES & set(scopes):
+    def _scope_problem(self, scopes):
+        problem = super()._scope_problem(scopes)
+        if not problem and self.granular_only and BROAD_ONLY_SCOPES & set(scopes):
             problem = "this app may only request granular scopes"  # [V] apps created after 2 March 2026
-        if problem:
-            return self._redirect_back(
-                params["redirect_uri"], params.get("state"), error="invalid_scope", error_description=problem
-            )
-        return None
+        return problem
 
     def _consent_page(self, params):
         """Xero's consent: the scopes, and the organisations to connect (ticked ones are connected)."""
