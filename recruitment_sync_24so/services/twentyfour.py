@@ -245,7 +245,7 @@ class TwentyFourClient:
         identity_id=None,
         *,
         rate_limiter=None,
-        timeout=DEFAULT_TIMEOUT,
+        timeout=None,
         sessions=SESSIONS,
         session_key=None,
         max_rate_wait=MAX_RATE_WAIT,
@@ -268,7 +268,9 @@ class TwentyFourClient:
         ).hexdigest()
         self.session_key = (session_key, fingerprint)
         self.transport = _Transport(
-            timeout=WSDL_TIMEOUT, operation_timeout=timeout, secrets=[self.password, self.application_id]
+            timeout=WSDL_TIMEOUT,
+            operation_timeout=timeout or DEFAULT_TIMEOUT,
+            secrets=[self.password, self.application_id],
         )
         self.calls = Counter()  # operation name -> calls sent (statistics: tests, benchmarks)
         self.identity = None  # the identity the session works in, after login
