@@ -40,13 +40,12 @@ def identity_of(world, username, client_id=MAIN_CLIENT_ID):
     return next(login for login in world.logins if login.username == username).identity_for(client_id).id
 
 
-class TsoCase(TransactionCase):
+class TsoMixin:
     """An activated 24SevenOffice integration on the fake: the main login serves all departments,
     Bergen has its own login, Tromsø none (when the main login is given specific departments)."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup_24so(cls):
         setup_24so_world(cls)
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True))
         env = cls.env
@@ -104,8 +103,7 @@ class TsoCase(TransactionCase):
             {"name": name or f"Product {code}", "default_code": code, "lst_price": price, "type": "service"}
         )
 
-    def setUp(self):
-        super().setUp()
+    def reset_24so(self):
         self.world = generate_world(**self.world_options)
         self.fake.load(self.world)
         self.fake.reset_counters()
@@ -179,4 +177,15 @@ class TsoCase(TransactionCase):
         return self.fake.invoices_for(move.name, client_id=client_id)
 
 
-__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "identity_of", "setup_24so_world"]
+class TsoCase(TsoMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_24so()
+
+    def setUp(self):
+        super().setUp()
+        self.reset_24so()
+
+
+__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "TsoMixin", "identity_of", "setup_24so_world"]
