@@ -119,19 +119,13 @@ class Bench:
 
     # -- processes ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def fake(self, placements):
-        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
-        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+    def serve(self, command, what):
+        """Start a fake in a process of its own; yield the JSON line it prints; stop it at the end."""
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             line = process.stdout.readline()
             if not line:
-                raise SystemExit(f"the fake JobAdder did not start (exit {process.wait()})")
-            info = json.loads(line)
-            log(
-                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
-                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
-            )
+                raise SystemExit(f"the fake {what} did not start (exit {process.wait()})")
             yield line.strip()
         finally:
             with contextlib.suppress(OSError):
@@ -141,6 +135,18 @@ class Bench:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    @contextlib.contextmanager
+    def fake(self, placements):
+        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
+        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+        with self.serve(command, "JobAdder") as line:
+            info = json.loads(line)
+            log(
+                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
+                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
+            )
+            yield line
 
     def step(self, step, database, fake, *options):
         result_file = self.workdir / f"{database}-{step}.json"
@@ -165,22 +171,9 @@ class Bench:
     @contextlib.contextmanager
     def tso_fake(self):
         command = [sys.executable, str(BENCH / "tso_fake.py"), "--seed", str(self.args.seed)]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            line = process.stdout.readline()
-            if not line:
-                raise SystemExit(f"the fake 24SevenOffice did not start (exit {process.wait()})")
-            info = json.loads(line)
-            log("fake 24SevenOffice at {url}: {products} products, {companies} customers".format(**info))
-            yield line.strip()
-        finally:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        with self.serve(command, "24SevenOffice") as line:
+            log("fake 24SevenOffice at {url}: {products} products, {companies} customers".format(**json.loads(line)))
+            yield line
 
     def tso_export(self):
         database = self.fresh_database(f"{DB_PREFIX}_24so")

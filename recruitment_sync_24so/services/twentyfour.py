@@ -263,8 +263,9 @@ class TwentyFourClient:
         self.sleep = sleep
         self.clock = clock
         fingerprint = hashlib.sha256(
-            "\x00".join([self.base_url, self.application_id, self.username, self.password, self.identity_id or ""])
-            .encode()
+            "\x00".join(
+                [self.base_url, self.application_id, self.username, self.password, self.identity_id or ""]
+            ).encode()
         ).hexdigest()
         self.session_key = (session_key, fingerprint)
         self.transport = _Transport(

@@ -11,19 +11,15 @@ from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 from odoo.addons.recruitment_sync.tests import repository_path  # noqa: F401  (the shared tests package)
 from odoo.addons.recruitment_sync.tests.common import start_fake
 
-from ..services import twentyfour
-
 from tests.fakes.twentyfour import SKIP_REASON, FakeTwentyFour, wsdls_available  # noqa: I001
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, SECOND_CLIENT_ID, generate_world
+
+from ..services import twentyfour
 
 MAIN_LOGIN = ("api@nordlys.example", "Nordlys-API-1")  # reaches the main and the second client
 BERGEN_LOGIN = ("bergen@nordlys.example", "Bergen-API-2")  # the main client only
 FJORD_LOGIN = ("fjord@fjord.example", "Fjord-API-3")  # the second client only
 NEW_PRODUCTS_CATEGORY = 30  # "Odoo" in the main client of the fake
-
-
-def no_sleep(_seconds):
-    """Backoffs are never really slept in tests."""
 
 
 def setup_24so_world(cls, seed=1, **world_options):
@@ -43,6 +39,15 @@ def identity_of(world, username, client_id=MAIN_CLIENT_ID):
 class TsoMixin:
     """An activated 24SevenOffice integration on the fake: the main login serves all departments,
     Bergen has its own login, Tromsø none (when the main login is given specific departments)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_24so()
+
+    def setUp(self):
+        super().setUp()
+        self.reset_24so()
 
     @classmethod
     def setup_24so(cls):
@@ -76,7 +81,12 @@ class TsoMixin:
         cls.product_known = cls.make_product("P00002")  # in 24SevenOffice
         cls.product_new = cls.make_product("ODOO-NEW-1", name="Odoo-only service")
         cls.customer = env["res.partner"].create(
-            {"name": "Kunde Nord AS", "is_company": True, "company_registry": "912345674", "country_id": env.ref("base.no").id}
+            {
+                "name": "Kunde Nord AS",
+                "is_company": True,
+                "company_registry": "912345674",
+                "country_id": env.ref("base.no").id,
+            }
         )
 
     @classmethod
@@ -178,14 +188,7 @@ class TsoMixin:
 
 
 class TsoCase(TsoMixin, TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.setup_24so()
-
-    def setUp(self):
-        super().setUp()
-        self.reset_24so()
+    """The 24SevenOffice set-up in a TransactionCase."""
 
 
 __all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "TsoMixin", "identity_of", "setup_24so_world"]

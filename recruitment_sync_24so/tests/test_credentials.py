@@ -53,7 +53,8 @@ class TestCredentials(TsoCase):
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn("choose the identity", action["params"]["message"])
         self.assertEqual(
-            sorted(self.main_login.identity_ids.mapped("client_name")), ["Fjord Rekruttering AS", "Nordlys Bemanning AS"]
+            sorted(self.main_login.identity_ids.mapped("client_name")),
+            ["Fjord Rekruttering AS", "Nordlys Bemanning AS"],
         )
         self.assertFalse(self.main_login.identity_id)
         fjord = self.main_login.identity_ids.filtered(lambda identity: identity.client_ref == "1002")
@@ -154,14 +155,18 @@ class TestCredentialAccess(TsoCase):
                     self.bergen_login.with_user(user).action_test_connection()
 
     def test_administrator_manages_logins(self):
-        login = self.env[CREDENTIAL].with_user(self.admin).create(
-            {
-                "integration_id": self.integration.id,
-                "username": FJORD_LOGIN[0],
-                "password": FJORD_LOGIN[1],
-                "department_scope": "specific",
-                "department_ids": [Command.set(self.tromso.ids)],
-            }
+        login = (
+            self.env[CREDENTIAL]
+            .with_user(self.admin)
+            .create(
+                {
+                    "integration_id": self.integration.id,
+                    "username": FJORD_LOGIN[0],
+                    "password": FJORD_LOGIN[1],
+                    "department_scope": "specific",
+                    "department_ids": [Command.set(self.tromso.ids)],
+                }
+            )
         )
         self.assertEqual(login.with_user(self.admin).action_test_connection()["params"]["type"], "success")
         login.with_user(self.admin).department_ids = [Command.set(self.tromso.ids)]

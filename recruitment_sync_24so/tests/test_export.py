@@ -265,7 +265,9 @@ class TestExport(TsoCase):
         products = {p["No"]: p for p in self.fake.client(MAIN_CLIENT_ID)["products"]}
         created = products["ODOO-NEW-1"]
         self.assertEqual((created["Name"], created["CategoryId"]), ("Odoo-only service", 30))
-        bindings = self.Binding.search([("res_model", "=", "product.product"), ("integration_id", "=", self.integration.id)])
+        bindings = self.Binding.search(
+            [("res_model", "=", "product.product"), ("integration_id", "=", self.integration.id)]
+        )
         self.assertEqual(
             {(b.res_id, b.external_model, b.external_id) for b in bindings},
             {
