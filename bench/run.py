@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""JobAdder benchmarks: ``bench/run [SCENARIO...] [--placements N]`` (see README, Benchmarks).
+"""Benchmarks: ``bench/run [SCENARIO...] [--placements N] [--invoices N]`` (see README, Benchmarks).
 
 Starts what it needs as the test command does (``scripts/devstack.py``): a PostgreSQL server
 (the one the PG* variables name, or a private one, always stopped at the end) and a template
@@ -14,7 +14,11 @@ Scenarios (default: all):
   with 2/5 N companies, 4/5 N contacts, N candidates, 50 users), next to a plain batch
   ``create`` of the same records; then, unless ``--no-scale-check``, the same load at N/4 in
   another database, to compare SQL queries per record and peak memory;
-* ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed.
+* ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed;
+* ``24so_export``: N posted invoices (default 500) with 3 lines each over 300 products (100
+  unknown to 24SevenOffice) and 150 customers exported to a fake 24SevenOffice
+  (``bench/tso_fake.py``, ``bench/tso_scenarios.py``): SOAP calls, SaveInvoices calls, logins
+  and wall time.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -22,6 +26,7 @@ Progress goes to stderr; stdout gets exactly one JSON object per scenario, one p
 import argparse
 import contextlib
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -34,13 +39,15 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
-SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
+JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
+SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
 # The issue's targets.
 MIN_THROUGHPUT_RATIO = 0.40  # of the plain create's records per second
 NOOP_MAX_SECONDS = 2.0
+INVOICES_PER_SAVE = 50  # 24SevenOffice: at most ceil(N/50) SaveInvoices calls
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -59,12 +66,15 @@ def parse_args(argv):
     )
     parser.add_argument("--seed", type=int, default=1, help="the fake agency's seed")
     parser.add_argument("--no-scale-check", action="store_true", help="skip the second initial load at N/4 placements")
+    parser.add_argument("--invoices", type=int, default=500, help="invoices exported by 24so_export (default 500)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose among {', '.join(SCENARIOS)}")
     if args.placements < 4:
         parser.error("--placements must be at least 4")
+    if args.invoices < 1:
+        parser.error("--invoices must be at least 1")
     args.scenarios = [name for name in SCENARIOS if name in (args.scenarios or SCENARIOS)]
     return args
 
@@ -109,19 +119,13 @@ class Bench:
 
     # -- processes ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def fake(self, placements):
-        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
-        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+    def serve(self, command, what):
+        """Start a fake in a process of its own; yield the JSON line it prints; stop it at the end."""
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             line = process.stdout.readline()
             if not line:
-                raise SystemExit(f"the fake JobAdder did not start (exit {process.wait()})")
-            info = json.loads(line)
-            log(
-                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
-                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
-            )
+                raise SystemExit(f"the fake {what} did not start (exit {process.wait()})")
             yield line.strip()
         finally:
             with contextlib.suppress(OSError):
@@ -131,6 +135,18 @@ class Bench:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    @contextlib.contextmanager
+    def fake(self, placements):
+        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
+        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+        with self.serve(command, "JobAdder") as line:
+            info = json.loads(line)
+            log(
+                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
+                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
+            )
+            yield line
 
     def step(self, step, database, fake, *options):
         result_file = self.workdir / f"{database}-{step}.json"
@@ -152,9 +168,37 @@ class Bench:
             noop_result = self.step("noop_sync", database, fake) if noop else None
         return load, noop_result
 
+    @contextlib.contextmanager
+    def tso_fake(self):
+        command = [sys.executable, str(BENCH / "tso_fake.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, "24SevenOffice") as line:
+            log("fake 24SevenOffice at {url}: {products} products, {companies} customers".format(**json.loads(line)))
+            yield line
+
+    def tso_export(self):
+        database = self.fresh_database(f"{DB_PREFIX}_24so")
+        result_file = self.workdir / f"{database}-export.json"
+        with self.tso_fake() as fake:
+            command = [sys.executable, str(BENCH / "tso_scenarios.py"), "export", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--invoices", str(self.args.invoices), "--seed", str(self.args.seed)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step 24so_export failed (exit {code})")
+        return json.loads(result_file.read_text())
+
     def run(self):
         args = self.args
         wanted = set(args.scenarios)
+        results = []
+        if wanted & set(JOBADDER_SCENARIOS):
+            results += self.run_jobadder(wanted)
+        if "24so_export" in wanted:
+            results.append(tso_export_result(self.tso_export()))
+        return results
+
+    def run_jobadder(self, wanted):
+        args = self.args
         load, noop = self.load(args.placements, "jobadder_initial_load" in wanted, "jobadder_noop_sync" in wanted)
         results = []
         if "jobadder_initial_load" in wanted:
@@ -225,6 +269,30 @@ def noop_result(noop):
         "targets_met": {
             "one_list_call_per_resource": detail_calls == 0 and all(count <= 1 for count in list_routes.values()),
             "under_2_seconds": noop["seconds"] < NOOP_MAX_SECONDS,
+        },
+    }
+
+
+def tso_export_result(export):
+    batches = math.ceil(export["invoices"] / INVOICES_PER_SAVE)
+    calls = export["calls"]
+    return {
+        "scenario": "24so_export",
+        "invoices": export["invoices"],
+        "soap_calls": export["soap_calls"],
+        "save_invoices_calls": export["save_invoices_calls"],
+        "logins": export["logins"],
+        "seconds": export["seconds"],
+        "lines": export["lines"],
+        "calls": calls,
+        "statuses": export["statuses"],
+        "products_created": export["products_created"],
+        "customers_created": export["customers_created"],
+        "run_states": export["run_states"],
+        "targets_met": {
+            "one_login_per_credential": export["logins"] <= export["credentials"],
+            "lookups_batched": calls.get("GetProducts", 0) <= batches and calls.get("GetCompanies", 0) <= batches,
+            "save_invoices_at_most_ceil_n_50": export["save_invoices_calls"] <= batches,
         },
     }
 

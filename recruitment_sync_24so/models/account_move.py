@@ -1,16 +1,10 @@
-import psycopg2
-
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
-
-from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 
 from .recruitment_sync_integration import INVOICES
 from .recruitment_sync_run import TSO_STATUSES
 
 EXPORTABLE_TYPES = ("out_invoice", "out_refund")
-# How long Export waits while the runner is sending this integration's invoices.
-QUEUE_LOCK_TIMEOUT = "20s"
 
 
 class AccountMove(models.Model):
@@ -97,63 +91,9 @@ class AccountMove(models.Model):
         return self._tso_receipt_action(runs)
 
     def _tso_receipt_action(self, runs):
-        action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync_24so.recruitment_sync_24so_receipt_action")
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "recruitment_sync_24so.recruitment_sync_24so_receipt_action"
+        )
         action["domain"] = [("run_id", "in", runs.ids), ("kind", "=", INVOICES.code)]
         action["context"] = {"create": False, "tso_receipt_run_ids": runs.ids}
         return action
-
-
-class RecruitmentSyncIntegration(models.Model):
-    _inherit = "recruitment.sync.integration"
-
-    def _tso_queue_export(self, moves, ineligible=None):
-        """Queue (or join) the export run of these invoices; their lines are *in transfer* at once."""
-        self.ensure_one()
-        self._tso_wait_for_runner()
-        run, _created = self._queue_run("manual", kinds=[INVOICES.code], user=self.env.user, direction="export")
-        Line = self.env["recruitment.sync.run.line"].sudo()
-        queued = Line.search(
-            [("run_id", "=", run.id), ("tso_move_id", "in", moves.ids), ("tso_status", "=", "in_transfer")]
-        ).tso_move_id
-        # Invoices before credit notes (a credit note refers to its invoice's OrderId).
-        ordered = (moves - queued).sorted(
-            lambda move: (move.move_type != "out_invoice", move.invoice_date or fields.Date.today(), move.name, move.id)
-        )
-        values = [self._tso_line_values(run, move, "in_transfer") for move in ordered]
-        values += [
-            dict(
-                self._tso_line_values(run, move, "failed"),
-                reason=_("Only posted customer invoices and credit notes can be exported to 24SevenOffice."),
-            )
-            for move in ineligible or []
-        ]
-        Line.create(values)
-        if ineligible:
-            run.sudo().failed_count += len(ineligible)
-        return run
-
-    def _tso_line_values(self, run, move, status):
-        return {
-            "run_id": run.id,
-            "kind": INVOICES.code,
-            "action": "in_transfer" if status == "in_transfer" else "failed",
-            "tso_status": status,
-            "res_model": "account.move",
-            "res_id": move.id,
-            "tso_move_id": move.id,
-            "name": move.name,
-        }
-
-    def _tso_wait_for_runner(self):
-        """Wait (a little) while the runner works on this integration, so a run never ends with lines
-        added after its last batch: the runner holds the integration's advisory lock while it runs."""
-        cr = self.env.cr
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute(f"SET LOCAL lock_timeout = '{QUEUE_LOCK_TIMEOUT}'")
-                cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.id])
-        except psycopg2.errors.LockNotAvailable as error:
-            raise UserError(
-                _("An export to 24SevenOffice is being sent right now: export these invoices again in a minute.")
-            ) from error
-        cr.execute("SET LOCAL lock_timeout = DEFAULT")

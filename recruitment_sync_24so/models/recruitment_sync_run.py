@@ -45,8 +45,10 @@ class RecruitmentSyncRun(models.Model):
     def _finish(self, state, reason=None):
         if self.provider == "24so":
             self.integration_id._tso_finish_run(self)
-            waiting = self.env["recruitment.sync.run.line"].sudo().search(
-                [("run_id", "=", self.id), ("tso_status", "=", "in_transfer")]
+            waiting = (
+                self.env["recruitment.sync.run.line"]
+                .sudo()
+                .search([("run_id", "=", self.id), ("tso_status", "=", "in_transfer")])
             )
             if waiting:
                 why = reason or _("the export stopped")

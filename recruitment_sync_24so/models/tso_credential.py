@@ -5,6 +5,8 @@ from odoo.addons.recruitment_sync.services.http_client import SyncError
 
 from ..services.twentyfour import LoginError
 
+# Context key: a write by Test connection itself (the login just tested keeps its state and session).
+KEEP_TEST_STATE = "recruitment_sync_24so_tested"
 IDENTITY_HELP = (
     "The 24SevenOffice client this login works in: invoices exported with this login go to the client of this "
     "identity. 24SevenOffice's client id is not supported: an accountant whose user reaches several clients "
@@ -36,14 +38,12 @@ class RecruitmentSync24soCredential(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     username = fields.Char(
-        string="User name",
         required=True,
         help="The e-mail address of the 24SevenOffice user (an API user ordered from 24SevenOffice).",
     )
     password = fields.Char(required=True, copy=False, groups="base.group_system")
     identity_id = fields.Many2one(
         "recruitment.sync.24so.identity",
-        string="Identity",
         domain="[('credential_id', '=', id)]",
         copy=False,
         ondelete="set null",
@@ -140,7 +140,7 @@ class RecruitmentSync24soCredential(models.Model):
 
     # ------------------------------------------------------------------------ ORM
     def write(self, vals):
-        if {"username", "password", "identity_id"} & set(vals):
+        if {"username", "password", "identity_id"} & set(vals) and not self.env.context.get(KEEP_TEST_STATE):
             vals = dict(vals, state="untested")
             self._forget_sessions()
         return super().write(vals)
@@ -193,7 +193,7 @@ class RecruitmentSync24soCredential(models.Model):
                 count=len(self.identity_ids),
             )
             values.update(state="untested", message=message)
-            super(RecruitmentSync24soCredential, self.sudo()).write(values)
+            self.sudo().with_context(**{KEEP_TEST_STATE: True}).write(values)
             return message, "warning"
         message = _(
             "%(user)s logged in: invoices go to the 24SevenOffice client %(client)s (%(number)s).",
@@ -202,11 +202,11 @@ class RecruitmentSync24soCredential(models.Model):
             number=client.client_id or "?",
         )
         values.update(state="ok", message=message)
-        super(RecruitmentSync24soCredential, self.sudo()).write(values)
+        self.sudo().with_context(**{KEEP_TEST_STATE: True}).write(values)
         return message, "success"
 
     def _store_identities(self, identities, current):
-        """Keep the identities GetIdentities listed; choose the only one, or the one in use."""
+        """Keep the identities GetIdentities listed; choose the identity when there is only one."""
         Identity = self.env["recruitment.sync.24so.identity"].sudo()
         known = {identity.guid.lower(): identity for identity in self.identity_ids}
         seen = Identity
@@ -229,8 +229,7 @@ class RecruitmentSync24soCredential(models.Model):
             seen |= identity
         (self.identity_ids - seen).filtered(lambda identity: identity != self.identity_id).unlink()
         if not self.identity_id and len(seen) == 1:
-            # Not through write(): choosing the identity the test reached keeps the session.
-            super(RecruitmentSync24soCredential, self.sudo()).write({"identity_id": seen.id})
+            self.sudo().with_context(**{KEEP_TEST_STATE: True}).write({"identity_id": seen.id})
         current_guid = str((current or {}).get("Id") or "").lower()
         for identity in seen:
             identity.is_current = identity.guid.lower() == current_guid

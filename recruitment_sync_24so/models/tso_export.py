@@ -386,8 +386,7 @@ class _ExportWithLogin:
                 self._fail(
                     used_by,
                     self._(
-                        "The product %s has no internal reference: 24SevenOffice products are matched by "
-                        "their number.",
+                        "The product %s has no internal reference: 24SevenOffice products are matched by their number.",
                         product.display_name,
                     ),
                 )
@@ -470,39 +469,67 @@ class _ExportWithLogin:
                     ),
                 )
             return {}
+        catalog = self.client_cache.get("catalog")
+
+        def payload(product):
+            return {
+                "No": mapping.truncate(numbers[product], "product_no"),
+                "Name": mapping.truncate(product.name, "product_name") or numbers[product],
+                "CategoryId": category,
+                "Price": mapping.decimal(product.lst_price),
+            }
+
+        def created(product, ref):
+            if catalog is not None:
+                catalog[numbers[product]].append(ref)
+
+        return self._create(
+            PRODUCTS,
+            products,
+            payload,
+            self.client.save_products,
+            ("No", lambda product: mapping.truncate(numbers[product], "product_no")),
+            users,
+            external_model,
+            confirmed,
+            created,
+        )
+
+    def _create(self, kind, records, payload_of, save, echo, users, external_model, confirmed, created):
+        """Create ``records`` in 24SevenOffice (``save``, a Save* call per chunk): {record: new id}.
+
+        A record refused (APIException) fails the invoices that need it; a created one is bound,
+        confirmed for the run, passed to ``created(record, id)`` and listed in the history.
+        ``echo``: (key of the answer, its expected value for a record), to pair the answers.
+        """
         ids = {}
-        for start in range(0, len(products), SAVE_CHUNK):
-            chunk = products[start : start + SAVE_CHUNK]
-            payload = [
-                {
-                    "No": mapping.truncate(numbers[product], "product_no"),
-                    "Name": mapping.truncate(product.name, "product_name") or numbers[product],
-                    "CategoryId": category,
-                    "Price": mapping.decimal(product.lst_price),
-                }
-                for product in chunk
-            ]
-            answers = self.client.save_products(payload)
-            for product, answer in self._pair(chunk, answers, "No", lambda p: payload[chunk.index(p)]["No"]):
+        for start in range(0, len(records), SAVE_CHUNK):
+            chunk = records[start : start + SAVE_CHUNK]
+            answers = save([payload_of(record) for record in chunk])
+            for record, answer in self._pair(chunk, answers, *echo):
                 error = mapping.api_exception(answer) if answer is not None else self._("no answer")
                 ref = mapping.set_value((answer or {}).get("Id"))
                 if error or not ref:
-                    self._fail(
-                        users[product],
-                        self._(
-                            "24SevenOffice did not create the product %(product)s: %(error)s",
-                            product=product.display_name,
-                            error=error or self._("no id in its answer"),
-                        ),
-                    )
+                    error = error or self._("no id in its answer")
+                    if kind == PRODUCTS:
+                        reason = self._(
+                            "24SevenOffice did not create the product %(name)s: %(error)s",
+                            name=record.display_name,
+                            error=error,
+                        )
+                    else:
+                        reason = self._(
+                            "24SevenOffice did not create the customer %(name)s: %(error)s",
+                            name=record.display_name,
+                            error=error,
+                        )
+                    self._fail(users[record], reason)
                     continue
-                ids[product] = ref
+                ids[record] = ref
                 confirmed.add(ref)
-                self._bind(product, ref, external_model)
-                catalog = self.client_cache.get("catalog")
-                if catalog is not None:
-                    catalog[numbers[product]].append(ref)
-                self.exporter.run._record(PRODUCTS, ItemResult("created", product, str(ref)))
+                self._bind(record, ref, external_model)
+                created(record, ref)
+                self.exporter.run._record(kind, ItemResult("created", record, str(ref)))
         self.exporter.commit()
         return ids
 
@@ -518,7 +545,11 @@ class _ExportWithLogin:
 
     # -- customers ----------------------------------------------------------------------
     def _customers(self, moves):
-        """{res.partner: 24SevenOffice customer id}: stored id, else ExternalId, else organisation number, else created."""
+        """{res.partner: 24SevenOffice customer id}.
+
+        Matched by the stored id, else our ExternalId, else the organisation number (never by
+        name alone); created in 24SevenOffice when absent (never with an Id of our choosing).
+        """
         users = defaultdict(lambda: self.env["account.move"])
         for move in moves:
             users[move.commercial_partner_id] |= move
@@ -643,43 +674,31 @@ class _ExportWithLogin:
         return {key_: value for key_, value in payload.items() if value not in (None, "")}
 
     def _create_customers(self, partners, keys, org_numbers, users, external_model, confirmed):
-        ids = {}
-        for start in range(0, len(partners), SAVE_CHUNK):
-            chunk = partners[start : start + SAVE_CHUNK]
-            payload = [self._company_payload(partner, keys[partner], org_numbers[partner]) for partner in chunk]
+        directory = self.client_cache.get("directory")
+
+        def created(partner, ref):
+            if directory is not None:
+                directory["keys"][keys[partner]].append(ref)
+            if not org_numbers[partner] and partner.is_company:
+                note = self._(
+                    "The customer %s has no organisation number in Odoo: it was created in 24SevenOffice without one.",
+                    partner.display_name,
+                )
+                for move in users[partner]:
+                    self.notes[move].append(note)
+
+        return self._create(
+            CUSTOMERS,
+            partners,
             # Never an Id: a save with an Id updates (overwrites) that customer [V S17].
-            answers = self.client.save_companies(payload)
-            for partner, answer in self._pair(chunk, answers, "ExternalId", lambda p: keys[p]):
-                error = mapping.api_exception(answer) if answer is not None else self._("no answer")
-                ref = mapping.set_value((answer or {}).get("Id"))
-                if error or not ref:
-                    self._fail(
-                        users[partner],
-                        self._(
-                            "24SevenOffice did not create the customer %(partner)s: %(error)s",
-                            partner=partner.display_name,
-                            error=error or self._("no id in its answer"),
-                        ),
-                    )
-                    continue
-                ids[partner] = ref
-                confirmed.add(ref)
-                self._bind(partner, ref, external_model)
-                directory = self.client_cache.get("directory")
-                if directory is not None:
-                    directory["keys"][keys[partner]].append(ref)
-                if not org_numbers[partner] and partner.is_company:
-                    for move in users[partner]:
-                        self.notes[move].append(
-                            self._(
-                                "The customer %s has no organisation number in Odoo: it was created in "
-                                "24SevenOffice without one.",
-                                partner.display_name,
-                            )
-                        )
-                self.exporter.run._record(CUSTOMERS, ItemResult("created", partner, str(ref)))
-        self.exporter.commit()
-        return ids
+            lambda partner: self._company_payload(partner, keys[partner], org_numbers[partner]),
+            self.client.save_companies,
+            ("ExternalId", lambda partner: keys[partner]),
+            users,
+            external_model,
+            confirmed,
+            created,
+        )
 
     # -- bindings -----------------------------------------------------------------------
     def _bound(self, model, records, external_model):
@@ -805,10 +824,10 @@ class _ExportWithLogin:
         if not transfer.order_ref:
             self.notes[move].append(
                 self._(
-                    "The credited invoice %s is not in 24SevenOffice (%s): the credit note was sent without a "
-                    "reference to it.",
-                    original.name,
-                    self.client_label,
+                    "The credited invoice %(invoice)s is not in 24SevenOffice (%(client)s): the credit note was "
+                    "sent without a reference to it.",
+                    invoice=original.name,
+                    client=self.client_label,
                 )
             )
             return {}
@@ -889,9 +908,7 @@ class _ExportWithLogin:
                 transfer.invoice_number = numbers[order_ref]
             notes = list(self.notes.get(move, []))
             if not transfer.invoice_number:
-                notes.append(
-                    self._("24SevenOffice did not give its invoice number yet (order %s).", order_ref)
-                )
+                notes.append(self._("24SevenOffice did not give its invoice number yet (order %s).", order_ref))
             self.exporter._settle(
                 line_of[move],
                 "exported",

@@ -245,7 +245,7 @@ class TwentyFourClient:
         identity_id=None,
         *,
         rate_limiter=None,
-        timeout=DEFAULT_TIMEOUT,
+        timeout=None,
         sessions=SESSIONS,
         session_key=None,
         max_rate_wait=MAX_RATE_WAIT,
@@ -263,12 +263,15 @@ class TwentyFourClient:
         self.sleep = sleep
         self.clock = clock
         fingerprint = hashlib.sha256(
-            "\x00".join([self.base_url, self.application_id, self.username, self.password, self.identity_id or ""])
-            .encode()
+            "\x00".join(
+                [self.base_url, self.application_id, self.username, self.password, self.identity_id or ""]
+            ).encode()
         ).hexdigest()
         self.session_key = (session_key, fingerprint)
         self.transport = _Transport(
-            timeout=WSDL_TIMEOUT, operation_timeout=timeout, secrets=[self.password, self.application_id]
+            timeout=WSDL_TIMEOUT,
+            operation_timeout=timeout or DEFAULT_TIMEOUT,
+            secrets=[self.password, self.application_id],
         )
         self.calls = Counter()  # operation name -> calls sent (statistics: tests, benchmarks)
         self.identity = None  # the identity the session works in, after login

@@ -1,2 +1,4 @@
 from . import test_provider
+from . import test_credentials
 from . import test_export
+from . import test_ui

@@ -11,19 +11,15 @@ from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 from odoo.addons.recruitment_sync.tests import repository_path  # noqa: F401  (the shared tests package)
 from odoo.addons.recruitment_sync.tests.common import start_fake
 
-from ..services import twentyfour
-
 from tests.fakes.twentyfour import SKIP_REASON, FakeTwentyFour, wsdls_available  # noqa: I001
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, SECOND_CLIENT_ID, generate_world
+
+from ..services import twentyfour
 
 MAIN_LOGIN = ("api@nordlys.example", "Nordlys-API-1")  # reaches the main and the second client
 BERGEN_LOGIN = ("bergen@nordlys.example", "Bergen-API-2")  # the main client only
 FJORD_LOGIN = ("fjord@fjord.example", "Fjord-API-3")  # the second client only
 NEW_PRODUCTS_CATEGORY = 30  # "Odoo" in the main client of the fake
-
-
-def no_sleep(_seconds):
-    """Backoffs are never really slept in tests."""
 
 
 def setup_24so_world(cls, seed=1, **world_options):
@@ -40,13 +36,21 @@ def identity_of(world, username, client_id=MAIN_CLIENT_ID):
     return next(login for login in world.logins if login.username == username).identity_for(client_id).id
 
 
-class TsoCase(TransactionCase):
+class TsoMixin:
     """An activated 24SevenOffice integration on the fake: the main login serves all departments,
     Bergen has its own login, Tromsø none (when the main login is given specific departments)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.setup_24so()
+
+    def setUp(self):
+        super().setUp()
+        self.reset_24so()
+
+    @classmethod
+    def setup_24so(cls):
         setup_24so_world(cls)
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True))
         env = cls.env
@@ -77,7 +81,12 @@ class TsoCase(TransactionCase):
         cls.product_known = cls.make_product("P00002")  # in 24SevenOffice
         cls.product_new = cls.make_product("ODOO-NEW-1", name="Odoo-only service")
         cls.customer = env["res.partner"].create(
-            {"name": "Kunde Nord AS", "is_company": True, "company_registry": "912345674", "country_id": env.ref("base.no").id}
+            {
+                "name": "Kunde Nord AS",
+                "is_company": True,
+                "company_registry": "912345674",
+                "country_id": env.ref("base.no").id,
+            }
         )
 
     @classmethod
@@ -104,8 +113,7 @@ class TsoCase(TransactionCase):
             {"name": name or f"Product {code}", "default_code": code, "lst_price": price, "type": "service"}
         )
 
-    def setUp(self):
-        super().setUp()
+    def reset_24so(self):
         self.world = generate_world(**self.world_options)
         self.fake.load(self.world)
         self.fake.reset_counters()
@@ -179,4 +187,8 @@ class TsoCase(TransactionCase):
         return self.fake.invoices_for(move.name, client_id=client_id)
 
 
-__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "identity_of", "setup_24so_world"]
+class TsoCase(TsoMixin, TransactionCase):
+    """The 24SevenOffice set-up in a TransactionCase."""
+
+
+__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "TsoMixin", "identity_of", "setup_24so_world"]

@@ -13,3 +13,9 @@ class RecruitmentSyncBinding(models.Model):
         readonly=True,
         help="Fingerprint of what was last sent: a document reposted unchanged is not sent again.",
     )
+    xero_refused_hash = fields.Char(
+        string="Refused version",
+        readonly=True,
+        help="Fingerprint of a change Xero could not take (the document was paid or voided there): "
+        "reported once, not at every sync.",
+    )

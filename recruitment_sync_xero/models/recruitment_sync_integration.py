@@ -21,12 +21,11 @@ EXPORT_CUSTOMERS = SyncKind("export_customers", "Customers the invoices need", "
 INVOICES = SyncKind("invoices", "Sales invoices", "export", batch_size=xero.MAX_BATCH)
 CREDIT_NOTES = SyncKind("credit_notes", "Credit notes (and their allocations)", "export", batch_size=xero.MAX_BATCH)
 PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=xero.MAX_BATCH)
-ALL_KINDS = (TAX_RATES, ACCOUNTS, CUSTOMERS, EXPORT_CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS)
-IMPORT_KINDS = (TAX_RATES, ACCOUNTS, CUSTOMERS)
 
 # Xero settings only a System Administrator may change (the organisation, OAuth2, limits).
 XERO_ADMIN_FIELDS = {"xero_tenant_id", "xero_scope_set", "xero_use_pkce", "xero_daily_limit"}
-# Seconds to wait for Xero's answer to a batch of 50 documents [I].
+# Seconds to wait for Xero's answer to a batch of 50 documents [I]; the system parameter
+# ``recruitment_sync_xero.read_timeout`` changes it.
 READ_TIMEOUT = 60
 
 
@@ -232,16 +231,16 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         if self.provider != "xero":
             return super()._provider_sync_kinds()
-        wanted = {
-            TAX_RATES: self.xero_import_settings,
-            ACCOUNTS: self.xero_import_settings,
-            CUSTOMERS: self.xero_import_customers,
-            EXPORT_CUSTOMERS: self.xero_export_invoices or self.xero_export_credit_notes,
-            INVOICES: self.xero_export_invoices,
-            CREDIT_NOTES: self.xero_export_credit_notes,
-            PAYMENTS: self.xero_export_payments,
-        }
-        return [kind for kind in ALL_KINDS if wanted[kind]]
+        wanted = (
+            (TAX_RATES, self.xero_import_settings),
+            (ACCOUNTS, self.xero_import_settings),
+            (CUSTOMERS, self.xero_import_customers),
+            (EXPORT_CUSTOMERS, self.xero_export_invoices or self.xero_export_credit_notes),
+            (INVOICES, self.xero_export_invoices),
+            (CREDIT_NOTES, self.xero_export_credit_notes),
+            (PAYMENTS, self.xero_export_payments),
+        )
+        return [kind for kind, enabled in wanted if enabled]
 
     def _provider_count(self, kind):
         if self.provider != "xero":
@@ -345,9 +344,10 @@ class RecruitmentSyncIntegration(models.Model):
         self.ensure_one()
         if not self.xero_tenant_id:
             raise UserError(_("%s: choose the Xero organisation of this company first.", self.name))
+        read_timeout = self.env["ir.config_parameter"].sudo().get_param("recruitment_sync_xero.read_timeout")
         return self._http_client(
             tenant_id=self.xero_tenant_id.tenant_id,
-            timeout=(5, READ_TIMEOUT),
+            timeout=(5, float(read_timeout or READ_TIMEOUT)),
             max_wait=xero.MINUTE_WINDOW_SECONDS + 30,
             day_limit=self.xero_daily_limit,
         )
@@ -389,7 +389,14 @@ class RecruitmentSyncIntegration(models.Model):
         if self.xero_tenant_id in seen:
             self._xero_tenant_chosen()
             return seen
-        organisations = seen.filtered(lambda tenant: tenant.tenant_type in (False, "ORGANISATION"))
+        used = set(
+            self.sudo()
+            .search([("id", "!=", self.id), ("provider", "=", "xero"), ("xero_tenant_id", "!=", False)])
+            .xero_tenant_id.mapped("tenant_id")
+        )
+        organisations = seen.filtered(
+            lambda tenant: tenant.tenant_type in (False, "ORGANISATION") and tenant.tenant_id not in used
+        )
         just_picked = organisations.filtered(lambda tenant: auth_event and tenant.auth_event_id == auth_event)
         for candidates in (just_picked, organisations):
             if len(candidates) == 1:

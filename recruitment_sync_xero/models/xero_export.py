@@ -78,7 +78,8 @@ class RecruitmentSyncIntegration(models.Model):
     def _xero_moves_to_export_sql(self, doc):
         """Posted documents never exported, or changed in Odoo since (and credit notes to allocate)."""
         moves = self.env["account.move"].sudo()._search(self._xero_move_domain(doc.move_type))
-        stale = SQL("b.id IS NULL OR m.sync_local_changed_at > b.last_synced_at")
+        # ">=": an edit in the second of the export is looked at again (and found unchanged, or sent).
+        stale = SQL("b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at")
         if doc is CREDIT_NOTE_DOC:
             stale = SQL(
                 "%s OR (b.id IS NOT NULL AND EXISTS(%s))", stale, self._xero_pending_allocations_sql(SQL("m.id"))
@@ -473,7 +474,7 @@ class RecruitmentSyncIntegration(models.Model):
         for move in moves:
             binding = bindings.get(move.id)
             changed = move.sync_local_changed_at
-            if binding and (not changed or binding.last_synced_at >= changed):
+            if binding and (not changed or binding.last_synced_at > changed):
                 continue  # only its allocations are pending
             contact = contacts.get(move.commercial_partner_id.id)
             try:
@@ -490,6 +491,9 @@ class RecruitmentSyncIntegration(models.Model):
                 run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, str(error)))
                 continue
             version = xero.content_hash(payload)
+            if binding and version == binding.xero_refused_hash:
+                binding.write({"last_synced_at": stamp})  # Xero refused this version: reported already
+                continue
             if binding and binding.xero_content_hash == version:
                 binding.write({"last_synced_at": stamp})  # reposted unchanged: nothing to tell Xero
                 continue
@@ -529,7 +533,7 @@ class RecruitmentSyncIntegration(models.Model):
             for payload, (move, binding, version) in updates:
                 status = statuses.get(binding.external_id) or binding.xero_status
                 if status in xero.FINAL_STATUSES:
-                    binding.write({"xero_status": status, "last_synced_at": stamp})
+                    binding.write({"xero_status": status, "last_synced_at": stamp, "xero_refused_hash": version})
                     reason = _(
                         "%(name)s changed in Odoo after its export, but it is %(status)s in Xero, which no longer "
                         "allows changes: not overwritten. Correct it in both systems (e.g. with a credit note).",

@@ -259,6 +259,7 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
     """JobAdder's identity server and API v2 (read side) over one generated agency world."""
 
     service_name = "JobAdder"
+    known_scopes = SCOPES
     client_name = "Recruitment Sync"
     path_prefix = "/connect"
     authorize_path = "authorize"
@@ -541,24 +542,11 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
             self.issued_refresh_tokens.remove(refresh)
         return answer
 
-    def _check_authorize_params(self, params):
-        error = super()._check_authorize_params(params)
-        if error is not None:
-            return error
-        scopes = params.get("scope", "").split()
-        unknown = [scope for scope in scopes if scope not in SCOPES]
-        problem = None
-        if not scopes:
-            problem = "scope is required"
-        elif unknown:
-            problem = f"unknown scope: {' '.join(unknown)}"
-        elif scopes == ["offline_access"]:
+    def _scope_problem(self, scopes):
+        problem = super()._scope_problem(scopes)
+        if not problem and scopes == ["offline_access"]:
             problem = "offline_access must be combined with other scopes"
-        if problem:
-            return self._redirect_back(
-                params["redirect_uri"], params.get("state"), error="invalid_scope", error_description=problem
-            )
-        return None
+        return problem
 
     # -- dispatch ------------------------------------------------------------------------
     def wsgi_app(self, environ, start_response):

@@ -120,6 +120,7 @@ class FakeOAuth2Server(FakeService):
     refresh_token_idle_lifetime = 14 * 24 * 3600
     code_lifetime = 300
     require_pkce = False
+    known_scopes = None  # a set: the authorize page refuses other scopes (invalid_scope); None: any
     extra_token_fields = None  # merged into token answers; "{url}" in string values -> self.url
 
     _settings = (
@@ -269,6 +270,20 @@ class FakeOAuth2Server(FakeService):
             return self._redirect_back(
                 redirect_uri, state, error="invalid_request", error_description="code_challenge required"
             )
+        problem = self._scope_problem(params.get("scope", "").split())
+        if problem:
+            return self._redirect_back(redirect_uri, state, error="invalid_scope", error_description=problem)
+        return None
+
+    def _scope_problem(self, scopes):
+        """Why the requested scopes are refused (None: they are fine); services add their rules."""
+        if self.known_scopes is None:
+            return None
+        if not scopes:
+            return "scope is required"
+        unknown = [scope for scope in scopes if scope not in self.known_scopes]
+        if unknown:
+            return f"unknown scope: {' '.join(unknown)}"
         return None
 
     def _consent_page(self, params):

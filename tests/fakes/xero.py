@@ -21,10 +21,13 @@ Public surface, for the connector's tests and the benchmark:
   ``disconnect(tenant_id)``. Settings: ``granular_only`` (a 2026 app: broad scopes are
   ``invalid_scope``), ``refresh_token_idle_lifetime`` (60 days), ``refresh_token_grace`` (30 min),
   ``require_pkce``, ``client_id``/``client_secret``.
-* Data: ``organisation(tenant_id)`` (settings, ``set_lock_dates(...)``), ``contacts(tenant_id)``,
+* Data: ``organisation(tenant_id)`` (settings: ``short_code``, lock dates, currencies, ``notable``),
+  ``set_lock_dates(period, end_of_year, tenant_id)``, ``enable_currency(code)``, ``contacts(tenant_id)``,
   ``invoices(...)``, ``credit_notes(...)``, ``payments(...)`` (stored records, Xero field names,
-  Python values), ``invoice(id_or_number)``, ``add_contact(...)``, ``add_invoice(...)`` (as a
-  Xero user would), ``pay(invoice_id, amount)``, ``void(invoice_id)``, ``touch_contact(...)``,
+  Python values), ``invoice(id_or_number)``, ``credit_note(...)``, ``rendered("Invoices", id)``
+  (the GET answer as a dict), ``add_contact(...)``, ``add_invoice(...)`` (as a Xero user would:
+  not ``createdByMyApp``), ``pay(invoice_id, amount)``, ``void(id)``, ``touch_contact(...)``,
+  ``load(world)``, ``now()``,
   ``duplicates()`` / ``duplicate_count()`` (documents sharing a number, contacts sharing a
   ContactNumber, identical payments: what a retried write without idempotency leaves).
 * Limits (§6): ``minute_limit`` (60), ``concurrent_limit`` (5), ``day_limit`` (5000),
@@ -34,7 +37,8 @@ Public surface, for the connector's tests and the benchmark:
 * Faults: ``inject(status, times, retry_after, body, content_type, delay, path_prefix)`` (from
   ``FaultInjectionMixin``, aimed at ``/api.xro/2.0``), ``inject_after_commit(times, delay, drop,
   path_prefix)``: the write is committed, then the answer hangs ``delay`` seconds (past the
-  client's timeout) or the connection is dropped.
+  client's timeout; its concurrency slot is freed at commit) or the connection is dropped. Bodies
+  over ``max_body_bytes`` (3.5 MB) are answered 413.
 * Introspection: ``requests`` (every request: method, path, args, headers, body),
   ``requests_to(prefix, method)``, ``route_counts`` / ``count("PUT /Invoices")``, ``api_calls``,
   ``violations`` (contract violations found by validation), ``idempotent_replays``.
@@ -42,6 +46,15 @@ Public surface, for the connector's tests and the benchmark:
   env var ``FAKE_XERO_VALIDATE=0``) checks every request and every answer against the official
   definitions; a violation is recorded in ``violations`` and answered 500 with the reason.
   ``validation_note`` says why it is off.
+
+Behaviour worth knowing (guesses are tagged [I] in ``MESSAGES`` and the settings): writes without
+``summarizeErrors=false`` are summarised (400 ``ValidationException`` listing only the failed
+elements, the valid ones committed, §5.3); single-record POSTs (``/Invoices/{id}``) have no such
+parameter in the definition, so a validating fake refuses it there; lists without ``page`` return
+everything, invoices and credit notes then without ``LineItems``; ``If-Modified-Since`` is exclusive
+(``if_modified_since_inclusive``); POST matches by id, ACCREC invoices also by number, contacts also
+by ContactNumber; ACCREC invoice numbers are unique (credit notes: ``unique_credit_note_numbers``);
+an ``Idempotency-Key`` is replayed for ``idempotency_retention`` (a day), refused for another body.
 
 Totals are computed Xero's way (§10.3): per line ``round(net × rate, 2)`` (Inclusive: back-calculated),
 sums of rounded lines; ``line_totals`` and ``document_totals`` are module functions tests can use.
@@ -69,6 +82,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from werkzeug.exceptions import HTTPException
@@ -76,7 +91,7 @@ from werkzeug.wrappers import Request, Response
 
 from .consent import ConsentForm, query_of
 from .oauth2 import FakeOAuth2Server
-from .openapi import ContractMissing, OpenApi, contract_file
+from .openapi import ContractMissing, OpenApi, contract_file, load_definition
 from .records_api import FaultInjectionMixin
 from .xero_data import CURRENCY_NAMES, EXCHANGE_RATES, generate_world
 
@@ -152,12 +167,14 @@ MESSAGES = {
     "payment_not_authorised": "Payments can only be made against Authorised documents",  # [R]
     "payment_exceeds": "Payment amount exceeds the amount outstanding on this document",  # [R]
     "discount_too_big": "Discount must not be greater than the line total",  # [R]
-    "period_lock": "The document date cannot be before the period lock date",  # brief; wording [I]
-    "year_lock": "The document date cannot be before the end of year lock date",  # [I]
-    "currency": "Organisation is not subscribed to currency {code}",  # [I]
-    "account_code": "Account code '{code}' is not a valid code for this document.",  # [I]
-    "account_required": "Account code must be specified",  # [I]
-    "tax_type": "The TaxType code '{code}' does not exist or cannot be used for this type of transaction.",  # [I]
+    # [R] xeroizer #92: "…end of year lock date, currently set at 31-Jul-2013"; the period one by analogy [I]
+    "period_lock": "The document date cannot be before the period lock date, currently set at {date}",
+    "year_lock": "The document date cannot be before the end of year lock date, currently set at {date}",
+    "currency": "Organisation is not subscribed to currency {code}",  # [R] n8n #19499
+    "account_code": "Account code '{code}' is not a valid code for this document.",  # [R] Xero-NetStandard #364
+    "account_required": "Account code must be specified",  # [R] calcinai/xero-php #230
+    "tax_type": "The TaxType code {code} does not exist or cannot be used for this type of transaction.",  # [R]
+    "tax_for_account": "The TaxType code '{code}' cannot be used with account code '{account}'.",  # [R] Xero-Java #336
     "contact_not_found": "Contact with ContactID {id} could not be found",  # [I]
     "contact_name_required": "A Contact Name must be specified",  # [I]
     "email": "Email address must be valid.",  # [I]
@@ -544,6 +561,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     """Xero's identity server, ``/connections`` and Accounting API over generated organisations."""
 
     service_name = "Xero"
+    known_scopes = SCOPES
     client_name = "Recruitment Sync"
     path_prefix = "/connect"
     authorize_path = "authorize"
@@ -570,6 +588,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     unique_credit_note_numbers = False  # [I] Xero documents no uniqueness rule for credit notes
     tax_override_tolerance = Decimal("0.01")  # [I] a line's TaxAmount may differ this much from Xero's
     validate = None  # None: on when the contracts are there (env FAKE_XERO_VALIDATE=0 turns it off)
+    max_body_bytes = 3_500_000  # [V]
 
     _settings = (
         *FakeOAuth2Server._settings,
@@ -589,6 +608,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         "unique_credit_note_numbers",
         "tax_override_tolerance",
         "validate",
+        "max_body_bytes",
     )
 
     _DOCS = "<any(Contacts, Invoices, CreditNotes, Payments):resource>"
@@ -751,6 +771,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         with self._data_lock:
             tenant = self.tenant(tenant_id)
             record = self._save_document(tenant, kind, invoice, "PUT", None, 4)
+            record["_by_app"] = False  # not createdByMyApp
             return copy.deepcopy(record)
 
     def pay(self, invoice_id, amount=None, tenant_id=None, when=None, account_code=None):
@@ -839,24 +860,11 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             else:
                 self._connections[tenant_id] = Connection(str(uuid.uuid4()), event, tenant_id, org.name, now, now)
 
-    def _check_authorize_params(self, params):
-        error = super()._check_authorize_params(params)
-        if error is not None:
-            return error
-        scopes = params.get("scope", "").split()
-        unknown = [scope for scope in scopes if scope not in SCOPES]
-        problem = None
-        if not scopes:
-            problem = "scope is required"
-        elif unknown:
-            problem = f"unknown scope: {' '.join(unknown)}"
-        elif self.granular_only and BROAD_ONLY_SCOPES & set(scopes):
+    def _scope_problem(self, scopes):
+        problem = super()._scope_problem(scopes)
+        if not problem and self.granular_only and BROAD_ONLY_SCOPES & set(scopes):
             problem = "this app may only request granular scopes"  # [V] apps created after 2 March 2026
-        if problem:
-            return self._redirect_back(
-                params["redirect_uri"], params.get("state"), error="invalid_scope", error_description=problem
-            )
-        return None
+        return problem
 
     def _consent_page(self, params):
         """Xero's consent: the scopes, and the organisations to connect (ticked ones are connected)."""
@@ -1044,9 +1052,12 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             self._in_flight[tenant_id] += 1
         return None
 
-    def _rate_exit(self, tenant_id):
-        with self._rate_lock:
-            self._in_flight[tenant_id] -= 1
+    def _release(self, environ):
+        """The call is no longer in progress (once: at its end, or when its write is committed)."""
+        if not environ.get("fakexero.released"):
+            environ["fakexero.released"] = True
+            with self._rate_lock:
+                self._in_flight[environ.get("HTTP_XERO_TENANT_ID", "").strip()] -= 1
 
     def _rate_headers(self, tenant_id):
         now = self._rate_now()
@@ -1080,14 +1091,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         return fault
 
     def _take_after_commit(self, path):
-        with self._faults_lock:
-            for fault in self._after_commit:
-                if path.startswith(fault.path_prefix):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._after_commit.remove(fault)
-                    return fault
-        return None
+        queue = SimpleNamespace(_faults=self._after_commit, _faults_lock=self._faults_lock)
+        return FaultInjectionMixin._take_fault(queue, path)  # the same queue discipline as inject()
 
     def _fault_response(self, fault):
         if fault.status == 429:
@@ -1111,18 +1116,13 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         if not wanted:
             return None, None, "validation is off (validate=False or FAKE_XERO_VALIDATE=0)"
         try:
-            accounting = contract_file("xero", "xero_accounting.yaml")
-            identity = contract_file("xero", "xero-identity.yaml")
-            schemas = OpenApi.load(accounting).spec["components"]["schemas"]
+            accounting_api, identity_api = _definitions(
+                str(contract_file("xero", "xero_accounting.yaml")), str(contract_file("xero", "xero-identity.yaml"))
+            )
         except (ContractMissing, ImportError) as missing:
             if self.validate:
                 raise
             return None, None, f"validation is off: {missing}"
-        extras = {name: ENVELOPE for name, schema in schemas.items() if "x-objectArrayKey" in schema}
-        for name, fields in UNDOCUMENTED_FIELDS.items():
-            extras[name] = (*extras.get(name, ()), *fields)
-        accounting_api = OpenApi.load(accounting, extra_properties=extras, loose_schemas=LOOSE_SCHEMAS)
-        identity_api = OpenApi.load(identity, case_insensitive_paths=True)
         return accounting_api, identity_api, "validation is on: every request and answer is checked"
 
     def _definition_for(self, path):
@@ -1197,7 +1197,12 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         with self._lock:
             self.route_counts[self._route(environ)] += 1
             self.api_calls += api
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > self.max_body_bytes:  # [V] 3.5 MB per request; the answer's shape [I]
+            environ["wsgi.input"].read(length)
+            start_response("413 REQUEST ENTITY TOO LARGE", [("Content-Type", "text/plain")])
+            return [b"Request Entity Too Large"]
+        body = environ["wsgi.input"].read(length)
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         tenant_id = environ.get("HTTP_XERO_TENANT_ID", "").strip()
         status, headers, payload = self._serve(environ, body, api, tenant_id)
@@ -1233,7 +1238,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             status, headers, payload = _capture(super().wsgi_app, environ)
         finally:
             if api:
-                self._rate_exit(tenant_id)
+                self._release(environ)
         if self.openapi:
             problems = self._response_violations(environ, status, headers, payload)
             if problems:
@@ -1483,6 +1488,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
                 records = [r for r in records if str(r.get(field) or "").casefold() in wanted]
         if not self._flag(request, "includeArchived"):
             records = [r for r in records if r.get("Status") != "DELETED"]
+        if self._flag(request, "createdByMyApp"):
+            records = [r for r in records if r.get("_by_app", True)]
         term = request.args.get("searchTerm")
         if term:
             needle = term.casefold()
@@ -1499,6 +1506,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         fingerprint = hashlib.sha256(
             b"\n".join([request.method.encode(), request.full_path.encode(), request.get_data()])
         ).hexdigest()
+        if key is not None and not 0 < len(key.strip()) <= 128:
+            return self._error(10, "ValidationException", "The Idempotency-Key must be 1 to 128 characters")  # [I]
         with self._data_lock:
             if key is not None:
                 replay = self._replay(tenant, key, fingerprint)
@@ -1509,6 +1518,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
                 tenant.idempotency[key] = (fingerprint, self.clock(), response.status_code, response.get_data())
         fault = self._take_after_commit(request.path)
         if fault is not None:
+            self._release(request.environ)  # Xero is done: only the answer is late or lost
             if fault.drop:
                 _drop_connection(request.environ)
             self._stopping.wait(fault.delay)
@@ -1844,9 +1854,9 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
     def _check_lock(self, tenant, day):
         org = tenant.org
         if org.end_of_year_lock_date and day <= org.end_of_year_lock_date:
-            raise ElementError(MESSAGES["year_lock"])
+            raise ElementError(MESSAGES["year_lock"].format(date=org.end_of_year_lock_date.strftime("%d-%b-%Y")))
         if org.period_lock_date and day <= org.period_lock_date:
-            raise ElementError(MESSAGES["period_lock"])
+            raise ElementError(MESSAGES["period_lock"].format(date=org.period_lock_date.strftime("%d-%b-%Y")))
 
     def _lines(self, tenant, kind, items, amount_types, unitdp, status):
         lines, errors = [], []
@@ -1875,8 +1885,10 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         if amount_types == "NoTax":
             tax_type = item.get("TaxType") or "NONE"
         rate_record = tenant.tax_rates.get(tax_type)
-        if rate_record is None or rate_record["Status"] != "ACTIVE" or not rate_record["CanApplyToRevenue"]:
+        if rate_record is None or rate_record["Status"] != "ACTIVE":
             raise ElementError(MESSAGES["tax_type"].format(code=tax_type))
+        if not rate_record["CanApplyToRevenue"]:  # e.g. a purchases rate on a sales line
+            raise ElementError(MESSAGES["tax_for_account"].format(code=tax_type, account=code or ""))
         has_amount = item.get("UnitAmount") is not None or item.get("LineAmount") is not None
         if not has_amount and not (item.get("Description") or "").strip():
             raise ElementError(MESSAGES["line_description"])
@@ -2171,6 +2183,17 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
 
 
 # ------------------------------------------------------------------------------ helpers
+@lru_cache(maxsize=4)
+def _definitions(accounting, identity):
+    """The validators of the two definitions (built once per process: fakes share them)."""
+    schemas = load_definition(accounting)["components"]["schemas"]
+    extras = {name: ENVELOPE for name, schema in schemas.items() if "x-objectArrayKey" in schema}
+    for name, fields in UNDOCUMENTED_FIELDS.items():
+        extras[name] = (*extras.get(name, ()), *fields)
+    accounting_api = OpenApi.load(accounting, extra_properties=extras, loose_schemas=LOOSE_SCHEMAS)
+    return accounting_api, OpenApi.load(identity, case_insensitive_paths=True)
+
+
 def _problem(status, title, detail):
     return {
         "Type": None,
@@ -2276,8 +2299,9 @@ class _OrganisationsForm(ConsentForm):
 
 
 def choose_organisations(authorize_url, tenants=None, decision="accept", params=None):
-    """The browser's part of Xero's consent: tick ``tenants`` (default: the pre-ticked ones), press
-    Allow (or Decline); the query of the redirect back to the client (``code`` and ``state``, or ``error``)."""
+    """The browser's part of Xero's consent: tick ``tenants`` (default: the pre-ticked ones; ``[]``:
+    none, and no organisation gets connected), press Allow (or Decline); the query of the redirect
+    back to the client (``code`` and ``state``, or ``error``)."""
     from urllib.parse import urljoin
 
     import requests
@@ -2290,7 +2314,7 @@ def choose_organisations(authorize_url, tenants=None, decision="accept", params=
     assert page.status_code == 200 and form.buttons, page.text
     chosen = [value for value, checked in form.tenants if checked] if tenants is None else list(tenants)
     name, value = form.buttons[decision]
-    data = [*form.fields.items(), (name, value), *(("tenant", tenant) for tenant in chosen)]
+    data = [*form.fields.items(), (name, value), *(("tenant", tenant) for tenant in chosen or [""])]
     answer = requests.post(urljoin(page.url, form.action), data=data, allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 303), answer.text
     return query_of(answer.headers["Location"])
@@ -2364,13 +2388,9 @@ def main(argv=None):
         f"Serving until Ctrl-C.",
         flush=True,
     )
-    stop = threading.Event()
     try:
-        while not stop.wait(3600):
-            pass
+        threading.Event().wait()
     except KeyboardInterrupt:
-        pass
-    finally:
         fake.stop()
         print("Stopped.", flush=True)
 

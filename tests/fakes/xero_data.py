@@ -290,11 +290,14 @@ def _customers(rng, now, count, notable):
     3 supplier only, 4 customer and supplier, 5 no email; block 0 also has the name clash cases."""
     contacts, used = [], set()
     for index in range(count):
-        while True:
-            name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
+        for attempt in range(20):
+            middle = f" {rng.choice(CITIES)[0]}" if attempt >= 5 else ""
+            name = f"{rng.choice(COMPANY_WORDS)}{middle} {rng.choice(COMPANY_KINDS)}"
             if name.casefold() not in used:
-                used.add(name.casefold())
                 break
+        else:
+            name = f"{name} {index + 1}"
+        used.add(name.casefold())
         fields = {"EmailAddress": f"accounts@{_slug(name)}.example"}
         slot = index % 10
         if slot == 0:
