@@ -7,5 +7,5 @@ PYTHON ?= python3
 test:  ## install the addons in fresh databases, lint, run every test (browser tests included)
 	$(PYTHON) scripts/devstack.py test $(ARGS)
 
-run:  ## start Odoo with the addons and demo data on http://localhost:8069
+run:  ## the sandbox: stand-ins of JobAdder, Xero and 24SevenOffice, Odoo with the addons on http://localhost:8069
 	$(PYTHON) scripts/devstack.py run $(ARGS)

@@ -9,7 +9,10 @@ Odoo 18.0 as a prerequisite (importable by ``python3``) and provides the rest:
   private one started from the machine's binaries (as an unprivileged user when run as
   root, because PostgreSQL refuses root) and always stopped at the end;
 * fresh databases with the three addons installed (with and without demo data), the linters
-  and the pytest-odoo suite (``test``), or an Odoo server on http://localhost:8069 (``run``).
+  and the pytest-odoo suite (``test``);
+* the sandbox (``run``): the stand-ins of JobAdder, Xero and 24SevenOffice
+  (``tests/fakes/sandbox.py``), a database set up for them (``tests/sandbox_setup.py``) and
+  Odoo on http://localhost:8069, all stopped by Ctrl-C.
 """
 
 import argparse
@@ -597,16 +600,18 @@ def print_welcome(args, summary, sandbox_state):
     if "xero" in integrations:
         xero = integrations["xero"]
         steps.append(
-            f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero): Connect, tick the "
-            "organisations, Allow, pick the UK one in the Xero tab: tax rates, accounts and customers come in. "
-            "Map the 20% VAT tax under Xero tax rates, post an invoice of the London department, Save & Sync."
+            f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero): Connect, tick both "
+            "organisations, Accept, pick the UK one in the Xero tab and save: tax rates, accounts and customers "
+            "come in. Map the 20% VAT tax under Xero tax rates, post an invoice of the London department "
+            "(Other Info tab), Save & Sync."
         )
     if "24so" in integrations:
         steps.append(
-            "Invoicing > Customers > Invoices: select posted invoices, Actions > Export to 24SevenOffice: the "
-            "receipt shows each invoice's status."
+            "Invoicing > Customers > Invoices: select posted invoices of the Oslo or Bergen department, Actions > "
+            "Export to 24SevenOffice: the receipt shows each invoice's status."
         )
     steps.append("Log in as london / london: the London department's history and placements only.")
+    steps.append("More in the README: a tour of each screen, and how to point an integration at the real service.")
     lines += [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
     lines.append("Press Ctrl-C to stop everything; run again to continue, with --fresh to start over.")
     print("\n".join(lines), flush=True)
