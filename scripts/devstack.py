@@ -650,6 +650,7 @@ def cmd_run(args):
             if args.fresh or not pg.database_exists(args.database):
                 say(f"creating database {args.database} with the addons (the sandbox adds its own demo data)")
                 stamp.unlink(missing_ok=True)
+                shutil.rmtree(state / "filestore" / "filestore" / args.database, ignore_errors=True)
                 process = install_addons(pg, config, args.database, False, state / "install.log")
                 if not check_install(pg, args.database, process, state / "install.log", "install"):
                     return 1
