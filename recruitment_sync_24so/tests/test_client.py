@@ -1,7 +1,6 @@
 """The SOAP client (sessions, faults) against the fake, and the pure mapping functions."""
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
