@@ -72,6 +72,13 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_api_base_url()
         return self.sudo().api_base_url or twentyfour.PRODUCTION_URL
 
+    def _provider_on_disconnect(self):
+        if self.provider != "24so":
+            return super()._provider_on_disconnect()
+        for credential in self.sudo().tso_credential_ids:
+            self._tso_forget_session(credential)
+        return None
+
     def _provider_sync_kinds(self):
         if self.provider != "24so":
             return super()._provider_sync_kinds()

@@ -17,6 +17,7 @@
 No ORM here (testable without a database); the contract's facts tagged [I] are constants.
 """
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -298,28 +299,28 @@ class TwentyFourClient:
         else:
             self.transport.session.headers.pop("Cookie", None)
 
-    def _acquire(self):
-        if self.rate_limiter is None:
-            return None
-        try:
-            return self.rate_limiter.acquire(max_wait=self.max_rate_wait)
-        except RateLimitWaitTooLong as error:
-            raise RetryableError(
-                f"The 24SevenOffice request limit is used up ({error.reason}); the export goes on in "
-                f"{error.seconds:.0f} seconds.",
-                retry_after=error.seconds,
-            ) from error
+    @contextlib.contextmanager
+    def _request_slot(self):
+        """A call allowed by the request limit (the core's limiter), or a RetryableError that
+        pauses the run when the wait would be long (the hourly quota used up)."""
+        with contextlib.ExitStack() as stack:
+            if self.rate_limiter is not None:
+                try:
+                    stack.enter_context(self.rate_limiter.acquire(max_wait=self.max_rate_wait))
+                except RateLimitWaitTooLong as error:
+                    raise RetryableError(
+                        f"The 24SevenOffice request limit is used up ({error.reason}); the export goes on in "
+                        f"{error.seconds:.0f} seconds.",
+                        retry_after=error.seconds,
+                    ) from error
+            yield
 
     def _send(self, service, operation, params):
         """One SOAP call, no session handling: the answer as plain Python data."""
         self.calls[operation] += 1
         method = getattr(self._service(service), operation)
-        limiter = self._acquire()
         try:
-            if limiter is not None:
-                with limiter:
-                    answer = method(**params)
-            else:
+            with self._request_slot():
                 answer = method(**params)
         except Fault as fault:
             raise self._map_fault(operation, fault) from fault

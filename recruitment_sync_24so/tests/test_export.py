@@ -194,8 +194,17 @@ class TestExport(TsoCase):
         self.assertIn("request limit", runs.pause_reason)
         self.assertEqual({status for status, *_rest in self.receipt(runs).values()}, {"in_transfer"})
         self.assertFalse(self.fake.client(MAIN_CLIENT_ID)["invoices"][5:], "nothing saved")
-        # The quarantine is over: the run goes on by itself.
+        # Woken too early: our own limiter (paused by 24SevenOffice's answer) pauses it again,
+        # without a call.
         self.fake.set_request_limit(7200)
+        self.fake.reset_counters()
+        runs.resume_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.process_runs()
+        self.assertEqual(runs.state, "running")
+        self.assertGreater(runs.resume_at, fields.Datetime.now())
+        self.assertIn("request limit is used up", runs.pause_reason)
+        self.assertEqual(self.fake.soap_calls, 0)
+        # The quarantine is over: the run goes on by itself.
         drop_rate_limiter((self.env.cr.dbname, self.integration.id))
         runs.resume_at = fields.Datetime.now() - timedelta(seconds=1)
         self.process_runs()

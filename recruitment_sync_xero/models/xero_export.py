@@ -379,6 +379,26 @@ class RecruitmentSyncIntegration(models.Model):
             )
         return {"AccountCode": row.code} if row.code else {"AccountID": row.xero_id}
 
+    def _xero_line_amounts(self, line, doc, line_amount_types):
+        """Quantity and unit price (and discount) of a line; or its amount, where Xero could not redo Odoo's.
+
+        Odoo's own line amount is sent (``LineAmount``) when Xero's arithmetic on the unit price
+        would not give it back: a tax-included line in a tax-excluded document, a credit note
+        line with a discount (Xero takes none there), a unit price with more than 4 decimals.
+        """
+        quantity, unit, discount = line.quantity, line.price_unit, line.discount
+        included = line.tax_ids.amount and line.tax_ids.price_include and line_amount_types == xero.EXCLUSIVE
+        if included or (discount and doc is CREDIT_NOTE_DOC) or xero.decimal(unit) != xero.round_unit(unit):
+            amount = line.price_total if line_amount_types == xero.INCLUSIVE else line.price_subtotal
+            return {
+                "Quantity": xero.number(xero.round_unit(quantity)),
+                "LineAmount": xero.number(xero.round_money(amount)),
+            }
+        values = {"Quantity": xero.number(xero.round_unit(quantity)), "UnitAmount": xero.number(xero.round_unit(unit))}
+        if discount:
+            values["DiscountRate"] = xero.number(xero.round_unit(discount))
+        return values
+
     def _xero_document_payload(self, move, maps, contact_id):
         """The Invoice / CreditNote of ``move``, after checking that Xero will total it as Odoo does."""
         doc = DOCUMENT_TYPES[move.move_type]
@@ -386,37 +406,27 @@ class RecruitmentSyncIntegration(models.Model):
         if not lines:
             raise xero.PayloadError(_("%s has no invoice line to export.", move.name))
         taxes = lines.tax_ids
+        rated = taxes.filtered(lambda tax: tax.amount)  # a 0% tax is the same included or not
         if not taxes:
             line_amount_types = xero.NO_TAX
-        elif all(tax.price_include for tax in taxes):
+        elif rated and all(tax.price_include for tax in rated):
             line_amount_types = xero.INCLUSIVE
         else:
             line_amount_types = xero.EXCLUSIVE  # tax-included lines of a mixed document are converted
         items, arithmetic = [], []
         for line in lines:
             row = self._xero_line_tax_row(line, maps, line_amount_types)
-            quantity, unit, discount = line.quantity, line.price_unit, line.discount
-            included = line.tax_ids and line.tax_ids.price_include and line_amount_types == xero.EXCLUSIVE
-            if included:
-                # One basis per document in Xero: this line's net amount, as Odoo computed it.
-                unit = line.price_subtotal / quantity if quantity else 0.0
-                discount = 0.0
-            elif discount and doc is CREDIT_NOTE_DOC:
-                unit = unit * (100 - discount) / 100  # Xero credit notes take no discount
-                discount = 0.0
             item = {
                 "Description": (line.name or line.product_id.display_name or "-").strip() or "-",
-                "Quantity": xero.number(xero.round_unit(quantity)),
-                "UnitAmount": xero.number(xero.round_unit(unit)),
+                **self._xero_line_amounts(line, doc, line_amount_types),
                 **self._xero_line_account(line, maps),
             }
             if row:
                 item["TaxType"] = row.tax_type
-            if discount:
-                item["DiscountRate"] = xero.number(xero.round_unit(discount))
             items.append(item)
             arithmetic.append({**item, "rate": row.effective_rate if row else 0.0})
-        self._xero_check_total(move, arithmetic, line_amount_types)
+        mixed = line_amount_types == xero.EXCLUSIVE and any(tax.price_include for tax in rated)
+        self._xero_check_total(move, arithmetic, line_amount_types, mixed)
         payload = {
             "Type": doc.xero_type,
             "Contact": {"ContactID": contact_id},
@@ -444,28 +454,33 @@ class RecruitmentSyncIntegration(models.Model):
             payload["CurrencyRate"] = round(move.invoice_currency_rate, 6)
         return payload
 
-    def _xero_check_total(self, move, arithmetic, line_amount_types):
+    def _xero_check_total(self, move, arithmetic, line_amount_types, mixed=False):
         """Refuse a document Xero would total differently from Odoo (Xero rounds each line's tax)."""
         _sub_total, tax, total = xero.xero_totals(arithmetic, line_amount_types)
         odoo_total = xero.round_money(move.amount_total)
         if total == odoo_total:
             return
         odoo_tax = xero.round_money(move.amount_tax)
-        raise xero.PayloadError(
-            _(
-                "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
-                "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
-                "and its unit prices to 4 decimals; Odoo's totals must be computed the same way: set the tax "
-                "rounding to “Round per Line” in the Accounting settings, and check that the Xero tax rates "
-                "mapped to the taxes of this document have the same rates.",
-                name=move.name,
-                xero_total=total,
-                currency=move.currency_id.name,
-                xero_tax=tax,
-                odoo_total=odoo_total,
-                odoo_tax=odoo_tax,
-            )
+        message = _(
+            "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
+            "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
+            "and its unit prices to 4 decimals; Odoo's totals must be computed the same way: set the tax "
+            "rounding to “Round per Line” in the Accounting settings, and check that the Xero tax rates "
+            "mapped to the taxes of this document have the same rates.",
+            name=move.name,
+            xero_total=total,
+            currency=move.currency_id.name,
+            xero_tax=tax,
+            odoo_total=odoo_total,
+            odoo_tax=odoo_tax,
         )
+        if mixed:
+            message += " " + _(
+                "This document mixes tax-included and tax-excluded prices: Xero takes one basis per "
+                "document, and the tax-included lines converted to tax-excluded amounts round differently. "
+                "Use taxes of one kind on it."
+            )
+        raise xero.PayloadError(message)
 
     def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
         """Payloads of the batch's documents: (to create, to update); the others are recorded now."""

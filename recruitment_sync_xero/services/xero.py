@@ -167,15 +167,19 @@ def number(value):
 def xero_totals(lines, line_amount_types):
     """(sub total, total tax, total) of a document as Xero computes them (contract §10.3).
 
-    ``lines``: dicts with ``Quantity``, ``UnitAmount``, optional ``DiscountRate`` and the tax
-    rate in percent under ``rate``. Xero rounds each line amount and each line's tax to the
-    cent, then sums: that is what it will show as the document's total.
+    ``lines``: dicts with ``Quantity`` and ``UnitAmount`` (optional ``DiscountRate``), or a
+    ``LineAmount`` alone, and the tax rate in percent under ``rate``. Xero rounds each line
+    amount and each line's tax to the cent, then sums: that is what it will show as the
+    document's total.
     """
     sub_total = total_tax = Decimal(0)
     for line in lines:
-        gross = decimal(line.get("Quantity", 0)) * decimal(line.get("UnitAmount", 0))
-        discount = decimal(line.get("DiscountRate") or 0)
-        amount = round_money(gross * (100 - discount) / 100)
+        if line.get("UnitAmount") is None:
+            amount = round_money(line.get("LineAmount") or 0)
+        else:
+            gross = decimal(line.get("Quantity", 1)) * decimal(line["UnitAmount"])
+            discount = decimal(line.get("DiscountRate") or 0)
+            amount = round_money(gross * (100 - discount) / 100)
         rate = decimal(line.get("rate") or 0)
         if line_amount_types == INCLUSIVE:
             tax = round_money(amount * rate / (100 + rate))

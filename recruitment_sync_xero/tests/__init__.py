@@ -5,3 +5,4 @@ from . import test_mapping
 from . import test_customers
 from . import test_export
 from . import test_limits
+from . import test_totals
