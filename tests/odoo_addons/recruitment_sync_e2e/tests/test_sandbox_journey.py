@@ -62,7 +62,10 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
         session.evaluate(f"sessionStorage.setItem('recruitment_sync_e2e', {json.dumps(json.dumps(data))})")
 
     def test_sandbox_journey(self):
-        self.assertEqual(self.summary["notes"], [], "the sandbox setup reported problems")
+        missing = self.sandbox.twentyfour_missing  # no 24SevenOffice WSDLs: no stand-in to export to
+        notes = [note for note in self.summary["notes"] if not (missing and note.startswith("24SevenOffice"))]
+        self.assertEqual(notes, [], "the sandbox setup reported problems")
+        self.assertEqual(bool(self.tso), not missing)
         self.assertTrue(all(self.env["recruitment.sync.integration"].search([]).mapped("is_sandbox")))
         session = BrowserSession(self, "admin")
         try:
@@ -73,6 +76,8 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
         finally:
             session.close()
         self.walk_department_user_history()
+        if missing:
+            self.skipTest(f"JobAdder and Xero walked; the 24SevenOffice part was not: {missing}")
 
     # ------------------------------------------------------------------------ Xero
     def walk_xero_journey(self, session):
@@ -193,7 +198,8 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
         london = self.env["res.users"].search([("login", "=", "london")])
         visible = self.env["recruitment.sync.run"].with_user(london).search([])
         self.assertEqual(set(visible.integration_id.mapped("provider")), {"jobadder", "xero"})
-        self.assertTrue(self.env["recruitment.sync.run"].search_count([("integration_id.provider", "=", "24so")]))
+        if self.tso:
+            self.assertTrue(self.env["recruitment.sync.run"].search_count([("integration_id", "=", self.tso.id)]))
         session = BrowserSession(self, "london")
         try:
             session.run_tour("recruitment_sync_e2e_department_history", url="/odoo")
