@@ -1,1 +1,2 @@
 from . import test_sandbox_journey
+from . import test_sandbox_setup
