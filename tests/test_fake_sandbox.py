@@ -3,6 +3,7 @@ Odoo, and the command ``make run`` starts (state file, Ctrl-C, SIGTERM)."""
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -158,3 +159,14 @@ def test_command_writes_its_state_and_stops_on_signals(tmp_path, stop_signal):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_busy_port_names_the_stand_in(world):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sandbox = Sandbox(world, ports={"jobadder": 0, "xero": port, "24so": 0})
+        with pytest.raises(OSError, match=f"the Xero stand-in, port {port}"):
+            sandbox.start()
+        assert sandbox.jobadder._server is None  # what had started is stopped again

@@ -132,22 +132,25 @@ class Sandbox:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self):
         try:
-            self.jobadder = self._start(FakeJobAdder(self.host, self.ports["jobadder"], world=self.world.agency))
+            self.jobadder = self._start(
+                "JobAdder", FakeJobAdder(self.host, self.ports["jobadder"], world=self.world.agency)
+            )
             self.xero = self._start(
+                "Xero",
                 FakeXero(
                     self.host,
                     self.ports["xero"],
                     world=self.world.xero,
                     validate=self.options.get("validate"),
                     enforce_rate_limits=self.options.get("rate_limits", True),
-                )
+                ),
             )
             organisation = self.world.xero.organisations[0].organisation_id
             for name in self.world.invoiced_clients:
                 self.xero.add_contact(name, tenant_id=organisation, EmailAddress=_accounts_email(name))
             if not self.twentyfour_missing:
                 self.twentyfour = self._start(
-                    FakeTwentyFour(self.host, self.ports["24so"], world=self.world.twentyfour)
+                    "24SevenOffice", FakeTwentyFour(self.host, self.ports["24so"], world=self.world.twentyfour)
                 )
                 for number, name, price, _account, category in PRODUCTS:
                     self.twentyfour.add_product(number, name, category_id=category, price=price)
@@ -156,8 +159,11 @@ class Sandbox:
             raise
         return self
 
-    def _start(self, fake):
-        fake.start()
+    def _start(self, label, fake):
+        try:
+            fake.start()
+        except OSError as error:
+            raise OSError(error.errno, f"the {label} stand-in, port {fake.port}: {error.strerror}") from error
         if self.public_host:
             # Bound to every interface (a container), advertised under the name browsers use.
             fake.host = self.public_host
