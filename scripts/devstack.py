@@ -506,7 +506,16 @@ def _test_with(pg, args):
 SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"))
 
 
-def start_sandbox(args, state_dir):
+def sandbox_today(state_dir, dbname, fresh):
+    """The sandbox's "today": the day its database was created, so that a reused database meets
+    the same remote data (the stand-ins' records are dated relative to it)."""
+    marker = state_dir / f"sandbox-today-{dbname}"
+    if fresh or not marker.exists():
+        marker.write_text(time.strftime("%Y-%m-%d", time.gmtime()))
+    return marker.read_text().strip()
+
+
+def start_sandbox(args, state_dir, today):
     """Start the fakes of JobAdder, Xero and 24SevenOffice (tests/fakes/sandbox.py); (process, state)."""
     state_file = state_dir / "sandbox.json"
     state_file.unlink(missing_ok=True)
@@ -516,6 +525,8 @@ def start_sandbox(args, state_dir):
         "tests.fakes.sandbox",
         "--seed",
         str(args.seed),
+        "--today",
+        today,
         "--host",
         args.sandbox_host,
         "--jobadder-port",
@@ -637,7 +648,8 @@ def cmd_run(args):
         server = sandbox = None
         try:
             pg.start()
-            sandbox, sandbox_state = start_sandbox(args, state)
+            fresh = args.fresh or not pg.database_exists(args.database)
+            sandbox, sandbox_state = start_sandbox(args, state, sandbox_today(state, args.database, fresh))
             config = write_odoo_config(
                 pg,
                 state / "odoo.conf",
@@ -647,7 +659,7 @@ def cmd_run(args):
                 max_cron_threads=1,
             )
             stamp = state / "addons.sha256"
-            if args.fresh or not pg.database_exists(args.database):
+            if fresh:
                 say(f"creating database {args.database} with the addons (the sandbox adds its own demo data)")
                 stamp.unlink(missing_ok=True)
                 shutil.rmtree(state / "filestore" / "filestore" / args.database, ignore_errors=True)
