@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""JobAdder benchmarks: ``bench/run [SCENARIO...] [--placements N]`` (see README, Benchmarks).
+"""Benchmarks: ``bench/run [SCENARIO...] [--placements N] [--invoices N]`` (see README, Benchmarks).
 
 Starts what it needs as the test command does (``scripts/devstack.py``): a PostgreSQL server
 (the one the PG* variables name, or a private one, always stopped at the end) and a template
@@ -14,7 +14,11 @@ Scenarios (default: all):
   with 2/5 N companies, 4/5 N contacts, N candidates, 50 users), next to a plain batch
   ``create`` of the same records; then, unless ``--no-scale-check``, the same load at N/4 in
   another database, to compare SQL queries per record and peak memory;
-* ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed.
+* ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed;
+* ``xero_export``: N posted invoices (default 3,000, M = 500 of whose customers are new to Xero)
+  exported to a fake Xero enforcing Xero's limits on the real clock (``bench/fake_xero.py``,
+  ``bench/xero_scenarios.py``), with timeouts after commit injected: API calls, wall time,
+  the least wall time Xero's 60-calls-a-minute limit allows for that many calls, duplicates.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -34,13 +38,17 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
-SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
+SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync", "xero_export")
+JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
 # The issue's targets.
 MIN_THROUGHPUT_RATIO = 0.40  # of the plain create's records per second
 NOOP_MAX_SECONDS = 2.0
+# For 3,000 invoices and 500 new customers, 75 calls: one per 50 documents, 5 spare (retries).
+XERO_SPARE_CALLS = 5
+XERO_WALL_RATIO = 1.10  # of the least wall time Xero's limits allow
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -59,12 +67,18 @@ def parse_args(argv):
     )
     parser.add_argument("--seed", type=int, default=1, help="the fake agency's seed")
     parser.add_argument("--no-scale-check", action="store_true", help="skip the second initial load at N/4 placements")
+    parser.add_argument("--invoices", type=int, default=3000, help="xero_export: posted invoices (default 3000)")
+    parser.add_argument(
+        "--new-customers", type=int, default=500, help="xero_export: customers Xero does not have yet (default 500)"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose among {', '.join(SCENARIOS)}")
     if args.placements < 4:
         parser.error("--placements must be at least 4")
+    if not 0 <= args.new_customers <= args.invoices or args.invoices < 1:
+        parser.error("--invoices must be at least 1 and --new-customers at most --invoices")
     args.scenarios = [name for name in SCENARIOS if name in (args.scenarios or SCENARIOS)]
     return args
 
@@ -109,19 +123,14 @@ class Bench:
 
     # -- processes ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def fake(self, placements):
-        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
-        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+    def serve(self, script, *options):
+        """Start a fake in its own process; yield the JSON line it prints (its addresses)."""
+        command = [sys.executable, str(BENCH / script), *options]
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             line = process.stdout.readline()
             if not line:
-                raise SystemExit(f"the fake JobAdder did not start (exit {process.wait()})")
-            info = json.loads(line)
-            log(
-                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
-                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
-            )
+                raise SystemExit(f"{script} did not start (exit {process.wait()})")
             yield line.strip()
         finally:
             with contextlib.suppress(OSError):
@@ -132,11 +141,20 @@ class Bench:
                 process.kill()
                 process.wait()
 
-    def step(self, step, database, fake, *options):
+    @contextlib.contextmanager
+    def fake(self, placements):
+        options = ["--placements", str(placements), "--users", str(USERS), "--seed", str(self.args.seed)]
+        with self.serve("fake_jobadder.py", *options) as line:
+            log(
+                "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
+                "{contacts} contacts, {candidates} candidates, {users} users".format(**json.loads(line))
+            )
+            yield line
+
+    def step(self, step, database, fake, *options, script="jobadder_scenarios.py"):
         result_file = self.workdir / f"{database}-{step}.json"
-        command = [sys.executable, str(BENCH / "jobadder_scenarios.py"), step, "--config", str(self.config)]
-        command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-        command += ["--batch-size", str(self.args.batch_size), *options]
+        command = [sys.executable, str(BENCH / script), step, "--config", str(self.config)]
+        command += ["--database", database, "--fake", fake, "--result", str(result_file), *options]
         # The step's stdout (Odoo may print) joins stderr: our stdout holds the JSON lines only.
         code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
         if code or not result_file.exists():
@@ -147,14 +165,25 @@ class Bench:
     def load(self, placements, baseline, noop):
         database = self.fresh_database(f"{DB_PREFIX}_{placements}")
         with self.fake(placements) as fake:
-            options = ["--placements", str(placements), *(["--baseline"] if baseline else [])]
-            load = self.step("initial_load", database, fake, *options)
-            noop_result = self.step("noop_sync", database, fake) if noop else None
+            options = ["--placements", str(placements), "--batch-size", str(self.args.batch_size)]
+            load = self.step("initial_load", database, fake, *options, *(["--baseline"] if baseline else []))
+            noop_result = (
+                self.step("noop_sync", database, fake, "--batch-size", str(self.args.batch_size)) if noop else None
+            )
         return load, noop_result
 
     def run(self):
         args = self.args
         wanted = set(args.scenarios)
+        results = []
+        if wanted & set(JOBADDER_SCENARIOS):
+            results += self.run_jobadder(wanted)
+        if "xero_export" in wanted:
+            results.append(xero_export_result(self.xero_export(), args))
+        return results
+
+    def run_jobadder(self, wanted):
+        args = self.args
         load, noop = self.load(args.placements, "jobadder_initial_load" in wanted, "jobadder_noop_sync" in wanted)
         results = []
         if "jobadder_initial_load" in wanted:
@@ -166,6 +195,51 @@ class Bench:
         if noop is not None:
             results.append(noop_result(noop))
         return results
+
+    def xero_export(self):
+        args = self.args
+        database = self.fresh_database(f"{DB_PREFIX}_xero_{args.invoices}")
+        with self.serve("fake_xero.py", "--seed", str(args.seed)) as fake:
+            info = json.loads(fake)
+            log(
+                "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
+                "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day".format(**info)
+            )
+            options = ["--invoices", str(args.invoices), "--new-customers", str(args.new_customers)]
+            return self.step("export", database, fake, *options, "--seed", str(args.seed), script="xero_scenarios.py")
+
+
+def xero_export_result(export, args):
+    """The issue's JSON line, then the details; targets scaled with the sizes asked for."""
+    per_call = 50
+    needed = -(-args.invoices // per_call) + -(-args.new_customers // per_call)
+    max_calls = needed + XERO_SPARE_CALLS
+    minimum = export["minimum_seconds"]
+    return {
+        "scenario": "xero_export",
+        "invoices": export["invoices"],
+        "api_calls": export["api_calls"],
+        "seconds": export["seconds"],
+        "minimum_seconds": minimum,
+        "duplicates": export["duplicates"],
+        "new_customers": export["new_customers"],
+        "invoices_exported": export["invoices_exported"],
+        "run_state": export["run_state"],
+        "failed": export["failed"],
+        "rate_limited_429": export["rate_limited"],
+        "timeouts_injected": export["timeouts_injected"],
+        "idempotent_replays": export["idempotent_replays"],
+        "wall_ratio": round(export["seconds"] / minimum, 3) if minimum else None,
+        "api_calls_per_route": export["api_calls_per_route"],
+        "targets_met": {
+            f"at_most_{max_calls}_calls": export["api_calls"] <= max_calls,
+            # Under 61 calls Xero's minute limit bounds nothing: no ratio to meet.
+            "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum else None,
+            "no_429_from_our_pacing": export["rate_limited"] == 0,
+            "zero_duplicates": export["duplicates"] == 0,
+            "every_invoice_exported": export["invoices_exported"] == export["invoices"],
+        },
+    }
 
 
 def initial_load_result(load, smaller):
