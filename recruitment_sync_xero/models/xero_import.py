@@ -37,7 +37,8 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
         if kind.code == xero.ACCOUNTS.code:
             return len((client.get("Accounts") or {}).get("Accounts") or [])
         params, headers = self._xero_contact_query((self.sync_checkpoint or {}).get(xero.CUSTOMERS.code))
-        answer = client.get("Contacts", params={**params, "page": 1, "pageSize": 1}, headers=headers) or {}
+        params = {**params, "page": 1, "pageSize": 1, "where": "IsCustomer==true"}
+        answer = client.get("Contacts", params=params, headers=headers) or {}
         pagination = answer.get("pagination") or {}
         if "itemCount" in pagination:
             return pagination["itemCount"]
