@@ -153,7 +153,11 @@ class TsoExporter:
                 for line in lines:
                     self._settle(line, "login_error", str(error))
                 return
-            _ExportWithLogin(self, credential, client).run(lines)
+            try:
+                _ExportWithLogin(self, credential, client).run(lines)
+            except LoginError as error:  # the login stopped working mid-export (e.g. its password changed)
+                for line in lines.filtered(lambda line: line.id not in self.settled | self.deferred):
+                    self._settle(line, "login_error", str(error))
         finally:
             client.close()
 
