@@ -268,12 +268,29 @@ class TestJobAdderIncremental(JobAdderCase):
         self.run_sync(at=self.later(40))
         self.assertTrue(self.placement(new_id))
 
-    def test_approval_without_updated_at_is_seen(self):
+    def test_approval_that_moves_updated_at_is_seen_with_one_list_call(self):
+        self.patch(type(self.fake), "approval_bumps_updated_at", True)
         new_id = self.fake.add_placement("Contract", when=self.world.now + timedelta(minutes=20), approved=False)
+        self.run_sync(at=self.later(30))
+        self.assertFalse(self.placement(new_id))
+        self.fake.approve_placement(new_id, when=self.world.now + timedelta(minutes=35))
+        lists_before = self.fake.count("GET /v2/placements")
+        self.run_sync(at=self.later(40))
+        self.assertTrue(self.placement(new_id).approved)
+        self.assertEqual(self.fake.count("GET /v2/placements") - lists_before, 1, "one list call for placements")
+
+    def test_approval_without_updated_at_needs_the_approvals_phase(self):
+        # Created early enough that the next sync's overlap (10 min) no longer lists it.
+        new_id = self.fake.add_placement("Contract", when=self.world.now + timedelta(minutes=5), approved=False)
         self.run_sync(at=self.later(30))
         self.fake.approve_placement(new_id, when=self.world.now + timedelta(minutes=35))
         self.run_sync(at=self.later(40))
+        self.assertFalse(self.placement(new_id), "updatedAt did not move: the default sync cannot see it")
+        self.integration.jobadder_read_approvals = True
+        lists_before = self.fake.count("GET /v2/placements")
+        self.run_sync(at=self.later(45))
         self.assertTrue(self.placement(new_id).approved)
+        self.assertEqual(self.fake.count("GET /v2/placements") - lists_before, 2, "changes, then approvals")
 
     def test_deleted_placement_is_archived_never_unlinked(self):
         self.fake.delete_placement(self.some.jobadder_id, when=self.world.now + timedelta(minutes=20))
