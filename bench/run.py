@@ -15,10 +15,15 @@ Scenarios (default: all):
   ``create`` of the same records; then, unless ``--no-scale-check``, the same load at N/4 in
   another database, to compare SQL queries per record and peak memory;
 * ``jobadder_noop_sync``: after the initial load, an incremental sync with nothing changed;
-* ``xero_export``: N posted invoices (default 3,000, M = 500 of whose customers are new to Xero)
-  exported to a fake Xero enforcing Xero's limits on the real clock (``bench/fake_xero.py``,
-  ``bench/xero_scenarios.py``), with timeouts after commit injected: API calls, wall time,
-  the least wall time Xero's 60-calls-a-minute limit allows for that many calls, duplicates.
+* ``24so_export``: N posted invoices (default 500) with 3 lines each over 300 products (100
+  unknown to 24SevenOffice) and 150 customers exported to a fake 24SevenOffice
+  (``bench/tso_fake.py``, ``bench/tso_scenarios.py``): SOAP calls, SaveInvoices calls, logins
+  and wall time;
+* ``xero_export``: N posted invoices (default 3,000; ``--new-customers`` M, default 500, of their
+  customers new to Xero) exported to a fake Xero enforcing Xero's limits on the real clock
+  (``bench/fake_xero.py``, ``bench/xero_scenarios.py``), with timeouts after commit injected: API
+  calls, wall time, the least wall time Xero's 60-calls-a-minute limit allows for that many
+  calls, duplicates.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -26,6 +31,7 @@ Progress goes to stderr; stdout gets exactly one JSON object per scenario, one p
 import argparse
 import contextlib
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -38,17 +44,21 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
-SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync", "xero_export")
 JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
+SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
 # The issue's targets.
 MIN_THROUGHPUT_RATIO = 0.40  # of the plain create's records per second
 NOOP_MAX_SECONDS = 2.0
-# For 3,000 invoices and 500 new customers, 75 calls: one per 50 documents, 5 spare (retries).
+INVOICES_PER_SAVE = 50  # 24SevenOffice: at most ceil(N/50) SaveInvoices calls
+DEFAULT_INVOICES = {"24so_export": 500, "xero_export": 3000}
+# Xero: one call per 50 documents (75 for 3,000 invoices and 500 new customers, with 5 spare for
+# retries), and a wall time within 110% of the least Xero's limits allow for that many calls.
+XERO_PER_CALL = 50
 XERO_SPARE_CALLS = 5
-XERO_WALL_RATIO = 1.10  # of the least wall time Xero's limits allow
+XERO_WALL_RATIO = 1.10
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -67,7 +77,9 @@ def parse_args(argv):
     )
     parser.add_argument("--seed", type=int, default=1, help="the fake agency's seed")
     parser.add_argument("--no-scale-check", action="store_true", help="skip the second initial load at N/4 placements")
-    parser.add_argument("--invoices", type=int, default=3000, help="xero_export: posted invoices (default 3000)")
+    parser.add_argument(
+        "--invoices", type=int, help="invoices exported (default: 500 by 24so_export, 3000 by xero_export)"
+    )
     parser.add_argument(
         "--new-customers", type=int, default=500, help="xero_export: customers Xero does not have yet (default 500)"
     )
@@ -77,8 +89,10 @@ def parse_args(argv):
         parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose among {', '.join(SCENARIOS)}")
     if args.placements < 4:
         parser.error("--placements must be at least 4")
-    if not 0 <= args.new_customers <= args.invoices or args.invoices < 1:
-        parser.error("--invoices must be at least 1 and --new-customers at most --invoices")
+    if args.invoices is not None and args.invoices < 1:
+        parser.error("--invoices must be at least 1")
+    if args.new_customers < 0:
+        parser.error("--new-customers must not be negative")
     args.scenarios = [name for name in SCENARIOS if name in (args.scenarios or SCENARIOS)]
     return args
 
@@ -123,14 +137,13 @@ class Bench:
 
     # -- processes ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def serve(self, script, *options):
-        """Start a fake in its own process; yield the JSON line it prints (its addresses)."""
-        command = [sys.executable, str(BENCH / script), *options]
+    def serve(self, command, what):
+        """Start a fake in a process of its own; yield the JSON line it prints; stop it at the end."""
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             line = process.stdout.readline()
             if not line:
-                raise SystemExit(f"{script} did not start (exit {process.wait()})")
+                raise SystemExit(f"the fake {what} did not start (exit {process.wait()})")
             yield line.strip()
         finally:
             with contextlib.suppress(OSError):
@@ -143,18 +156,21 @@ class Bench:
 
     @contextlib.contextmanager
     def fake(self, placements):
-        options = ["--placements", str(placements), "--users", str(USERS), "--seed", str(self.args.seed)]
-        with self.serve("fake_jobadder.py", *options) as line:
+        command = [sys.executable, str(BENCH / "fake_jobadder.py"), "--placements", str(placements)]
+        command += ["--users", str(USERS), "--seed", str(self.args.seed)]
+        with self.serve(command, "JobAdder") as line:
+            info = json.loads(line)
             log(
                 "fake JobAdder at {url} (today {today}): {placements} placements, {companies} companies, "
-                "{contacts} contacts, {candidates} candidates, {users} users".format(**json.loads(line))
+                "{contacts} contacts, {candidates} candidates, {users} users".format(**info)
             )
             yield line
 
-    def step(self, step, database, fake, *options, script="jobadder_scenarios.py"):
+    def step(self, step, database, fake, *options):
         result_file = self.workdir / f"{database}-{step}.json"
-        command = [sys.executable, str(BENCH / script), step, "--config", str(self.config)]
-        command += ["--database", database, "--fake", fake, "--result", str(result_file), *options]
+        command = [sys.executable, str(BENCH / "jobadder_scenarios.py"), step, "--config", str(self.config)]
+        command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+        command += ["--batch-size", str(self.args.batch_size), *options]
         # The step's stdout (Odoo may print) joins stderr: our stdout holds the JSON lines only.
         code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
         if code or not result_file.exists():
@@ -165,12 +181,52 @@ class Bench:
     def load(self, placements, baseline, noop):
         database = self.fresh_database(f"{DB_PREFIX}_{placements}")
         with self.fake(placements) as fake:
-            options = ["--placements", str(placements), "--batch-size", str(self.args.batch_size)]
-            load = self.step("initial_load", database, fake, *options, *(["--baseline"] if baseline else []))
-            noop_result = (
-                self.step("noop_sync", database, fake, "--batch-size", str(self.args.batch_size)) if noop else None
-            )
+            options = ["--placements", str(placements), *(["--baseline"] if baseline else [])]
+            load = self.step("initial_load", database, fake, *options)
+            noop_result = self.step("noop_sync", database, fake) if noop else None
         return load, noop_result
+
+    @contextlib.contextmanager
+    def tso_fake(self):
+        command = [sys.executable, str(BENCH / "tso_fake.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, "24SevenOffice") as line:
+            log("fake 24SevenOffice at {url}: {products} products, {companies} customers".format(**json.loads(line)))
+            yield line
+
+    def tso_export(self):
+        database = self.fresh_database(f"{DB_PREFIX}_24so")
+        result_file = self.workdir / f"{database}-export.json"
+        with self.tso_fake() as fake:
+            command = [sys.executable, str(BENCH / "tso_scenarios.py"), "export", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--invoices", str(self.invoices("24so_export")), "--seed", str(self.args.seed)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step 24so_export failed (exit {code})")
+        return json.loads(result_file.read_text())
+
+    def invoices(self, scenario):
+        return self.args.invoices or DEFAULT_INVOICES[scenario]
+
+    def xero_export(self):
+        invoices = self.invoices("xero_export")
+        new_customers = min(self.args.new_customers, invoices)
+        database = self.fresh_database(f"{DB_PREFIX}_xero")
+        result_file = self.workdir / f"{database}-export.json"
+        command = [sys.executable, str(BENCH / "fake_xero.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, "Xero") as fake:
+            log(
+                "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
+                "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day".format(**json.loads(fake))
+            )
+            command = [sys.executable, str(BENCH / "xero_scenarios.py"), "export", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--invoices", str(invoices), "--new-customers", str(new_customers)]
+            command += ["--seed", str(self.args.seed)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step xero_export failed (exit {code})")
+        return json.loads(result_file.read_text())
 
     def run(self):
         args = self.args
@@ -178,8 +234,10 @@ class Bench:
         results = []
         if wanted & set(JOBADDER_SCENARIOS):
             results += self.run_jobadder(wanted)
+        if "24so_export" in wanted:
+            results.append(tso_export_result(self.tso_export()))
         if "xero_export" in wanted:
-            results.append(xero_export_result(self.xero_export(), args))
+            results.append(xero_export_result(self.xero_export()))
         return results
 
     def run_jobadder(self, wanted):
@@ -195,51 +253,6 @@ class Bench:
         if noop is not None:
             results.append(noop_result(noop))
         return results
-
-    def xero_export(self):
-        args = self.args
-        database = self.fresh_database(f"{DB_PREFIX}_xero_{args.invoices}")
-        with self.serve("fake_xero.py", "--seed", str(args.seed)) as fake:
-            info = json.loads(fake)
-            log(
-                "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
-                "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day".format(**info)
-            )
-            options = ["--invoices", str(args.invoices), "--new-customers", str(args.new_customers)]
-            return self.step("export", database, fake, *options, "--seed", str(args.seed), script="xero_scenarios.py")
-
-
-def xero_export_result(export, args):
-    """The issue's JSON line, then the details; targets scaled with the sizes asked for."""
-    per_call = 50
-    needed = -(-args.invoices // per_call) + -(-args.new_customers // per_call)
-    max_calls = needed + XERO_SPARE_CALLS
-    minimum = export["minimum_seconds"]
-    return {
-        "scenario": "xero_export",
-        "invoices": export["invoices"],
-        "api_calls": export["api_calls"],
-        "seconds": export["seconds"],
-        "minimum_seconds": minimum,
-        "duplicates": export["duplicates"],
-        "new_customers": export["new_customers"],
-        "invoices_exported": export["invoices_exported"],
-        "run_state": export["run_state"],
-        "failed": export["failed"],
-        "rate_limited_429": export["rate_limited"],
-        "timeouts_injected": export["timeouts_injected"],
-        "idempotent_replays": export["idempotent_replays"],
-        "wall_ratio": round(export["seconds"] / minimum, 3) if minimum else None,
-        "api_calls_per_route": export["api_calls_per_route"],
-        "targets_met": {
-            f"at_most_{max_calls}_calls": export["api_calls"] <= max_calls,
-            # Under 61 calls Xero's minute limit bounds nothing: no ratio to meet.
-            "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum else None,
-            "no_429_from_our_pacing": export["rate_limited"] == 0,
-            "zero_duplicates": export["duplicates"] == 0,
-            "every_invoice_exported": export["invoices_exported"] == export["invoices"],
-        },
-    }
 
 
 def initial_load_result(load, smaller):
@@ -299,6 +312,62 @@ def noop_result(noop):
         "targets_met": {
             "one_list_call_per_resource": detail_calls == 0 and all(count <= 1 for count in list_routes.values()),
             "under_2_seconds": noop["seconds"] < NOOP_MAX_SECONDS,
+        },
+    }
+
+
+def tso_export_result(export):
+    batches = math.ceil(export["invoices"] / INVOICES_PER_SAVE)
+    calls = export["calls"]
+    return {
+        "scenario": "24so_export",
+        "invoices": export["invoices"],
+        "soap_calls": export["soap_calls"],
+        "save_invoices_calls": export["save_invoices_calls"],
+        "logins": export["logins"],
+        "seconds": export["seconds"],
+        "lines": export["lines"],
+        "calls": calls,
+        "statuses": export["statuses"],
+        "products_created": export["products_created"],
+        "customers_created": export["customers_created"],
+        "run_states": export["run_states"],
+        "targets_met": {
+            "one_login_per_credential": export["logins"] <= export["credentials"],
+            "lookups_batched": calls.get("GetProducts", 0) <= batches and calls.get("GetCompanies", 0) <= batches,
+            "save_invoices_at_most_ceil_n_50": export["save_invoices_calls"] <= batches,
+        },
+    }
+
+
+def xero_export_result(export):
+    """The issue's JSON line first, then the details; the call target scales with the sizes."""
+    needed = math.ceil(export["invoices"] / XERO_PER_CALL) + math.ceil(export["new_customers"] / XERO_PER_CALL)
+    max_calls = needed + XERO_SPARE_CALLS
+    minimum = export["minimum_seconds"]
+    return {
+        "scenario": "xero_export",
+        "invoices": export["invoices"],
+        "api_calls": export["api_calls"],
+        "seconds": export["seconds"],
+        "minimum_seconds": minimum,
+        "duplicates": export["duplicates"],
+        "new_customers": export["new_customers"],
+        "invoices_exported": export["invoices_exported"],
+        "run_state": export["run_state"],
+        "failed": export["failed"],
+        "rate_limited_429": export["rate_limited"],
+        "timeouts_injected": export["timeouts_injected"],
+        "idempotent_replays": export["idempotent_replays"],
+        "wall_ratio": round(export["seconds"] / minimum, 3) if minimum else None,
+        "api_calls_per_route": export["api_calls_per_route"],
+        "targets_met": {
+            f"at_most_{max_calls}_calls": export["api_calls"] <= max_calls,
+            # Up to 60 calls, Xero's minute limit bounds nothing: there is no minimum to compare with.
+            "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum else None,
+            "no_429_from_our_pacing": export["rate_limited"] == 0,
+            "zero_duplicates": export["duplicates"] == 0,
+            "every_invoice_exported": export["invoices_exported"] == export["invoices"],
         },
     }
 

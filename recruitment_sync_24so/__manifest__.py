@@ -14,7 +14,19 @@
         "python": ["zeep"],
     },
     "data": [
+        "security/recruitment_sync_24so_security.xml",
         "security/ir.model.access.csv",
+        "views/recruitment_sync_24so_credential_views.xml",
         "views/recruitment_sync_integration_views.xml",
+        "views/recruitment_sync_run_views.xml",
+        "views/account_move_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "recruitment_sync_24so/static/src/js/*.js",
+        ],
+        "web.assets_tests": [
+            "recruitment_sync_24so/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -1,1 +1,6 @@
+from . import tso_credential
+from . import tso_transfer
 from . import recruitment_sync_integration
+from . import recruitment_sync_run
+from . import account_move
+from . import hr_department

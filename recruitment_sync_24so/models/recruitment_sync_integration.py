@@ -1,4 +1,20 @@
-from odoo import fields, models
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
+from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, SyncKind
+from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
+
+from ..services import twentyfour
+from .tso_export import TsoExporter, forget_run_cache
+
+INVOICES = SyncKind("invoices", "Invoices and credit notes", "export", batch_size=50)
+# At most this many invoices per SaveInvoices call (and per batch).
+MAX_INVOICES_PER_CALL = 50
+# How long Export waits while the runner is sending this integration's invoices.
+QUEUE_LOCK_TIMEOUT = "20s"
 
 
 class RecruitmentSyncIntegration(models.Model):
@@ -8,3 +24,222 @@ class RecruitmentSyncIntegration(models.Model):
         selection_add=[("24so", "24SevenOffice")],
         ondelete={"24so": "set default"},
     )
+    tso_application_id = fields.Char(
+        string="Application id",
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: self.env["ir.config_parameter"].sudo().get_param("recruitment_sync_24so.application_id"),
+        help="The integrator's application id (a GUID) that 24SevenOffice's API support issued for this "
+        "integration. It is not tied to a 24SevenOffice client: the logins below choose the client.",
+    )
+    tso_credential_ids = fields.One2many(
+        "recruitment.sync.24so.credential",
+        "integration_id",
+        string="24SevenOffice logins",
+        groups="base.group_system",
+        context={"active_test": False},
+    )
+    tso_generic_product_id = fields.Many2one(
+        "product.product",
+        string="Product of lines without product",
+        check_company=True,
+        help="Invoice lines without a product are exported with this product (matched in 24SevenOffice by its "
+        "internal reference). Leave empty to export them as text rows.",
+    )
+
+    # ------------------------------------------------------------------------ ORM
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("provider") == "24so":
+                # Exports run when a user exports invoices, never on a schedule.
+                vals.setdefault("schedule_active", False)
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------------ provider hooks
+    def _provider_oauth2_config(self):
+        if self.provider != "24so":
+            return super()._provider_oauth2_config()
+        return None  # a SOAP login per credential: Connect logs every login in
+
+    def _provider_rate_limits(self):
+        if self.provider != "24so":
+            return super()._provider_rate_limits()
+        return RateLimits(windows=twentyfour.RATE_WINDOWS)
+
+    def _provider_api_base_url(self):
+        if self.provider != "24so":
+            return super()._provider_api_base_url()
+        return self.sudo().api_base_url or twentyfour.PRODUCTION_URL
+
+    def _provider_on_disconnect(self):
+        if self.provider != "24so":
+            return super()._provider_on_disconnect()
+        for credential in self.sudo().tso_credential_ids:
+            self._tso_forget_session(credential)
+        return None
+
+    def _provider_sync_kinds(self):
+        if self.provider != "24so":
+            return super()._provider_sync_kinds()
+        return [INVOICES]
+
+    def _provider_count(self, kind):
+        if self.provider != "24so":
+            return super()._provider_count(kind)
+        return 0  # only the invoices a user exports are sent
+
+    def _provider_test_connection(self):
+        """Log every login in; raise when one fails (the activation needs them all)."""
+        if self.provider != "24so":
+            return super()._provider_test_connection()
+        messages, failures = self._tso_test_logins()
+        if failures:
+            raise UserError("\n".join(failures))
+        return "\n".join(messages)
+
+    def _tso_test_logins(self):
+        """Log every active login in: (messages of those that work, messages of those that fail)."""
+        self.ensure_one()
+        self._check_can_manage()
+        credentials = self.sudo().tso_credential_ids.filtered("active")
+        if not credentials:
+            raise UserError(
+                _("Add a 24SevenOffice login on the Credentials tab (user name, password, departments) first.")
+            )
+        messages, failures = [], []
+        for credential in credentials:
+            message, kind = credential._test_login()
+            (messages if kind == "success" else failures).append(message)
+        return messages, failures
+
+    def action_connect(self):
+        """Activate: every login must log in; a failed one is shown, kept on its login, and nothing is activated."""
+        if self.provider != "24so":
+            return super().action_connect()
+        self.ensure_one()
+        messages, failures = self._tso_test_logins()
+        if failures:
+            return self._notification_action(_("Not activated"), "\n".join(failures), "danger", sticky=True)
+        self._mark_connected()
+        return self._notification_action(_("24SevenOffice activated"), "\n".join(messages), "success")
+
+    def action_test_connection(self):
+        if self.provider != "24so":
+            return super().action_test_connection()
+        self.ensure_one()
+        messages, failures = self._tso_test_logins()
+        if failures:
+            return self._notification_action(_("A login failed"), "\n".join(failures + messages), "danger", True)
+        return self._notification_action(_("Connection works"), "\n".join(messages), "success")
+
+    def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
+        if self.provider != "24so":
+            return super()._provider_fetch_batch(run, kind, checkpoint, batch_size)
+        lines = TsoExporter(self, run).next_lines(min(batch_size, MAX_INVOICES_PER_CALL))
+        # An empty batch ends the kind: some lines may wait for the next batch (a credit note
+        # whose invoice is being sent), so a non-empty one never does.
+        return Batch(items=lines, checkpoint=None, done=not lines)
+
+    def _provider_process_batch(self, run, kind, batch):
+        if self.provider != "24so":
+            return super()._provider_process_batch(run, kind, batch)
+        return TsoExporter(self, run).export(batch.items)
+
+    def _provider_describe_item(self, kind, item):
+        if self.provider != "24so" or not isinstance(item, models.BaseModel):
+            return super()._provider_describe_item(kind, item)
+        return None, item.display_name
+
+    # ------------------------------------------------------------------------ 24SevenOffice
+    def _tso_rate_limiter(self):
+        limits = self._provider_rate_limits()
+        return get_rate_limiter((self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent)
+
+    def _tso_client(self, credential):
+        """The SOAP client of one login (its session is kept by the process)."""
+        self.ensure_one()
+        credential = credential.sudo()
+        return twentyfour.TwentyFourClient(
+            self._provider_api_base_url(),
+            self.sudo().tso_application_id,
+            credential.username,
+            credential.password,
+            credential.identity_id.guid or None,
+            rate_limiter=self._tso_rate_limiter(),
+            session_key=(self.env.cr.dbname, credential.id),
+        )
+
+    def _tso_forget_session(self, credential):
+        twentyfour.SESSIONS.drop_prefix((self.env.cr.dbname, credential.id))
+
+    def _tso_credentials_by_department(self):
+        """(login of all departments, {department: its own login}) among the active logins."""
+        self.ensure_one()
+        credentials = self.sudo().tso_credential_ids.filtered("active")
+        fallback = credentials.filtered(lambda credential: credential.department_scope == "all")[:1]
+        own = {}
+        for credential in credentials.filtered(lambda credential: credential.department_scope == "specific"):
+            for department in credential.department_ids:
+                own.setdefault(department.id, credential)
+        return fallback, own
+
+    def _tso_credential_for(self, department, logins=None):
+        """The login exporting the invoices of ``department`` (an empty recordset: none)."""
+        fallback, own = logins or self._tso_credentials_by_department()
+        return own.get(department.id) or fallback
+
+    def _tso_finish_run(self, run):
+        forget_run_cache(self.env.cr.dbname, run.id)
+
+    def _tso_queue_export(self, moves, ineligible=None):
+        """Queue (or join) the export run of these invoices; their lines are *in transfer* at once."""
+        self.ensure_one()
+        self._tso_wait_for_runner()
+        run, _created = self._queue_run("manual", kinds=[INVOICES.code], user=self.env.user, direction="export")
+        Line = self.env["recruitment.sync.run.line"].sudo()
+        queued = Line.search(
+            [("run_id", "=", run.id), ("tso_move_id", "in", moves.ids), ("tso_status", "=", "in_transfer")]
+        ).tso_move_id
+        # Invoices before credit notes (a credit note refers to its invoice's OrderId).
+        ordered = (moves - queued).sorted(
+            lambda move: (move.move_type != "out_invoice", move.invoice_date or fields.Date.today(), move.name, move.id)
+        )
+        values = [self._tso_line_values(run, move, "in_transfer") for move in ordered]
+        values += [
+            dict(
+                self._tso_line_values(run, move, "failed"),
+                reason=_("Only posted customer invoices and credit notes can be exported to 24SevenOffice."),
+            )
+            for move in ineligible or []
+        ]
+        Line.create(values)
+        if ineligible:
+            run.sudo().failed_count += len(ineligible)
+        return run
+
+    def _tso_line_values(self, run, move, status):
+        return {
+            "run_id": run.id,
+            "kind": INVOICES.code,
+            "action": "in_transfer" if status == "in_transfer" else "failed",
+            "tso_status": status,
+            "res_model": "account.move",
+            "res_id": move.id,
+            "tso_move_id": move.id,
+            "name": move.name,
+        }
+
+    def _tso_wait_for_runner(self):
+        """Wait (a little) while the runner works on this integration, so a run never ends with lines
+        added after its last batch: the runner holds the integration's advisory lock while it runs."""
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SELECT set_config('lock_timeout', %s, true)", [QUEUE_LOCK_TIMEOUT])
+                cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.id])
+        except psycopg2.errors.LockNotAvailable as error:
+            raise UserError(
+                _("An export to 24SevenOffice is being sent right now: export these invoices again in a minute.")
+            ) from error
+        cr.execute("SET LOCAL lock_timeout TO DEFAULT")

@@ -1,1 +1,5 @@
 from . import test_provider
+from . import test_client
+from . import test_credentials
+from . import test_export
+from . import test_ui

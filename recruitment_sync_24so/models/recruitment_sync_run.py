@@ -1,0 +1,67 @@
+from odoo import _, api, fields, models
+
+TSO_STATUSES = [
+    ("in_transfer", "In transfer"),
+    ("exported", "Exported"),
+    ("already_exists", "Already exists in 24SevenOffice"),
+    ("login_error", "Login error"),
+    ("failed", "Failed"),
+]
+
+
+class RecruitmentSyncRunLine(models.Model):
+    """A receipt line: what happened to one invoice of a 24SevenOffice export."""
+
+    _inherit = "recruitment.sync.run.line"
+
+    action = fields.Selection(selection_add=[("in_transfer", "In transfer")], ondelete={"in_transfer": "cascade"})
+    tso_status = fields.Selection(TSO_STATUSES, string="24SevenOffice status", readonly=True, index=True)
+    tso_invoice_number = fields.Char(string="24SevenOffice invoice", readonly=True)
+    tso_move_id = fields.Many2one("account.move", string="Invoice", readonly=True, index=True, ondelete="set null")
+    tso_partner_id = fields.Many2one(related="tso_move_id.partner_id", string="Customer")
+    tso_invoice_date = fields.Date(related="tso_move_id.invoice_date", string="Invoice date")
+    tso_currency_id = fields.Many2one(related="tso_move_id.company_currency_id")
+    tso_amount = fields.Monetary(
+        related="tso_move_id.amount_total_signed", string="Total", currency_field="tso_currency_id"
+    )
+    tso_department_id = fields.Many2one(related="tso_move_id.department_id", string="Department")
+
+
+class RecruitmentSyncRun(models.Model):
+    _inherit = "recruitment.sync.run"
+
+    tso_in_transfer_count = fields.Integer(compute="_compute_tso_counts", string="In transfer")
+
+    @api.depends("line_ids.tso_status")
+    def _compute_tso_counts(self):
+        counts = dict(
+            self.env["recruitment.sync.run.line"]._read_group(
+                [("run_id", "in", self.ids), ("tso_status", "=", "in_transfer")], ["run_id"], ["__count"]
+            )
+        )
+        for run in self:
+            run.tso_in_transfer_count = counts.get(run, 0)
+
+    def _finish(self, state, reason=None):
+        if self.provider == "24so":
+            self.integration_id._tso_finish_run(self)
+            waiting = (
+                self.env["recruitment.sync.run.line"]
+                .sudo()
+                .search([("run_id", "=", self.id), ("tso_status", "=", "in_transfer")])
+            )
+            if waiting:
+                why = reason or _("the export stopped")
+                waiting.write(
+                    {
+                        "tso_status": "failed",
+                        "action": "failed",
+                        "reason": _("Not sent: %s. Export the invoice again.", why),
+                    }
+                )
+                self.failed_count += len(waiting)
+        return super()._finish(state, reason)
+
+    def action_tso_receipt(self):
+        self.ensure_one()
+        return self.env["account.move"]._tso_receipt_action(self)
