@@ -18,7 +18,12 @@ Scenarios (default: all):
 * ``24so_export``: N posted invoices (default 500) with 3 lines each over 300 products (100
   unknown to 24SevenOffice) and 150 customers exported to a fake 24SevenOffice
   (``bench/tso_fake.py``, ``bench/tso_scenarios.py``): SOAP calls, SaveInvoices calls, logins
-  and wall time.
+  and wall time;
+* ``xero_export``: N posted invoices (default 3,000; ``--new-customers`` M, default 500, of their
+  customers new to Xero) exported to a fake Xero enforcing Xero's limits on the real clock
+  (``bench/fake_xero.py``, ``bench/xero_scenarios.py``), with timeouts after commit injected: API
+  calls, wall time, the least wall time Xero's 60-calls-a-minute limit allows for that many
+  calls, duplicates.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -40,7 +45,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
 JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
-SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export")
+SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
@@ -48,6 +53,12 @@ USERS = 50
 MIN_THROUGHPUT_RATIO = 0.40  # of the plain create's records per second
 NOOP_MAX_SECONDS = 2.0
 INVOICES_PER_SAVE = 50  # 24SevenOffice: at most ceil(N/50) SaveInvoices calls
+DEFAULT_INVOICES = {"24so_export": 500, "xero_export": 3000}
+# Xero: one call per 50 documents (75 for 3,000 invoices and 500 new customers, with 5 spare for
+# retries), and a wall time within 110% of the least Xero's limits allow for that many calls.
+XERO_PER_CALL = 50
+XERO_SPARE_CALLS = 5
+XERO_WALL_RATIO = 1.10
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -66,15 +77,22 @@ def parse_args(argv):
     )
     parser.add_argument("--seed", type=int, default=1, help="the fake agency's seed")
     parser.add_argument("--no-scale-check", action="store_true", help="skip the second initial load at N/4 placements")
-    parser.add_argument("--invoices", type=int, default=500, help="invoices exported by 24so_export (default 500)")
+    parser.add_argument(
+        "--invoices", type=int, help="invoices exported (default: 500 by 24so_export, 3000 by xero_export)"
+    )
+    parser.add_argument(
+        "--new-customers", type=int, default=500, help="xero_export: customers Xero does not have yet (default 500)"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose among {', '.join(SCENARIOS)}")
     if args.placements < 4:
         parser.error("--placements must be at least 4")
-    if args.invoices < 1:
+    if args.invoices is not None and args.invoices < 1:
         parser.error("--invoices must be at least 1")
+    if args.new_customers < 0:
+        parser.error("--new-customers must not be negative")
     args.scenarios = [name for name in SCENARIOS if name in (args.scenarios or SCENARIOS)]
     return args
 
@@ -181,10 +199,33 @@ class Bench:
         with self.tso_fake() as fake:
             command = [sys.executable, str(BENCH / "tso_scenarios.py"), "export", "--config", str(self.config)]
             command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-            command += ["--invoices", str(self.args.invoices), "--seed", str(self.args.seed)]
+            command += ["--invoices", str(self.invoices("24so_export")), "--seed", str(self.args.seed)]
             code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
         if code or not result_file.exists():
             raise SystemExit(f"the benchmark step 24so_export failed (exit {code})")
+        return json.loads(result_file.read_text())
+
+    def invoices(self, scenario):
+        return self.args.invoices or DEFAULT_INVOICES[scenario]
+
+    def xero_export(self):
+        invoices = self.invoices("xero_export")
+        new_customers = min(self.args.new_customers, invoices)
+        database = self.fresh_database(f"{DB_PREFIX}_xero")
+        result_file = self.workdir / f"{database}-export.json"
+        command = [sys.executable, str(BENCH / "fake_xero.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, "Xero") as fake:
+            log(
+                "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
+                "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day".format(**json.loads(fake))
+            )
+            command = [sys.executable, str(BENCH / "xero_scenarios.py"), "export", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--invoices", str(invoices), "--new-customers", str(new_customers)]
+            command += ["--seed", str(self.args.seed)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step xero_export failed (exit {code})")
         return json.loads(result_file.read_text())
 
     def run(self):
@@ -195,6 +236,8 @@ class Bench:
             results += self.run_jobadder(wanted)
         if "24so_export" in wanted:
             results.append(tso_export_result(self.tso_export()))
+        if "xero_export" in wanted:
+            results.append(xero_export_result(self.xero_export()))
         return results
 
     def run_jobadder(self, wanted):
@@ -293,6 +336,38 @@ def tso_export_result(export):
             "one_login_per_credential": export["logins"] <= export["credentials"],
             "lookups_batched": calls.get("GetProducts", 0) <= batches and calls.get("GetCompanies", 0) <= batches,
             "save_invoices_at_most_ceil_n_50": export["save_invoices_calls"] <= batches,
+        },
+    }
+
+
+def xero_export_result(export):
+    """The issue's JSON line first, then the details; the call target scales with the sizes."""
+    needed = math.ceil(export["invoices"] / XERO_PER_CALL) + math.ceil(export["new_customers"] / XERO_PER_CALL)
+    max_calls = needed + XERO_SPARE_CALLS
+    minimum = export["minimum_seconds"]
+    return {
+        "scenario": "xero_export",
+        "invoices": export["invoices"],
+        "api_calls": export["api_calls"],
+        "seconds": export["seconds"],
+        "minimum_seconds": minimum,
+        "duplicates": export["duplicates"],
+        "new_customers": export["new_customers"],
+        "invoices_exported": export["invoices_exported"],
+        "run_state": export["run_state"],
+        "failed": export["failed"],
+        "rate_limited_429": export["rate_limited"],
+        "timeouts_injected": export["timeouts_injected"],
+        "idempotent_replays": export["idempotent_replays"],
+        "wall_ratio": round(export["seconds"] / minimum, 3) if minimum else None,
+        "api_calls_per_route": export["api_calls_per_route"],
+        "targets_met": {
+            f"at_most_{max_calls}_calls": export["api_calls"] <= max_calls,
+            # Up to 60 calls, Xero's minute limit bounds nothing: there is no minimum to compare with.
+            "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum else None,
+            "no_429_from_our_pacing": export["rate_limited"] == 0,
+            "zero_duplicates": export["duplicates"] == 0,
+            "every_invoice_exported": export["invoices_exported"] == export["invoices"],
         },
     }
 

@@ -153,7 +153,11 @@ class TsoExporter:
                 for line in lines:
                     self._settle(line, "login_error", str(error))
                 return
-            _ExportWithLogin(self, credential, client).run(lines)
+            try:
+                _ExportWithLogin(self, credential, client).run(lines)
+            except LoginError as error:  # the login stopped working mid-export (e.g. its password changed)
+                for line in lines.filtered(lambda line: line.id not in self.settled | self.deferred):
+                    self._settle(line, "login_error", str(error))
         finally:
             client.close()
 
@@ -393,23 +397,14 @@ class _ExportWithLogin:
             else:
                 numbers[product] = number
         external_model = f"product@{self.client_ref}"
-        bound = self._bound("product.product", list(numbers), external_model)
-        confirmed = self.client_cache.setdefault("products", set())
-        to_confirm = sorted({ref for ref in bound.values() if ref not in confirmed})
-        if to_confirm:
-            for start in range(0, len(to_confirm), ID_CHUNK):
-                chunk = to_confirm[start : start + ID_CHUNK]
-                existing = self.client.get_products({"ProductIds": {"int": chunk}}, ("Id", "No"))
-                confirmed.update(product.get("Id") for product in existing)
-        unbound = []
-        for product in numbers:
-            ref = bound.get(product)
-            if ref and ref in confirmed:
-                ids[product] = ref
-            else:
-                if ref:
-                    self._unbind(product, external_model)
-                unbound.append(product)
+        ids, unbound = self._still_bound(
+            "product.product",
+            list(numbers),
+            external_model,
+            "products",
+            lambda chunk: self.client.get_products({"ProductIds": {"int": chunk}}, ("Id", "No")),
+        )
+        confirmed = self.client_cache["products"]
         if not unbound:
             return ids
         found = self._find_products({numbers[product] for product in unbound})
@@ -543,6 +538,28 @@ class _ExportWithLogin:
         by_key = {(answer or {}).get(key): answer for answer in answers}
         return [(record, by_key.get(expected(record))) for record in records]
 
+    def _still_bound(self, model, records, external_model, cache_key, read_ids):
+        """Split ``records`` into ({record: 24SO id} still in 24SevenOffice, [records to match]).
+
+        A stored id is confirmed once per client and process (``read_ids`` reads ids in chunks);
+        one 24SevenOffice no longer has is unbound, and its record is matched again.
+        """
+        bound = self._bound(model, records, external_model)
+        confirmed = self.client_cache.setdefault(cache_key, set())
+        to_confirm = sorted({ref for ref in bound.values() if ref not in confirmed})
+        for start in range(0, len(to_confirm), ID_CHUNK):
+            confirmed.update(item.get("Id") for item in read_ids(to_confirm[start : start + ID_CHUNK]))
+        ids, unbound = {}, []
+        for record in records:
+            ref = bound.get(record)
+            if ref and ref in confirmed:
+                ids[record] = ref
+            else:
+                if ref:
+                    self._unbind(record, external_model)
+                unbound.append(record)
+        return ids, unbound
+
     # -- customers ----------------------------------------------------------------------
     def _customers(self, moves):
         """{res.partner: 24SevenOffice customer id}.
@@ -554,22 +571,14 @@ class _ExportWithLogin:
         for move in moves:
             users[move.commercial_partner_id] |= move
         external_model = f"company@{self.client_ref}"
-        bound = self._bound("res.partner", list(users), external_model)
-        confirmed = self.client_cache.setdefault("companies", set())
-        to_confirm = sorted({ref for ref in bound.values() if ref not in confirmed})
-        for start in range(0, len(to_confirm), ID_CHUNK):
-            chunk = to_confirm[start : start + ID_CHUNK]
-            existing = self.client.get_companies({"CompanyIds": {"int": chunk}}, ("Id",))
-            confirmed.update(company.get("Id") for company in existing)
-        ids, unbound = {}, []
-        for partner in users:
-            ref = bound.get(partner)
-            if ref and ref in confirmed:
-                ids[partner] = ref
-            else:
-                if ref:
-                    self._unbind(partner, external_model)
-                unbound.append(partner)
+        ids, unbound = self._still_bound(
+            "res.partner",
+            list(users),
+            external_model,
+            "companies",
+            lambda chunk: self.client.get_companies({"CompanyIds": {"int": chunk}}, ("Id",)),
+        )
+        confirmed = self.client_cache["companies"]
         if not unbound:
             return ids
         keys = {partner: self._external_key(partner) for partner in unbound}

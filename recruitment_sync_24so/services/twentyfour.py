@@ -377,9 +377,12 @@ class TwentyFourClient:
         while True:
             try:
                 return self._send(service, operation, params)
-            except SessionExpired:
+            except SessionExpired as error:
                 if relogged:
-                    raise
+                    raise RetryableError(
+                        f"24SevenOffice ended the new session of {self.username} at once ({error.remote_message}); "
+                        "the export stops here."
+                    ) from error
                 relogged = True
                 self.sessions.drop(self.session_key, self._session_id)
                 self.login()

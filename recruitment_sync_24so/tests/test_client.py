@@ -85,7 +85,7 @@ class TestClient(TsoCase):
         client.departments()
         self.assertEqual(self.fake.logins, 2)
         self.fake.fail_next("GetDepartmentList", "Session is not authenticated", times=2)
-        with self.assertRaises(twentyfour.SessionExpired):
+        with self.assertRaisesRegex(RetryableError, "ended the new session"):
             client.departments()
 
     def test_login_errors(self):

@@ -143,6 +143,19 @@ class TestExport(TsoCase):
         self.assertEqual(self.bergen_login.state, "failed")
         self.assertFalse(self.orders_for(bergen))
 
+    def test_login_failing_mid_export_is_a_login_error_not_a_reconnect(self):
+        self.export(self.make_invoice())  # the process keeps the session
+        invoice = self.make_invoice()
+        self.fake.expire_sessions_before("SaveInvoices")
+        self.fake.fail_next("Login", "The provided IdentityId is blocked")  # the new login
+        runs = self.export(invoice)
+        status, _number, reason = self.receipt(runs)[invoice.name]
+        self.assertEqual(status, "login_error")
+        self.assertIn("blocked", reason)
+        self.assertEqual(self.integration.state, "connected")
+        self.assertEqual(runs.state, "done_errors")
+        self.assertFalse(self.orders_for(invoice))
+
     def test_identity_the_login_cannot_reach_is_a_login_error(self):
         # The Bergen login is given the identity of another user (in another client).
         stranger = identity_of(self.world, "fjord@fjord.example", SECOND_CLIENT_ID)

@@ -8,19 +8,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.recruitment_sync.services.http_client import NotFoundError, SyncError
-from odoo.addons.recruitment_sync.services.provider import OAuth2Config, RateLimits, SyncKind
+from odoo.addons.recruitment_sync.services.provider import OAuth2Config, RateLimits
 
 from ..services import xero
 
 _logger = logging.getLogger(__name__)
 
-TAX_RATES = SyncKind("tax_rates", "Tax rates", "import", batch_size=xero.MAX_PAGE_SIZE)
-ACCOUNTS = SyncKind("accounts", "Accounts (nominal codes)", "import", batch_size=xero.MAX_PAGE_SIZE)
-CUSTOMERS = SyncKind("customers", "Customers", "import", batch_size=500)
-EXPORT_CUSTOMERS = SyncKind("export_customers", "Customers the invoices need", "export", batch_size=xero.MAX_BATCH)
-INVOICES = SyncKind("invoices", "Sales invoices", "export", batch_size=xero.MAX_BATCH)
-CREDIT_NOTES = SyncKind("credit_notes", "Credit notes (and their allocations)", "export", batch_size=xero.MAX_BATCH)
-PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=xero.MAX_BATCH)
 
 # Xero settings only a System Administrator may change (the organisation, OAuth2, limits).
 XERO_ADMIN_FIELDS = {"xero_tenant_id", "xero_scope_set", "xero_use_pkce", "xero_daily_limit"}
@@ -39,7 +32,8 @@ def jwt_claims(token):
 
 
 class RecruitmentSyncIntegration(models.Model):
-    _inherit = "recruitment.sync.integration"
+    _name = "recruitment.sync.integration"
+    _inherit = ["recruitment.sync.integration", "recruitment.sync.xero.import", "recruitment.sync.xero.export"]
 
     provider = fields.Selection(
         selection_add=[("xero", "Xero")],
@@ -232,13 +226,13 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "xero":
             return super()._provider_sync_kinds()
         wanted = (
-            (TAX_RATES, self.xero_import_settings),
-            (ACCOUNTS, self.xero_import_settings),
-            (CUSTOMERS, self.xero_import_customers),
-            (EXPORT_CUSTOMERS, self.xero_export_invoices or self.xero_export_credit_notes),
-            (INVOICES, self.xero_export_invoices),
-            (CREDIT_NOTES, self.xero_export_credit_notes),
-            (PAYMENTS, self.xero_export_payments),
+            (xero.TAX_RATES, self.xero_import_settings),
+            (xero.ACCOUNTS, self.xero_import_settings),
+            (xero.CUSTOMERS, self.xero_import_customers),
+            (xero.EXPORT_CUSTOMERS, self.xero_export_invoices or self.xero_export_credit_notes),
+            (xero.INVOICES, self.xero_export_invoices),
+            (xero.CREDIT_NOTES, self.xero_export_credit_notes),
+            (xero.PAYMENTS, self.xero_export_payments),
         )
         return [kind for kind, enabled in wanted if enabled]
 
@@ -264,13 +258,13 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "xero":
             return super()._provider_process_batch(run, kind, batch)
         processors = {
-            TAX_RATES.code: self._xero_import_mapping_rows,
-            ACCOUNTS.code: self._xero_import_mapping_rows,
-            CUSTOMERS.code: self._xero_process_contacts,
-            EXPORT_CUSTOMERS.code: self._xero_export_contacts,
-            INVOICES.code: self._xero_export_documents,
-            CREDIT_NOTES.code: self._xero_export_documents,
-            PAYMENTS.code: self._xero_export_payments,
+            xero.TAX_RATES.code: self._xero_import_mapping_rows,
+            xero.ACCOUNTS.code: self._xero_import_mapping_rows,
+            xero.CUSTOMERS.code: self._xero_process_contacts,
+            xero.EXPORT_CUSTOMERS.code: self._xero_export_contacts,
+            xero.INVOICES.code: self._xero_export_documents,
+            xero.CREDIT_NOTES.code: self._xero_export_documents,
+            xero.PAYMENTS.code: self._xero_export_payments,
         }
         if batch.items:
             processors[kind.code](run, kind, batch.items)
@@ -313,7 +307,7 @@ class RecruitmentSyncIntegration(models.Model):
                 try:
                     client.delete(self.xero_tenant_id.connection_id)
                 except NotFoundError:
-                    pass  # already disconnected in Xero
+                    _logger.info("Xero integration %s: the connection was already removed in Xero", self.id)
             remaining = [connection for connection in client.get("") or [] if isinstance(connection, dict)]
         except (SyncError, UserError) as error:
             _logger.warning("Xero integration %s: removing the connection failed: %s", self.id, error)

@@ -16,16 +16,15 @@ from odoo.addons.recruitment_sync.services.http_client import AuthError, Retryab
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import xero
-from .recruitment_sync_integration import CREDIT_NOTES, EXPORT_CUSTOMERS, INVOICES, PAYMENTS
 from .xero_import import CONTACT
 
 Document = namedtuple("Document", "kind move_type external_model endpoint id_field number_field xero_type label link")
 INVOICE_DOC = Document(
-    INVOICES.code, "out_invoice", "invoice", "Invoices", "InvoiceID", "InvoiceNumber", xero.INVOICE_TYPE,
+    xero.INVOICES.code, "out_invoice", "invoice", "Invoices", "InvoiceID", "InvoiceNumber", xero.INVOICE_TYPE,
     "invoice", "invoice",
 )  # fmt: skip
 CREDIT_NOTE_DOC = Document(
-    CREDIT_NOTES.code, "out_refund", "credit_note", "CreditNotes", "CreditNoteID", "CreditNoteNumber",
+    xero.CREDIT_NOTES.code, "out_refund", "credit_note", "CreditNotes", "CreditNoteID", "CreditNoteNumber",
     xero.CREDIT_NOTE_TYPE, "credit note", "credit_note",
 )  # fmt: skip
 DOCUMENTS = {doc.kind: doc for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)}
@@ -36,8 +35,11 @@ IDS_PER_QUERY = 40  # Xero's IDs filter tops out around 50 GUIDs (URL length) [R
 PAYLOAD_ERRORS = (xero.PayloadError, UserError, ValidationError)
 
 
-class RecruitmentSyncIntegration(models.Model):
-    _inherit = "recruitment.sync.integration"
+class RecruitmentSyncXeroExport(models.AbstractModel):
+    """To Xero, on a Xero integration (mixed into ``recruitment.sync.integration``)."""
+
+    _name = "recruitment.sync.xero.export"
+    _description = "Xero exports"
 
     # ------------------------------------------------------------------------ what is to export
     def _xero_move_domain(self, move_type):
@@ -149,9 +151,9 @@ class RecruitmentSyncIntegration(models.Model):
         )
 
     def _xero_export_sql(self, kind):
-        if kind.code == EXPORT_CUSTOMERS.code:
+        if kind.code == xero.EXPORT_CUSTOMERS.code:
             return "res.partner", self._xero_customers_to_export_sql()
-        if kind.code == PAYMENTS.code:
+        if kind.code == xero.PAYMENTS.code:
             return "account.partial.reconcile", self._xero_payments_to_export_sql()
         return "account.move", self._xero_moves_to_export_sql(DOCUMENTS[kind.code])
 

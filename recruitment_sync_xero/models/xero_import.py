@@ -8,7 +8,6 @@ from odoo.addons.recruitment_sync.models.recruitment_sync_binding import IMPORT_
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import xero
-from .recruitment_sync_integration import ACCOUNTS, CUSTOMERS, TAX_RATES
 from .xero_mapping import account_values, tax_rate_values
 
 # Re-read this much before the watermark: a clock skew between Xero and us loses nothing [I].
@@ -24,18 +23,22 @@ def _normalized_email(value):
     return str(value or "").strip().lower()
 
 
-class RecruitmentSyncIntegration(models.Model):
-    _inherit = "recruitment.sync.integration"
+class RecruitmentSyncXeroImport(models.AbstractModel):
+    """From Xero, on a Xero integration (mixed into ``recruitment.sync.integration``)."""
+
+    _name = "recruitment.sync.xero.import"
+    _description = "Xero imports"
 
     # ------------------------------------------------------------------------ counts
     def _xero_import_count(self, kind):
         client = self._xero_client()
-        if kind.code == TAX_RATES.code:
+        if kind.code == xero.TAX_RATES.code:
             return len((client.get("TaxRates") or {}).get("TaxRates") or [])
-        if kind.code == ACCOUNTS.code:
+        if kind.code == xero.ACCOUNTS.code:
             return len((client.get("Accounts") or {}).get("Accounts") or [])
-        params, headers = self._xero_contact_query((self.sync_checkpoint or {}).get(CUSTOMERS.code))
-        answer = client.get("Contacts", params={**params, "page": 1, "pageSize": 1}, headers=headers) or {}
+        params, headers = self._xero_contact_query((self.sync_checkpoint or {}).get(xero.CUSTOMERS.code))
+        params = {**params, "page": 1, "pageSize": 1, "where": "IsCustomer==true"}
+        answer = client.get("Contacts", params=params, headers=headers) or {}
         pagination = answer.get("pagination") or {}
         if "itemCount" in pagination:
             return pagination["itemCount"]
@@ -44,9 +47,9 @@ class RecruitmentSyncIntegration(models.Model):
     # ------------------------------------------------------------------------ fetching
     def _xero_fetch_import(self, kind, checkpoint, batch_size):
         client = self._xero_client()
-        if kind.code == TAX_RATES.code:
+        if kind.code == xero.TAX_RATES.code:
             return Batch(items=(client.get("TaxRates") or {}).get("TaxRates") or [], checkpoint=None, done=True)
-        if kind.code == ACCOUNTS.code:
+        if kind.code == xero.ACCOUNTS.code:
             return Batch(items=(client.get("Accounts") or {}).get("Accounts") or [], checkpoint=None, done=True)
         return self._xero_fetch_contacts(client, checkpoint, batch_size)
 
@@ -92,7 +95,7 @@ class RecruitmentSyncIntegration(models.Model):
     # ------------------------------------------------------------------------ tax rates, accounts
     def _xero_import_mapping_rows(self, run, kind, items):
         """Upsert the mapping rows of a kind; then map what is unambiguous."""
-        if kind.code == TAX_RATES.code:
+        if kind.code == xero.TAX_RATES.code:
             Model, key, values_of = self.env["recruitment.sync.xero.tax.rate"].sudo(), "tax_type", tax_rate_values
         else:
             Model, key, values_of = self.env["recruitment.sync.xero.account"].sudo(), "xero_id", account_values

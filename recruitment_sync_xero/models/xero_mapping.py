@@ -175,7 +175,7 @@ class RecruitmentSyncXeroAccount(models.Model):
     _order = "integration_id, code, name"
 
     xero_id = fields.Char(string="Xero account ID", required=True, readonly=True)
-    code = fields.Char(string="Code", readonly=True, help="The account's nominal code in Xero.")
+    code = fields.Char(readonly=True, help="The account's nominal code in Xero.")
     name = fields.Char(string="Xero account", readonly=True)
     account_type = fields.Char(string="Type", readonly=True)
     account_class = fields.Char(string="Class", readonly=True)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
+from odoo.addons.recruitment_sync.services.provider import SyncKind
 
 _logger = logging.getLogger(__name__)
 
@@ -92,6 +93,15 @@ NO_TAX_TYPE = "NONE"  # the "no tax" code of most regions [R]
 SEND_CURRENCY_RATE = True
 CONTACT_NUMBER_PREFIX = "ODOO-RP-"
 CONTACT_NUMBER_MAX = 50
+
+# -- what a sync processes, in this order (dependencies first) ----------------------------------
+TAX_RATES = SyncKind("tax_rates", "Tax rates", "import", batch_size=MAX_PAGE_SIZE)
+ACCOUNTS = SyncKind("accounts", "Accounts (nominal codes)", "import", batch_size=MAX_PAGE_SIZE)
+CUSTOMERS = SyncKind("customers", "Customers", "import", batch_size=500)
+EXPORT_CUSTOMERS = SyncKind("export_customers", "Customers the invoices need", "export", batch_size=MAX_BATCH)
+INVOICES = SyncKind("invoices", "Sales invoices", "export", batch_size=MAX_BATCH)
+CREDIT_NOTES = SyncKind("credit_notes", "Credit notes (and their allocations)", "export", batch_size=MAX_BATCH)
+PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=MAX_BATCH)
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")

@@ -6,3 +6,5 @@ from . import test_customers
 from . import test_export
 from . import test_limits
 from . import test_totals
+from . import test_security
+from . import test_ui

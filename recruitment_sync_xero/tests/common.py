@@ -9,7 +9,7 @@ import functools
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import TransactionCase
+from odoo.tests import HttpCase, TransactionCase
 
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 from odoo.addons.recruitment_sync.tests import common as core_common
@@ -19,7 +19,7 @@ from tests.fakes.xero import GRANULAR_SCOPES_DEFAULT, FakeXero  # noqa: I001  (o
 from tests.fakes.xero_data import generate_world
 
 
-class XeroCase(TransactionCase):
+class XeroMixin:
     """A company with sales taxes, a Xero integration connected to the fake's UK organisation, its
     tax rates, accounts and customers imported, the taxes and accounts the invoices use mapped."""
 
@@ -216,3 +216,11 @@ class XeroCase(TransactionCase):
         found = self.fake.invoice(move.name) if move.move_type == "out_invoice" else self.fake.credit_note(move.name)
         self.assertTrue(found, f"{move.name} should be in Xero")
         return found
+
+
+class XeroCase(XeroMixin, TransactionCase):
+    pass
+
+
+class XeroHttpCase(XeroMixin, HttpCase):
+    pass

@@ -3,7 +3,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.services.provider import SyncKind
-from odoo.addons.recruitment_sync_xero.models import recruitment_sync_integration as integration_module
+from odoo.addons.recruitment_sync_xero.services import xero
 
 from .common import XeroCase
 
@@ -64,7 +64,7 @@ class TestCustomersImport(XeroCase):
             self.add_contact(f"Paged Customer {index} Ltd")
         small = SyncKind("customers", "Customers", "import", batch_size=3)
         self.fake.requests.clear()
-        with patch.object(integration_module, "CUSTOMERS", small):
+        with patch.object(xero, "CUSTOMERS", small):
             run = self.import_customers()
         self.assertEqual(len(self.lines_of(run, "customers", "created")), 7)
         pages = [r.args["page"] for r in self.fake.requests_to("/api.xro/2.0/Contacts", "GET")]

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from odoo import fields
@@ -277,3 +277,38 @@ class TestExportResilience(XeroCase):
         self.assertRunDone(run)
         self.assertTrue(move.xero_id)
         self.assertEqual(self.fake.served_429["minute"], 1)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestExportScope(XeroCase):
+    def test_refund_paid_out_on_a_credit_note(self):
+        partner = self.customer("Refund Cash Ltd")
+        credit_note = self.invoice(partner, [self.line(40.0)], move_type="out_refund")
+        self.pay(credit_note)
+        run = self.export()
+        self.assertRunDone(run)
+        remote = self.fake.credit_note(credit_note.xero_id)
+        self.assertEqual((remote["Status"], remote["AmountDue"]), ("PAID", 0))
+        payment = self.fake.payments()[0]
+        self.assertEqual(payment["CreditNoteID"], credit_note.xero_id)
+        self.assertEqual(payment["PaymentType"], "ARCREDITPAYMENT")
+
+    def test_documents_before_the_start_date_stay_in_odoo(self):
+        partner = self.customer("Old Business Ltd")
+        old = self.invoice(partner, [self.line(10.0)], invoice_date=fields.Date.today() - timedelta(days=40))
+        new = self.invoice(partner, [self.line(10.0)])
+        self.integration.xero_export_start_date = fields.Date.today() - timedelta(days=7)
+        self.export()
+        self.assertFalse(old.xero_id)
+        self.assertTrue(new.xero_id)
+
+    def test_an_integration_of_some_departments_exports_their_documents_only(self):
+        sales = self.env["hr.department"].create({"name": "Xero Sales"})
+        other = self.env["hr.department"].create({"name": "Xero Other"})
+        self.integration.write({"department_scope": "selected", "department_ids": [(6, 0, sales.ids)]})
+        partner = self.customer("Departmental Ltd")
+        ours = self.invoice(partner, [self.line(10.0)], department_id=sales.id)
+        theirs = self.invoice(partner, [self.line(10.0)], department_id=other.id)
+        self.export()
+        self.assertTrue(ours.xero_id)
+        self.assertFalse(theirs.xero_id)

@@ -1,0 +1,54 @@
+"""The Xero journey in a browser, against the fake Xero over loopback HTTP.
+
+Save & Sync → the confirmation with the counts → Proceed → the run (processed by the test, as the
+cron would) → its notification over the bus → the run and its failed item → Sync History.
+"""
+
+from contextlib import contextmanager
+
+from odoo.tests import tagged
+
+from odoo.addons.bus.models.bus import dispatch
+from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession
+
+from .common import XeroHttpCase
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestXeroUi(XeroHttpCase):
+    @contextmanager
+    def server_paused(self):
+        """Use the database while the browser is open: its requests wait (they share the cursor)."""
+        with self.registry.test_lock:
+            self.env.invalidate_all()
+            yield
+            self.env.flush_all()
+            self.env.invalidate_all()
+
+    def deliver_bus_notifications(self):
+        """What the bus does after a commit, which tests never do: store, then wake the websockets."""
+        self.env.cr.precommit.run()
+        for websockets in list(dispatch._channels_to_ws.values()):
+            for websocket in list(websockets):
+                websocket.trigger_notification_dispatching()
+
+    def test_save_and_sync_confirm_notify_history(self):
+        partner = self.customer("Browser Customer Ltd")
+        good = self.invoice(partner, [self.line(100.0)])
+        bad = self.invoice(partner, [self.line(50.0, taxes=self.tax_unmapped)])
+        integration = self.integration
+        session = BrowserSession(self, "admin")
+        try:
+            session.run_tour("recruitment_sync_xero_save_and_sync", url=f"/odoo/sync-integrations/{integration.id}")
+            with self.server_paused():
+                run = self.Run.search([("integration_id", "=", integration.id), ("trigger", "=", "manual")])
+                self.assertEqual((run.state, run.user_id), ("queued", self.env.ref("base.user_admin")))
+                self.process_all_runs()
+                self.assertRunDone(run, "done_errors")
+                self.assertEqual(self.lines_of(run, "invoices", "failed").res_id, bad.id)
+                self.assertEqual(self.lines_of(run, "invoices", "exported").res_id, good.id)
+                self.deliver_bus_notifications()
+            session.run_tour("recruitment_sync_xero_notified")
+        finally:
+            session.close()
+        self.assertTrue(good.xero_id)
