@@ -27,6 +27,8 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from tests.fakes.sandbox import PRODUCTS
+
 MODULE = "recruitment_sync_sandbox"  # the external ids of what the sandbox made
 COMPANY_NAME = "Brightstaff Recruitment"
 CURRENCY = "GBP"
@@ -89,9 +91,9 @@ class Setup:
         company = self.company()
         departments = self.departments(company)
         self.accounting(company)
-        users = self.users(company, departments)
+        self.users(company, departments)
         integrations = {
-            "jobadder": self.jobadder(company, users),
+            "jobadder": self.jobadder(company),
             "xero": self.xero(company, departments),
             "24so": self.twentyfour(company, departments),
         }
@@ -127,9 +129,6 @@ class Setup:
 
     def accounting(self, company):
         """A 20% VAT sales tax, the income accounts Xero has too, the agency's fee products."""
-        from tests.fakes.sandbox import PRODUCTS
-
-        env = self.env
         tax = self.upsert(
             "tax_vat_20",
             "account.tax",
@@ -157,7 +156,7 @@ class Setup:
                     "company_id": company.id,
                 },
             )
-        env["product.product"].flush_model()
+        self.env["product.product"].flush_model()
 
     def users(self, company, departments):
         env = self.env
@@ -219,7 +218,7 @@ class Setup:
             return True
         return False
 
-    def jobadder(self, company, users):
+    def jobadder(self, company):
         fake = self.state["jobadder"]
         integration = self._integration("jobadder", company, {}, {"provider": "jobadder", **self._oauth2_values(fake)})
         if self._renew_tokens(integration, fake["token"]):
@@ -266,12 +265,12 @@ class Setup:
                 {
                     "integration_id": integration.id,
                     "sequence": sequence,
-                    "username": login["username"],
-                    "password": login["password"],
                     "department_scope": "specific" if served else "all",
                     "department_ids": [(6, 0, served)],
                     "product_category_ref": fake["product_category"],
                 },
+                # Written once: changing them logs the login out and makes it untested.
+                {"username": login["username"], "password": login["password"]},
             )
         if integration.state != "connected":
             self._activate_24so(integration, fake)

@@ -84,3 +84,8 @@ class TestSandboxSetup(TransactionCase):
         self.assertEqual(jobadder.state, "connected")
         answer = jobadder.action_test_connection()
         self.assertEqual(answer["params"]["type"], "success", answer["params"]["message"])
+        tso = self.integrations(summary).get("24so")
+        if tso:  # activated the first time, its logins untouched since
+            self.assertEqual(tso.state, "connected")
+            self.assertEqual(tso.sudo().api_base_url, second.twentyfour.url)
+            self.assertEqual(set(tso.sudo().tso_credential_ids.mapped("state")), {"ok"})
