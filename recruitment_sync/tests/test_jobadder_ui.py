@@ -43,6 +43,16 @@ class BrowserSession:
         self.browser.stop()
         self.case._wait_remaining_requests()
 
+    @contextmanager
+    def server_paused(self):
+        """Use the database while the browser is open: its requests wait (they share the cursor)."""
+        case = self.case
+        with case.registry.test_lock:
+            case.env.invalidate_all()
+            yield
+            case.env.flush_all()
+            case.env.invalidate_all()
+
     def evaluate(self, expression, timeout=10.0):
         """The value of a JavaScript expression in the current page."""
         answer = self.browser._websocket_request(
@@ -93,15 +103,6 @@ class BrowserSession:
 class JobAdderJourney:
     """The JobAdder journey in a browser, for an ``HttpCase`` (the end-to-end sandbox test walks it too)."""
 
-    @contextmanager
-    def server_paused(self):
-        """Use the database while the browser is open: its requests wait (they share the cursor)."""
-        with self.registry.test_lock:
-            self.env.invalidate_all()
-            yield
-            self.env.flush_all()
-            self.env.invalidate_all()
-
     def process_runs(self):
         Run = self.env["recruitment.sync.run"]
         for _attempt in range(20):
@@ -134,7 +135,7 @@ class JobAdderJourney:
         )
         session.run_tour("recruitment_sync_jobadder_connected")
 
-        with self.server_paused():
+        with session.server_paused():
             self.assertEqual(integration.state, "connected")
             initial = self.env["recruitment.sync.run"].search([("integration_id", "=", integration.id)])
             self.assertEqual((initial.trigger, initial.state), ("initial_load", "queued"))
@@ -173,7 +174,7 @@ class JobAdderJourney:
 
         # Sync JobAdder from the Placements screen: confirmation with counts, Proceed.
         session.run_tour("recruitment_sync_jobadder_sync")
-        with self.server_paused():
+        with session.server_paused():
             run = self.env["recruitment.sync.run"].search(
                 [("integration_id", "=", integration.id), ("id", "!=", initial.id)]
             )

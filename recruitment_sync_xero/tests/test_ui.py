@@ -4,8 +4,6 @@ Save & Sync → the confirmation with the counts → Proceed → the run (proces
 cron would) → its notification over the bus → the run and its failed item → Sync History.
 """
 
-from contextlib import contextmanager
-
 from odoo.tests import tagged
 
 from odoo.addons.bus.models.bus import dispatch
@@ -16,15 +14,6 @@ from .common import XeroHttpCase
 
 @tagged("post_install", "-at_install", "recruitment_sync")
 class TestXeroUi(XeroHttpCase):
-    @contextmanager
-    def server_paused(self):
-        """Use the database while the browser is open: its requests wait (they share the cursor)."""
-        with self.registry.test_lock:
-            self.env.invalidate_all()
-            yield
-            self.env.flush_all()
-            self.env.invalidate_all()
-
     def deliver_bus_notifications(self):
         """What the bus does after a commit, which tests never do: store, then wake the websockets."""
         self.env.cr.precommit.run()
@@ -40,7 +29,7 @@ class TestXeroUi(XeroHttpCase):
         session = BrowserSession(self, "admin")
         try:
             session.run_tour("recruitment_sync_xero_save_and_sync", url=f"/odoo/sync-integrations/{integration.id}")
-            with self.server_paused():
+            with session.server_paused():
                 run = self.Run.search([("integration_id", "=", integration.id), ("trigger", "=", "manual")])
                 self.assertEqual((run.state, run.user_id), ("queued", self.env.ref("base.user_admin")))
                 self.process_all_runs()

@@ -100,7 +100,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
             "the Xero integration's form, back in Odoo",
         )
         session.run_tour("recruitment_sync_e2e_xero_pick_organisation")
-        with self.server_paused():
+        with session.server_paused():
             self.assertEqual(xero.state, "connected")
             self.assertEqual(xero.xero_tenant_id.tenant_id, uk["id"])
             self.assertIn(nz["id"], xero.xero_tenant_ids.mapped("tenant_id"))
@@ -124,7 +124,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
         self.tour_data(session, client=client)
         session.run_tour("recruitment_sync_e2e_xero_map_tax", url=f"/odoo/sync-integrations/{xero.id}")
         session.run_tour("recruitment_sync_e2e_invoice", url="/odoo")
-        with self.server_paused():
+        with session.server_paused():
             invoice = self.env["account.move"].search(
                 [("partner_id", "=", partner.id), ("move_type", "=", "out_invoice")], order="id desc", limit=1
             )
@@ -132,7 +132,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
             self.assertEqual(invoice.department_id.name, "London")
         self.tour_data(session, invoice=invoice.name)
         session.run_tour("recruitment_sync_e2e_xero_save_and_sync", url=f"/odoo/sync-integrations/{xero.id}")
-        with self.server_paused():
+        with session.server_paused():
             run = self.env["recruitment.sync.run"].search(
                 [("integration_id", "=", xero.id), ("trigger", "=", "manual")]
             )
@@ -157,7 +157,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
     # ------------------------------------------------------------------------ 24SevenOffice
     def walk_24so_journey(self, session, xero_invoice):
         """Meanwhile the Norwegian offices invoiced two placement clients: export their invoices."""
-        with self.server_paused():
+        with session.server_paused():
             invoices = self.env["account.move"]
             clients = self.sandbox.world.invoiced_clients[1:3]
             product = self.env["product.product"].search([("default_code", "=", "CONTRACT-HOUR")])
@@ -174,7 +174,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
             invoices.action_post()
         self.tour_data(session, invoices=invoices.mapped("name"), other=xero_invoice.name)
         session.run_tour("recruitment_sync_e2e_24so_export", url="/odoo")
-        with self.server_paused():
+        with session.server_paused():
             run = self.env["recruitment.sync.run"].search([("integration_id", "=", self.tso.id)])
             self.assertEqual(run.state, "queued")
             lines = run.line_ids.filtered(lambda line: line.kind == "invoices")
