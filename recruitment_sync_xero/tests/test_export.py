@@ -270,6 +270,36 @@ class TestExportResilience(XeroCase):
         self.assertTrue(moves.xero_id)
         self.assertEqual(self.fake.duplicate_count(), 0)
 
+    def test_invoice_created_by_an_earlier_attempt_is_linked_not_duplicated(self):
+        """The answer of a first attempt was lost and its key expired: Xero says the number is taken."""
+        partner = self.customer("Lost Answer Ltd")
+        move = self.invoice(partner, [self.line(80.0)])
+        self.sync(["export_customers"])
+        contact_id = partner.sync_binding_ids.external_id
+        earlier = self.fake.add_invoice(
+            Type="ACCREC",
+            InvoiceNumber=move.name,
+            Contact={"ContactID": contact_id},
+            CurrencyCode=move.currency_id.name,
+            Status="AUTHORISED",
+            LineItems=[
+                {
+                    "Description": "Consulting",
+                    "Quantity": 1,
+                    "UnitAmount": 80,
+                    "AccountCode": "200",
+                    "TaxType": "OUTPUT2",
+                }
+            ],
+        )
+        run = self.sync(["invoices"])
+        self.assertRunDone(run)
+        line = self.lines_of(run, "invoices")
+        self.assertEqual((line.action, line.external_id), ("already_exists", earlier["InvoiceID"]))
+        self.assertIn("earlier attempt", line.reason)
+        self.assertEqual(move.xero_id, earlier["InvoiceID"])
+        self.assertEqual(self.fake.duplicate_count(), 0)
+
     def test_429_with_retry_after(self):
         move = self.invoice(self.customer("Throttled Ltd"), [self.line(10.0)])
         self.fake.throttle("minute", retry_after=1, times=1)
