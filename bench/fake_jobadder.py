@@ -14,7 +14,6 @@ memory and its share of the GIL are those of the connector alone.
 """
 
 import argparse
-import json
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.fake_process import serve  # noqa: E402
 from tests.fakes.jobadder import FakeJobAdder  # noqa: E402  (on the path set above)
 from tests.fakes.jobadder_data import WORKDAY_TIME, generate_agency  # noqa: E402
 
@@ -68,8 +68,8 @@ def main(argv=None):
     # companies, contacts and candidates scale with placements (2/5, 2 a company, 1 each).
     world = generate_agency(seed=args.seed, placements=args.placements, users=args.users, today=quiet_today())
     fake = BenchFakeJobAdder(world=world)  # real clock: tokens expire and refresh as in production
-    fake.start()
-    try:
+
+    def describe():
         hello = {
             "url": fake.url,
             "authorize_url": fake.authorize_url,
@@ -83,10 +83,9 @@ def main(argv=None):
             "candidates": len(world.candidates),
             "users": len(world.users),
         }
-        print(json.dumps(hello), flush=True)
-        sys.stdin.read()  # until the benchmark closes our stdin (or ends)
-    finally:
-        fake.stop()
+        return hello
+
+    serve(fake, describe)
 
 
 if __name__ == "__main__":

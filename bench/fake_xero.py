@@ -17,7 +17,6 @@ pacing, not contracts, and its own work must not slow the connector's calls.
 """
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -32,6 +31,7 @@ if str(REPO) not in sys.path:
 
 os.environ.setdefault("FAKE_XERO_VALIDATE", "0")
 
+from bench.fake_process import serve  # noqa: E402
 from tests.fakes.xero import FakeXero  # noqa: E402  (on the path set above)
 from tests.fakes.xero_data import generate_world  # noqa: E402
 
@@ -109,8 +109,8 @@ def main(argv=None):
     today = now.date() if now.time() >= time(10) else now.date() - timedelta(days=1)  # its 9:30 is past
     world = generate_world(seed=args.seed, customers=args.customers, today=today)
     fake = BenchFakeXero(world=world)  # the real clock: Xero's minute window is a real minute
-    fake.start()
-    try:
+
+    def describe():
         org = world.organisations[0]
         hello = {
             "url": fake.url,
@@ -128,10 +128,9 @@ def main(argv=None):
             "concurrent_limit": fake.concurrent_limit,
             "day_limit": fake.day_limit,
         }
-        print(json.dumps(hello), flush=True)
-        sys.stdin.read()  # until the benchmark closes our stdin (or ends)
-    finally:
-        fake.stop()
+        return hello
+
+    serve(fake, describe)
 
 
 if __name__ == "__main__":

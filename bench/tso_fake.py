@@ -11,7 +11,6 @@ measured Odoo process.
 """
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ if str(REPO) not in sys.path:
 
 from werkzeug.routing import Rule  # noqa: E402
 
+from bench.fake_process import serve  # noqa: E402
 from tests.fakes.twentyfour import FakeTwentyFour  # noqa: E402  (on the path set above)
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, generate_world  # noqa: E402
 
@@ -55,8 +55,8 @@ def main(argv=None):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
     world = bench_world(args.seed, args.products, args.companies)
     fake = BenchFakeTwentyFour(world=world)
-    fake.start()
-    try:
+
+    def describe():
         login = world.login(LOGIN)
         hello = {
             "url": fake.url,
@@ -67,10 +67,9 @@ def main(argv=None):
             "products": len(world.main.products),
             "companies": len(world.main.companies),
         }
-        print(json.dumps(hello), flush=True)
-        sys.stdin.read()  # until the benchmark closes our stdin (or ends)
-    finally:
-        fake.stop()
+        return hello
+
+    serve(fake, describe)
 
 
 if __name__ == "__main__":
