@@ -7,6 +7,8 @@ nothing: they are constants here so that they are easy to change.
 import re
 from datetime import UTC, date, datetime
 
+from .provider import PayloadError
+
 AUTHORIZE_URL = "https://id.jobadder.com/connect/authorize"
 TOKEN_URL = "https://id.jobadder.com/connect/token"
 API_URL = "https://api.jobadder.com/v2"  # the token's ``api`` field wins (regional instances)
@@ -32,10 +34,6 @@ RATE_PER = {"Hour": "hour", "Day": "day", "Week": "week", "Month": "month"}
 _DATETIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$",
 )
-
-
-class PayloadError(ValueError):
-    """A JobAdder record that cannot be imported; the message says why, for a history line."""
 
 
 def parse_datetime(value, field="date-time"):

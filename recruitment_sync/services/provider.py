@@ -6,6 +6,14 @@ Plain, immutable Python: connectors build them, the core's runner and OAuth2 cod
 from dataclasses import dataclass, field, replace
 
 
+class PayloadError(ValueError):
+    """A remote record that cannot be imported, or a document that cannot be sent, as it is.
+
+    The message says why, for the item's history line (connectors raise it from their pure
+    mapping functions).
+    """
+
+
 @dataclass(frozen=True)
 class OAuth2Config:
     """How a provider does OAuth2 (authorization code grant)."""

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
-from odoo.addons.recruitment_sync.services.provider import SyncKind
+from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind
 
 _logger = logging.getLogger(__name__)
 
@@ -106,10 +106,6 @@ PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=MAX_BA
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")
-
-
-class PayloadError(ValueError):
-    """A record that cannot be sent or imported as it is; the message says why, for a history line."""
 
 
 # --------------------------------------------------------------------------- dates
