@@ -5,9 +5,9 @@ nothing: they are constants here so that they are easy to change.
 """
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
-from .provider import PayloadError
+from .provider import PayloadError, naive_utc
 
 AUTHORIZE_URL = "https://id.jobadder.com/connect/authorize"
 TOKEN_URL = "https://id.jobadder.com/connect/token"
@@ -49,13 +49,7 @@ def parse_datetime(value, field="date-time"):
     text = f"{day}T{clock}{fraction or ''}"
     if zone and zone != "Z":
         text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise PayloadError(f"{field} is not a date-time: {value!r}") from error
-    if parsed.tzinfo:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+    return naive_utc(text, value, f"{field} is not a date-time")
 
 
 def parse_date(value, field="date"):

@@ -4,6 +4,7 @@ Plain, immutable Python: connectors build them, the core's runner and OAuth2 cod
 """
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 
 class PayloadError(ValueError):
@@ -12,6 +13,21 @@ class PayloadError(ValueError):
     The message says why, for the item's history line (connectors raise it from their pure
     mapping functions).
     """
+
+
+def naive_utc(text, value, message):
+    """An ISO 8601 ``text`` as the naive UTC datetime Odoo stores (no zone: UTC already).
+
+    ``value`` is what the remote system sent and ``message`` the reason when it is no date-time:
+    both go into the ``PayloadError`` a history line shows.
+    """
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise PayloadError(f"{message}: {value!r}") from error
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser, ChromeBrowserException
 
+from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
 
@@ -52,6 +53,14 @@ class BrowserSession:
             yield
             case.env.flush_all()
             case.env.invalidate_all()
+
+    def deliver_bus_notifications(self):
+        """What a commit does after a run, which tests never do: the bus stores the messages
+        (precommit), then the websockets of the open browser are woken to send them."""
+        self.case.env.cr.precommit.run()
+        for websockets in list(dispatch._channels_to_ws.values()):
+            for websocket in list(websockets):
+                websocket.trigger_notification_dispatching()
 
     def evaluate(self, expression, timeout=10.0):
         """The value of a JavaScript expression in the current page."""

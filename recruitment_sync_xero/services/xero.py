@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
-from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind
+from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -122,13 +122,7 @@ def parse_datetime(value, field="date"):
     if match:
         # The milliseconds are the UTC instant; the offset only says where it was shown.
         return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC).replace(tzinfo=None)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise PayloadError(f"{field} is not a date: {value!r}") from error
-    if parsed.tzinfo:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+    return naive_utc(text.replace("Z", "+00:00"), value, f"{field} is not a date")
 
 
 def parse_date(value, field="date"):

@@ -6,7 +6,6 @@ cron would) → its notification over the bus → the run and its failed item �
 
 from odoo.tests import tagged
 
-from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession
 
 from .common import XeroHttpCase
@@ -14,13 +13,6 @@ from .common import XeroHttpCase
 
 @tagged("post_install", "-at_install", "recruitment_sync")
 class TestXeroUi(XeroHttpCase):
-    def deliver_bus_notifications(self):
-        """What the bus does after a commit, which tests never do: store, then wake the websockets."""
-        self.env.cr.precommit.run()
-        for websockets in list(dispatch._channels_to_ws.values()):
-            for websocket in list(websockets):
-                websocket.trigger_notification_dispatching()
-
     def test_save_and_sync_confirm_notify_history(self):
         partner = self.customer("Browser Customer Ltd")
         good = self.invoice(partner, [self.line(100.0)])
@@ -36,7 +28,7 @@ class TestXeroUi(XeroHttpCase):
                 self.assertRunDone(run, "done_errors")
                 self.assertEqual(self.lines_of(run, "invoices", "failed").res_id, bad.id)
                 self.assertEqual(self.lines_of(run, "invoices", "exported").res_id, good.id)
-                self.deliver_bus_notifications()
+                session.deliver_bus_notifications()
             session.run_tour("recruitment_sync_xero_notified")
         finally:
             session.close()

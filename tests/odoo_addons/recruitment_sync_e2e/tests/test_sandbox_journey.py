@@ -144,8 +144,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
             self.assertTrue(sent, "the invoice is in the Xero organisation")
             self.assertEqual(sent["ContactID"], self.xero_contact(client), "sent to the client already in Xero")
             # What a commit does after the run: its end reaches the user's browser on the bus.
-            self.env.cr.precommit.run()
-            self.env.cr.postcommit.run()
+            session.deliver_bus_notifications()
         session.run_tour("recruitment_sync_e2e_xero_notified")
         session.run_tour("recruitment_sync_e2e_xero_history", url="/odoo")
         return invoice
