@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -355,6 +356,13 @@ def write_odoo_config(pg, path, data_dir, with_test_addons=False, **extra):
     return path
 
 
+def free_port():
+    """A TCP port nobody listens on now (the kernel's pick for an ephemeral bind)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def odoo_command(config, *args):
     return [sys.executable, "-m", "odoo", "-c", str(config), *args]
 
@@ -462,7 +470,11 @@ def cmd_test(args):
 def _test_with(pg, args):
     workdir = Path(tempfile.mkdtemp(prefix="rs-test-"))
     try:
-        config = write_odoo_config(pg, workdir / "odoo.conf", workdir / "data", with_test_addons=True)
+        # A free port for Odoo's HTTP server (browser tests), so that two test runs on one
+        # machine, or a sandbox running beside them, never meet on 8069.
+        config = write_odoo_config(
+            pg, workdir / "odoo.conf", workdir / "data", with_test_addons=True, http_port=free_port()
+        )
         dbname = args.database
         # Both installs run at once: they are independent and each mostly waits on SQL.
         # The tests run on the database without demo data, with the test-only addons.
