@@ -174,6 +174,8 @@ class RecruitmentSyncRun(models.Model):
         active = self.sudo().search(
             [("integration_id", "=", integration.id), ("state", "in", ("queued", "running"))], limit=1
         )
+        if active and active._close_if_interrupted():
+            active = self.browse()
         if active:
             return active, False
         run = self.sudo().create(
@@ -244,14 +246,31 @@ class RecruitmentSyncRun(models.Model):
             ]
         )
         for run in stale:
-            run._finish(
-                "failed",
-                _(
-                    "The run was interrupted (its worker stopped). Records of committed batches are kept; "
-                    "the next run resumes from the last committed checkpoint."
-                ),
-            )
+            run._finish("failed", run._interrupted_reason())
             self._commit()
+
+    def _close_if_interrupted(self):
+        """Close this run as interrupted if its worker died; True when it was closed.
+
+        A worker holds its integration's advisory lock for as long as it runs a run; a crashed
+        worker's connection released it. So a run that is *running*, not paused on purpose,
+        whose lock is free, has no worker left (Sync now must not wait for the scheduler).
+        Never commits: this is called inside a user's transaction.
+        """
+        self.ensure_one()
+        if self.state != "running" or self.continuation_pending:
+            return False
+        with self._integration_lock(self.integration_id) as free:
+            if not free:
+                return False
+            self._finish("failed", self._interrupted_reason(), commit=False)
+        return True
+
+    def _interrupted_reason(self):
+        return _(
+            "The run was interrupted (its worker stopped). Records of committed batches are kept; "
+            "the next run resumes from the last committed checkpoint."
+        )
 
     def _commit(self):
         """Commit a finished batch: only the runner (a cron entry point) calls this."""
@@ -414,7 +433,7 @@ class RecruitmentSyncRun(models.Model):
             self.write({name: self[name] + count for name, count in counters.items()})
 
     # ------------------------------------------------------------------------ ending
-    def _finish(self, state, reason=None):
+    def _finish(self, state, reason=None, commit=True):
         self.ensure_one()
         self.write(
             {
@@ -427,7 +446,8 @@ class RecruitmentSyncRun(models.Model):
             }
         )
         self._notify_end()
-        self._commit()
+        if commit:
+            self._commit()
 
     def _summary_text(self, reason=None):
         counts = _(

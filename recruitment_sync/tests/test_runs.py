@@ -1,13 +1,14 @@
 """Background runs: batches, savepoints, failed lines, resuming, escalation, scheduling."""
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_run import RecruitmentSyncRun
+from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE, RecruitmentSyncRun
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 
 from .common import SyncCase
@@ -94,6 +95,44 @@ class TestRuns(SyncCase):
         self.assertEqual(len(partners), 300)
         bindings = self.env["recruitment.sync.binding"].search([("integration_id", "=", self.integration.id)])
         self.assertEqual(sorted(bindings.mapped("external_id")), sorted(r["id"] for r in self.fake.records))
+
+    def test_sync_now_right_after_a_killed_worker_starts_a_new_run(self):
+        self.fake.seed(300)
+        run, _created = self.integration._queue_run("manual")
+        original = RecruitmentSyncRun._flush_results
+        calls = {"n": 0}
+
+        def crash_in_second_batch(run_self):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise SimulatedCrash()
+            return original(run_self)
+
+        with patch.object(RecruitmentSyncRun, "_flush_results", crash_in_second_batch):
+            with contextlib.suppress(SimulatedCrash):
+                self.Run._cron_process_runs(time_budget=600)
+        self.assertEqual(run.state, "running", "a killed worker cannot clean up after itself")
+        # Sync now, before any scheduler pass: the dead run is closed and a new one queued at once.
+        action = self.integration.with_user(self.manager).action_sync_now()
+        Wizard = self.env["recruitment.sync.confirm.wizard"].with_user(self.manager)
+        result = Form(Wizard.with_context(**action["context"])).save().action_proceed()
+        self.assertEqual(result["params"]["title"], "Sync queued")
+        self.assertEqual(run.state, "failed")
+        self.assertIn("interrupted", run.summary)
+        second = self.Run.search([("integration_id", "=", self.integration.id), ("state", "=", "queued")])
+        self.assertEqual((len(second), second.trigger), (1, "manual"))
+        self.process_runs()
+        self.assertEqual((second.state, second.created_count), ("done", 200))
+        self.assertEqual(len(self.bound_partners()), 300)
+
+    def test_sync_now_while_a_live_worker_runs_is_already_in_progress(self):
+        run, _created = self.integration._queue_run("manual")
+        run.write({"state": "running"})
+        with self.registry.cursor() as other:  # the worker's connection holds the integration's lock
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.integration.id])
+            queued, created = self.integration._queue_run("manual")
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.integration.id])
+        self.assertEqual((queued, created, run.state), (run, False, "running"))
 
     def test_time_budget_yields_and_continues(self):
         self.fake.seed(250)
