@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 # from overlapping (the second key is the integration id). A crashed worker's connection
 # closes, which releases its lock: that is how an interrupted run is recognised.
 ADVISORY_LOCK_NAMESPACE = 482_117_301
+# Context key: a user's transaction (e.g. Sync now closing a dead run) must never be committed.
+NO_COMMIT = "recruitment_sync_no_commit"
 
 RUN_STATES = [
     ("queued", "Queued"),
@@ -263,7 +265,7 @@ class RecruitmentSyncRun(models.Model):
         with self._integration_lock(self.integration_id) as free:
             if not free:
                 return False
-            self._finish("failed", self._interrupted_reason(), commit=False)
+            self.with_context(**{NO_COMMIT: True})._finish("failed", self._interrupted_reason())
         return True
 
     def _interrupted_reason(self):
@@ -274,7 +276,7 @@ class RecruitmentSyncRun(models.Model):
 
     def _commit(self):
         """Commit a finished batch: only the runner (a cron entry point) calls this."""
-        if can_commit():
+        if can_commit() and not self.env.context.get(NO_COMMIT):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _execute(self, deadline):
@@ -433,7 +435,7 @@ class RecruitmentSyncRun(models.Model):
             self.write({name: self[name] + count for name, count in counters.items()})
 
     # ------------------------------------------------------------------------ ending
-    def _finish(self, state, reason=None, commit=True):
+    def _finish(self, state, reason=None):
         self.ensure_one()
         self.write(
             {
@@ -446,8 +448,7 @@ class RecruitmentSyncRun(models.Model):
             }
         )
         self._notify_end()
-        if commit:
-            self._commit()
+        self._commit()
 
     def _summary_text(self, reason=None):
         counts = _(
