@@ -30,12 +30,13 @@ RELATED = (
 )
 # Records changed in JobAdder on their own (their placements unchanged): each incremental sync
 # lists them by updatedAt and updates those already in Odoo; only placements bring new ones.
-# kind code: (kind label, endpoint, id field, binding type; None: consultants)
+# kind code: (label in the confirmation, endpoint, id field, binding type; None: consultants)
+ALREADY_IN_ODOO = "changed in JobAdder (those already in Odoo)"
 CHANGED = {
-    CONSULTANTS.code: ("Consultants changed in JobAdder (those already in Odoo)", "users", "userId", None),
-    COMPANIES.code: ("Clients changed in JobAdder (those already in Odoo)", "companies", "companyId", "company"),
-    CONTACTS.code: ("Client contacts changed in JobAdder (those already in Odoo)", "contacts", "contactId", "contact"),
-    CANDIDATES.code: ("Candidates changed in JobAdder (those already in Odoo)", "candidates", "candidateId", "candidate"),
+    CONSULTANTS.code: (f"Consultants {ALREADY_IN_ODOO}", "users", "userId", None),
+    COMPANIES.code: (f"Clients {ALREADY_IN_ODOO}", "companies", "companyId", "company"),
+    CONTACTS.code: (f"Client contacts {ALREADY_IN_ODOO}", "contacts", "contactId", "contact"),
+    CANDIDATES.code: (f"Candidates {ALREADY_IN_ODOO}", "candidates", "candidateId", "candidate"),
 }
 
 

@@ -266,6 +266,7 @@ class RecruitmentSyncRun(models.Model):
             if not free:
                 return False
             self.with_context(**{NO_COMMIT: True})._finish("failed", self._interrupted_reason())
+        self.flush_recordset()  # before the next run's row: one active run per integration (index)
         return True
 
     def _interrupted_reason(self):

@@ -15,6 +15,7 @@ from odoo.addons.recruitment_sync.services.http_client import HttpClient
 from tests.fakes.jobadder import FakeJobAdder
 from tests.fakes.jobadder_data import generate_agency
 from tests.fakes.oauth2 import ManualClock
+from tests.fakes.openapi import ContractMissing, OpenApi, contract_file
 
 from .common import CommittedIntegration, no_sleep, start_fake
 
@@ -68,6 +69,25 @@ class JobAdderCase(TransactionCase):
                 if not self.env["recruitment.sync.run"]._cron_process_runs(time_budget=600):
                     break
         return run
+
+    def assert_requests_in_contract(self, requests):
+        """Each API request is an operation of JobAdder's OpenAPI file, with only its query parameters.
+
+        Parameter names are matched case-insensitively (contract §3: the spec writes them in
+        PascalCase, JobAdder's ASP.NET binding takes camelCase).
+        """
+        try:
+            contract = OpenApi.load(contract_file("jobadder", "jobadder-openapi-v2.2024-08-30.json"))
+        except ContractMissing as missing:
+            self.skipTest(str(missing))
+        requests = [r for r in requests if r.path.startswith("/v2/")]
+        self.assertTrue(requests)
+        for request in requests:
+            operation, _values = contract.operation(request.method, request.path.removeprefix("/v2"))
+            self.assertIsNotNone(operation, f"{request.method} {request.path} is not in the OpenAPI file")
+            names = {param["name"].lower() for param in operation.parameters if param["in"] == "query"}
+            unknown = sorted(name for name in request.args if name.lower() not in names)
+            self.assertFalse(unknown, f"{request.method} {request.path}: not parameters of {operation.template}")
 
     def placement(self, jobadder_id):
         return (
@@ -367,8 +387,10 @@ class TestJobAdderIncremental(JobAdderCase):
         self.fake.touch("companies", payload["company"]["companyId"], changed_at, name="Renamed Client Ltd")
         self.fake.touch("users", payload["owner"]["userId"], changed_at, position="Head of Delivery")
         before = dict(self.fake.route_counts)
+        requests_before = len(self.fake.requests)
         run = self.run_sync(at=self.later(30))
         self.assertEqual(run.state, "done", run.summary)
+        self.assert_requests_in_contract(self.fake.requests[requests_before:])
         self.assertTrue(placement.candidate_id.name.endswith(" Renamed"), placement.candidate_id.name)
         self.assertEqual(placement.client_contact_id.email, "new.email@client.example")
         self.assertEqual(placement.client_id.name, "Renamed Client Ltd")
