@@ -3,6 +3,7 @@
 import ast
 import functools
 from contextlib import contextmanager
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import Form, TransactionCase, new_test_user
@@ -91,6 +92,34 @@ class CommittedIntegration:
             env["recruitment.sync.binding"].search([("integration_id", "=", self.id)]).unlink()
             env["recruitment.sync.run"].search([("integration_id", "=", self.id)]).unlink()
             self.integration(env).unlink()
+
+
+@contextmanager
+def token_expiring_mid_run(test, fake):
+    """The provider expires every access token it issued (server-side) when the run fetches its
+    second batch, and the refresh commits on a cursor of its own, as in production.
+
+    Yields the number of batches fetched (``calls["n"]``) and checks that exactly one refresh
+    reached the provider.
+    """
+    Integration = type(test.env["recruitment.sync.integration"])
+    original = Integration._provider_fetch_batch
+    calls = {"n": 0}
+
+    def expire_after_first_batch(integration, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            fake.expire_access_tokens()  # the provider now answers 401 to the token we hold
+        return original(integration, *args, **kwargs)
+
+    before = fake.refresh_requests
+    with (
+        patch.object(Integration, "_oauth2_use_own_cursor", return_value=True),
+        patch.object(Integration, "_provider_fetch_batch", expire_after_first_batch),
+    ):
+        yield calls
+    test.assertGreater(calls["n"], 2, "the token expired mid-run, not before it")
+    test.assertEqual(fake.refresh_requests - before, 1, "one refresh")
 
 
 class SyncCase(TransactionCase):

@@ -1,6 +1,5 @@
 """Background runs: batches, savepoints, failed lines, resuming, escalation, scheduling."""
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
@@ -62,7 +61,8 @@ class TestRuns(SyncCase):
         self.assertEqual((line.action, line.external_id), ("updated", ids[3]))
         self.assertEqual(self.env["res.partner"].browse(line.res_id).name, "Renamed Remotely")
 
-    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+    def run_killed_in_its_second_batch(self):
+        """A run of 300 records whose worker is killed in its second batch (the first is committed)."""
         self.fake.seed(300)
         run, _created = self.integration._queue_run("manual")
         original = RecruitmentSyncRun._flush_results
@@ -83,6 +83,10 @@ class TestRuns(SyncCase):
                 crashed = True
         self.assertTrue(crashed)
         self.assertEqual(run.state, "running", "a killed worker cannot clean up after itself")
+        return run
+
+    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+        run = self.run_killed_in_its_second_batch()
         self.assertEqual(len(self.bound_partners()), 100, "only the first batch was committed")
         # The next pass detects the interrupted run, marks it failed, and a new run resumes.
         self.Run._cron_process_runs(time_budget=600)
@@ -97,21 +101,7 @@ class TestRuns(SyncCase):
         self.assertEqual(sorted(bindings.mapped("external_id")), sorted(r["id"] for r in self.fake.records))
 
     def test_sync_now_right_after_a_killed_worker_starts_a_new_run(self):
-        self.fake.seed(300)
-        run, _created = self.integration._queue_run("manual")
-        original = RecruitmentSyncRun._flush_results
-        calls = {"n": 0}
-
-        def crash_in_second_batch(run_self):
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise SimulatedCrash()
-            return original(run_self)
-
-        with patch.object(RecruitmentSyncRun, "_flush_results", crash_in_second_batch):
-            with contextlib.suppress(SimulatedCrash):
-                self.Run._cron_process_runs(time_budget=600)
-        self.assertEqual(run.state, "running", "a killed worker cannot clean up after itself")
+        run = self.run_killed_in_its_second_batch()
         # Sync now, before any scheduler pass: the dead run is closed and a new one queued at once.
         action = self.integration.with_user(self.manager).action_sync_now()
         Wizard = self.env["recruitment.sync.confirm.wizard"].with_user(self.manager)
