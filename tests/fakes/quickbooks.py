@@ -79,7 +79,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -173,14 +173,14 @@ HUNDRED = Decimal("100")
 class QboFault(Exception):
     """One QuickBooks error: its ``Fault`` body and HTTP status (400 by default)."""
 
-    def __init__(self, code, status=400, kind="ValidationFault", element="", **values):
+    def __init__(self, code, status=400, fault_type="ValidationFault", element="", **values):
         message, detail = ERRORS[code]
-        self.code, self.status, self.kind, self.element = code, status, kind, element
+        self.code, self.status, self.fault_type, self.element = code, status, fault_type, element
         self.message, self.detail = message, detail.format(**values)
         super().__init__(f"{code} {self.detail}")
 
     def body(self):
-        return fault_body(self.code, self.message, self.detail, self.kind, self.element)
+        return fault_body(self.code, self.message, self.detail, self.fault_type, self.element)
 
 
 def fault_body(code, message, detail="", kind="ValidationFault", element=""):
@@ -207,8 +207,9 @@ def _spread(total, weights):
     return [*parts, total - sum(parts, ZERO)]
 
 
-def compute_totals(lines, tax_rates, *, us, global_tax="TaxExcluded", txn_tax_code=None, total_tax=None,
-                   apply_tax_after_discount=False):  # fmt: skip
+def compute_totals(
+    lines, tax_rates, *, us, global_tax="TaxExcluded", txn_tax_code=None, total_tax=None, apply_tax_after_discount=False
+):
     """QuickBooks' totals of a sales document, as Decimals.
 
     ``lines``: the request's ``Line`` (SalesItemLineDetail lines with ``Amount``, DiscountLineDetail
@@ -242,8 +243,9 @@ def compute_totals(lines, tax_rates, *, us, global_tax="TaxExcluded", txn_tax_co
     codes = list(groups)
     if discount and (not us or apply_tax_after_discount):
         # The discount lowers the taxed base of each code pro rata [I].
-        shares = _spread(_round(discount * sum(groups.values(), ZERO) / subtotal) if subtotal else ZERO,
-                         [groups[c] for c in codes])  # fmt: skip
+        shares = _spread(
+            _round(discount * sum(groups.values(), ZERO) / subtotal) if subtotal else ZERO, [groups[c] for c in codes]
+        )
         for code, share in zip(codes, shares, strict=True):
             groups[code] -= share
     tax_lines = []
@@ -432,6 +434,11 @@ def _comparable(value, literal):
             return Decimal(str(value)), literal
         except ArithmeticError:
             return None, literal
+    if isinstance(literal, str) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:  # QuickBooks takes quoted numbers: TotalAmt > '100.00'
+            return Decimal(str(value)), Decimal(literal)
+        except ArithmeticError:
+            return None, literal
     if isinstance(literal, str) and isinstance(value, str):
         if "T" in value and "T" in literal and _moment(value) and _moment(literal):
             return _moment(value), _moment(literal)
@@ -530,7 +537,7 @@ class Realm:
                 "Line1": "1 Agency Way",
                 "City": "London" if not self.us else "San Francisco",
                 "Country": company.country,
-            },  # fmt: skip
+            },
             "FiscalYearStartMonth": "January" if self.us else "April",
             "SupportedLanguages": "en",
             "DefaultTimeZone": company.timezone,
@@ -843,10 +850,13 @@ class Realm:
         for code in self.store["TaxCode"].values():
             details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
             rates[code["Id"]] = [
-                (d["TaxRateRef"]["value"], self.store["TaxRate"][d["TaxRateRef"]["value"]]["Name"],
-                 dec(self.store["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"]))
+                (
+                    d["TaxRateRef"]["value"],
+                    self.store["TaxRate"][d["TaxRateRef"]["value"]]["Name"],
+                    dec(self.store["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"]),
+                )
                 for d in details
-            ]  # fmt: skip
+            ]
         return rates
 
     def _sales(self, kind, body, existing, options):
@@ -984,8 +994,9 @@ class Realm:
                     raise business(f"A payment can't be linked to a {kind}.", element="LinkedTxn.TxnType")
                 doc = self.get(kind, str(link.get("TxnId")))
                 if doc is None:
-                    raise QboFault("610", what=f"{kind} with Id {link.get('TxnId')} does not exist.",
-                                   element="LinkedTxn")  # fmt: skip
+                    raise QboFault(
+                        "610", what=f"{kind} with Id {link.get('TxnId')} does not exist.", element="LinkedTxn"
+                    )
                 if doc["CustomerRef"]["value"] != customer["Id"]:
                     raise business(f"{kind} {doc['Id']} belongs to another customer.", element="LinkedTxn")
                 available = money(doc["Balance"]) + previous[(kind, doc["Id"])]
@@ -1278,8 +1289,13 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
                     for doc in realm.store[kind].values():
                         found[kind][(realm_id, doc.get("DocNumber"))] += 1
                 for pay in realm.store["Payment"].values():
-                    key = (realm_id, pay["CustomerRef"]["value"], pay["TotalAmt"], pay["TxnDate"],
-                           pay.get("PaymentRefNum"))  # fmt: skip
+                    key = (
+                        realm_id,
+                        pay["CustomerRef"]["value"],
+                        pay["TotalAmt"],
+                        pay["TxnDate"],
+                        pay.get("PaymentRefNum"),
+                    )
                     found["Payment"][key] += 1
         return {kind: {key: n for key, n in counts.items() if n > 1} for kind, counts in found.items()}
 
@@ -1438,8 +1454,9 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         return self.inject(429, times=times, body="throttle")
 
     # -- faults --------------------------------------------------------------------------
-    def inject(self, status=None, times=1, retry_after=None, body=None, content_type=None, delay=None,
-               path_prefix=API_BASE):  # fmt: skip
+    def inject(
+        self, status=None, times=1, retry_after=None, body=None, content_type=None, delay=None, path_prefix=API_BASE
+    ):
         """``FaultInjectionMixin.inject`` aimed at the API by default."""
         return super().inject(status, times, retry_after, body, content_type, delay, path_prefix)
 
@@ -1462,6 +1479,14 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             if fault.retry_after is not None:
                 response.headers["Retry-After"] = str(fault.retry_after)
             return response
+        if fault.body is None and fault.status and fault.status >= 400:
+            body = fault_body(
+                "10000",
+                "An application error has occurred while processing your request",
+                f"System Failure Error: injected fault {fault.status}",
+                kind="SystemFault",
+            )
+            fault = replace(fault, body={**body, "time": self.now().isoformat(timespec="milliseconds")})
         return FaultInjectionMixin._fault_response(fault)
 
     # -- validation ------------------------------------------------------------------------
@@ -1560,8 +1585,9 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             granted = self._grant_realms.get(access.grant_id)
         realm = self._realms.get(realm_id)
         if realm is None or granted != realm_id or ACCOUNTING_SCOPE not in access.scope.split():
-            body = fault_body("3100", NOT_AUTHORIZED, f"The app is not connected to company {realm_id}.",
-                              kind="AuthorizationFault")  # fmt: skip
+            body = fault_body(
+                "3100", NOT_AUTHORIZED, f"The app is not connected to company {realm_id}.", kind="AuthorizationFault"
+            )
             raise HTTPException(response=self._answer(realm or self.realm(), body, 403))
         version = request.args.get("minorversion")
         with self._lock:
@@ -1617,8 +1643,9 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         try:
             query = parse_query(text or "")
             with self._data_lock:
-                return {"QueryResponse": realm.query(query, self.max_results_limit, self.default_max_results,
-                                                     self.schema)}  # fmt: skip
+                return {
+                    "QueryResponse": realm.query(query, self.max_results_limit, self.default_max_results, self.schema)
+                }
         except QueryError as error:
             kind = "4000" if error.code == "4000" else "4001"
             raise QboFault(kind, reason=str(error)) from None
