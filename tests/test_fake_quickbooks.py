@@ -10,9 +10,6 @@ Pure Python: ``python3 -m pytest -p no:odoo tests/test_fake_quickbooks.py`` (or 
 
 import json
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import date, timedelta
@@ -23,6 +20,7 @@ import pytest
 import requests
 
 from tests.fakes import openapi
+from tests.fakes.command import served_alone
 from tests.fakes.oauth2 import ManualClock
 from tests.fakes.openapi import ContractMissing
 from tests.fakes.qbo_xsd import QboSchema
@@ -35,7 +33,6 @@ from tests.fakes.quickbooks import (
     parse_query,
 )
 from tests.fakes.quickbooks_data import generate_world
-from tests.test_fake_jobadder import _read_until
 
 REDIRECT = "https://odoo.example.com/recruitment_sync/oauth/callback"
 D = Decimal
@@ -847,14 +844,11 @@ def test_generator_is_deterministic_and_coherent_with_the_agency(world):
 
 
 def test_command_serves_alone_until_ctrl_c():
-    command = [sys.executable, "-m", "tests.fakes.quickbooks", "--port", "0", "--seed", "1", "--no-rate-limits"]
-    process = subprocess.Popen(command, cwd=openapi.REPOSITORY, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        output = _read_until(process, "Serving until Ctrl-C.", timeout=60)
-        base = re.search(r"API base:\s+(\S+)/\{realmId\}", output).group(1)
-        access = re.search(r"access token:\s+(\S+)", output).group(1)
-        realm = re.search(r"^\s+(\d{16})\s", output, re.MULTILINE).group(1)
-        assert re.search(r"authorize URL:\s+http://127\.0\.0\.1:\d+/connect/oauth2", output)
+    with served_alone("tests.fakes.quickbooks", "--port", "0", "--seed", "1", "--no-rate-limits") as banner:
+        base = re.search(r"API base:\s+(\S+)/\{realmId\}", banner).group(1)
+        access = re.search(r"access token:\s+(\S+)", banner).group(1)
+        realm = re.search(r"^\s+(\d{16})\s", banner, re.MULTILINE).group(1)
+        assert re.search(r"authorize URL:\s+http://127\.0\.0\.1:\d+/connect/oauth2", banner)
         answer = requests.get(
             f"{base}/{realm}/query",
             params={"query": "SELECT * FROM Customer", "minorversion": 75},
@@ -862,13 +856,6 @@ def test_command_serves_alone_until_ctrl_c():
             timeout=10,
         )
         assert answer.status_code == 200 and answer.json()["QueryResponse"]["Customer"]
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
-        assert "Stopped." in process.stdout.read().decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_json_numbers_and_times_are_quickbooks_shaped(fake, us):

@@ -94,6 +94,7 @@ from .openapi import ContractMissing
 from .qbo_xsd import QboSchema
 from .quickbooks_data import CURRENCY_NAMES, RATES_PER_HOME, generate_world
 from .records_api import FaultInjectionMixin
+from .service import add_service_arguments, seed_of, serve_until_interrupted
 from .xero import AfterCommitFault, FakeXero, _capture, _drop_connection, dec, money
 
 UTC = timezone.utc
@@ -1182,19 +1183,11 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
 
     def __init__(self, host="127.0.0.1", port=0, *, world=None, clock=None, **settings):
         super().__init__(host=host, port=port, clock=clock, **settings)
-        self._data_lock = threading.RLock()
-        self._rate_lock = threading.Lock()
-        self.route_counts = Counter()
-        self.served_429 = Counter()
-        self.minorversions = Counter()
-        self.violations = []
-        self.refusals = []
-        self.idempotent_replays = 0
-        self.api_calls = 0
-        self.batch_calls = 0
-        self._after_commit = []
-        self._code_realms = {}
-        self._grant_realms = {}
+        self._data_lock, self._rate_lock = threading.RLock(), threading.Lock()
+        self.route_counts, self.served_429, self.minorversions = Counter(), Counter(), Counter()
+        self.violations, self.refusals, self._after_commit = [], [], []
+        self.idempotent_replays = self.api_calls = self.batch_calls = 0
+        self._code_realms, self._grant_realms = {}, {}
         self.reset_rate_limits()
         self.schema, self.validation_note = self._load_schema()
         self.load(world if world is not None else generate_world())
@@ -1827,40 +1820,29 @@ __all__ = [
 
 # ----------------------------------------------------------------------------------- sandbox
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Serve a fake QuickBooks Online (Intuit OAuth2 + API v3) until Ctrl-C."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8074, help="0 picks a free port")
-    parser.add_argument("--seed", default="0")
-    parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
-    parser.add_argument("--client-id", default=FakeQuickBooks.client_id)
-    parser.add_argument("--client-secret", default=FakeQuickBooks.client_secret)
-    parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
+    parser = argparse.ArgumentParser(description="Serve a fake QuickBooks Online (Intuit OAuth2, API v3) until Ctrl-C")
+    add_service_arguments(parser, FakeQuickBooks, port=8074)
     parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce QuickBooks' rate limits")
     parser.add_argument("--no-validate", action="store_true", help="do not check bodies against the XSDs")
     args = parser.parse_args(argv)
     from .sandbox import build_world
 
-    seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
-    today = args.today or datetime.now(UTC).date()
+    seed, today = seed_of(args.seed), args.today or datetime.now(UTC).date()
     clients = build_world(seed=seed, today=today).invoiced_clients  # the agency's JobAdder clients
-    world = generate_world(seed=seed, today=today, clients=clients)
     fake = FakeQuickBooks(
         host=args.host,
         port=args.port,
-        world=world,
+        world=generate_world(seed=seed, today=today, clients=clients),
         client_id=args.client_id,
         client_secret=args.client_secret,
         registered_redirect_uris=args.redirect_uri,
         enforce_rate_limits=not args.no_rate_limits,
         validate=False if args.no_validate else None,
-    )
-    fake.start()
+    ).start()
     token = fake.issue_token()
-    companies = "\n".join(f"    {c.realm_id}  {c.name} ({c.country}, {c.home_currency})" for c in world.companies)
-    print(
-        f"Fake QuickBooks Online (seed {seed!r}, today {world.today}): {len(world.companies)} companies\n"
+    companies = "\n".join(f"    {c.realm_id}  {c.name} ({c.country}, {c.home_currency})" for c in fake.world.companies)
+    banner = (
+        f"Fake QuickBooks Online (seed {seed!r}, today {today}): {len(fake.world.companies)} companies\n"
         f"{companies}\n"
         f"  authorize URL:   {fake.authorize_url}\n"
         f"  token URL:       {fake.token_url}\n"
@@ -1870,15 +1852,9 @@ def main(argv=None):
         f"  client_secret:   {fake.client_secret}\n"
         f"  access token:    {token['access_token']}  (company {fake.realm_id}, {fake.access_token_lifetime} s)\n"
         f"  refresh token:   {token['refresh_token']}\n"
-        f"  {fake.validation_note}\n"
-        f"Serving until Ctrl-C.",
-        flush=True,
+        f"  {fake.validation_note}"
     )
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
-        print("Stopped.", flush=True)
+    serve_until_interrupted(fake, banner)
 
 
 if __name__ == "__main__":

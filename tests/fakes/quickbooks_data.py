@@ -80,6 +80,24 @@ CURRENCY_NAMES = {
     "EUR": "Euro",
     "GBP": "British Pound Sterling",
 }
+US_COMPANY = {
+    "realm_id": "9341453050001001",
+    "name": "BrightStaff Recruiting Inc.",
+    "legal_name": "BrightStaff Recruiting Inc.",
+    "country": "US",
+    "home_currency": "USD",
+    "currencies": ("USD", "CAD", "EUR"),
+    "timezone": "America/Los_Angeles",
+}
+UK_COMPANY = {
+    "realm_id": "9341453050002002",
+    "name": "BrightStaff Recruitment Ltd",
+    "legal_name": "BrightStaff Recruitment Limited",
+    "country": "GB",
+    "home_currency": "GBP",
+    "currencies": ("GBP", "EUR", "USD"),
+    "timezone": "Europe/London",
+}
 STREETS = (("12 Market St", "San Francisco", "CA", "94105"), ("450 Mission St", "San Francisco", "CA", "94105"))
 UK_STREETS = (("8 High St", "London", None, "EC2A 4NE"), ("22 Deansgate", "Manchester", None, "M3 2EX"))
 
@@ -278,34 +296,28 @@ def _invoices(build, clients, item, line_tax, txn_tax_code=None):
     build.company.notable["doc_numbers"] = numbers
 
 
+def _tax_rate(build, name, rate, description, agency, special="NONE"):
+    body = {
+        "Name": name,
+        "Description": description,
+        "Active": True,
+        "RateValue": float(rate),
+        "AgencyRef": _ref("1", agency),
+        "SpecialTaxType": special,
+        "DisplayType": "ReadOnly",
+    }
+    return build.add("TaxRate", body, key=f"rate:{name}")
+
+
 def _us_company(rng, today, clients):
-    company = Company(
-        realm_id="9341453050001001",
-        name="BrightStaff Recruiting Inc.",
-        legal_name="BrightStaff Recruiting Inc.",
-        country="US",
-        home_currency="USD",
-        currencies=("USD", "CAD", "EUR"),
-        timezone="America/Los_Angeles",
-    )
+    company = Company(**US_COMPANY)
     build = _Builder(company)
     _chart(build, "USD")
     for name, rate, agency in US_TAX_RATES:
-        build.add(
-            "TaxRate",
-            {
-                "Name": name,
-                "Description": f"Sales tax: {name}",
-                "Active": True,
-                "RateValue": float(rate),
-                "AgencyRef": _ref("1", agency),
-                "SpecialTaxType": "NONE",
-                "DisplayType": "ReadOnly",
-            },
-        )
+        _tax_rate(build, name, rate, f"Sales tax: {name}", agency)
     details = [
         {
-            "TaxRateRef": _ref(build.ids[("TaxRate", name)], name),
+            "TaxRateRef": _ref(build.ids[("TaxRate", f"rate:{name}")], name),
             "TaxTypeApplicable": "TaxOnAmount",
             "TaxOrder": 0,
         }
@@ -332,34 +344,14 @@ def _us_company(rng, today, clients):
 
 
 def _uk_company(rng, today, clients):
-    company = Company(
-        realm_id="9341453050002002",
-        name="BrightStaff Recruitment Ltd",
-        legal_name="BrightStaff Recruitment Limited",
-        country="GB",
-        home_currency="GBP",
-        currencies=("GBP", "EUR", "USD"),
-        timezone="Europe/London",
-        book_close_date=date(today.year, 3, 31) if today.month > 3 else date(today.year - 1, 3, 31),
-    )
+    close = date(today.year, 3, 31) if today.month > 3 else date(today.year - 1, 3, 31)
+    company = Company(**UK_COMPANY, book_close_date=close)
     build = _Builder(company)
     _chart(build, "GBP")
     for code_name, rates, taxable in UK_TAX_CODES:
         details = []
         for rate_name, rate, special in rates:
-            ident = build.add(
-                "TaxRate",
-                {
-                    "Name": rate_name,
-                    "Description": f"VAT {rate_name}",
-                    "Active": True,
-                    "RateValue": float(rate),
-                    "AgencyRef": _ref("1", "HM Revenue & Customs"),
-                    "SpecialTaxType": special,
-                    "DisplayType": "ReadOnly",
-                },
-                key=f"rate:{rate_name}",
-            )
+            ident = _tax_rate(build, rate_name, rate, f"VAT {rate_name}", "HM Revenue & Customs", special)
             details.append({"TaxRateRef": _ref(ident, rate_name), "TaxTypeApplicable": "TaxOnAmount", "TaxOrder": 0})
         build.add(
             "TaxCode",
