@@ -8,6 +8,9 @@ command that serves it alone.
 Pure Python: ``python3 -m pytest -p no:odoo tests/test_fake_quickbooks.py`` (or through
 ``scripts/devstack.py test --no-lint -- tests/test_fake_quickbooks.py``)."""
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import threading
@@ -31,6 +34,7 @@ from tests.fakes.quickbooks import (
     compute_totals,
     fault_body,
     parse_query,
+    webhook_delivery,
 )
 from tests.fakes.quickbooks_data import generate_world
 
@@ -440,6 +444,66 @@ def test_business_rules_inactive_item_currency_closed_books_and_vat(fake, us, uk
     assert "UnitPrice * Qty" in uk.fault(uk.post("invoice", wrong_amount))[1]
 
 
+def test_items_accounts_and_tax_tables(fake, us, uk):
+    account = us.create("Account", {"Name": "Payroll Service Fees", "AccountType": "Income", "AcctNum": "4030"})
+    assert account["Classification"] == "Revenue"  # from the AccountType, as QuickBooks fills it in
+    assert account["FullyQualifiedName"] == "Payroll Service Fees" and account["Active"] is True
+    item = us.create(
+        "Item",
+        {"Name": "Payroll run", "Sku": "PAYROLL", "Type": "Service", "IncomeAccountRef": {"value": account["Id"]}},
+    )
+    assert item["IncomeAccountRef"] == {"value": account["Id"], "name": "Payroll Service Fees"}
+    no_account = us.post("item", {"Name": "Loose item", "Type": "Service"})
+    assert us.fault(no_account)[0] == "2020"
+    assert us.fault(us.post("account", {"Name": "Services", "AccountType": "Income"}))[0] == "6240"
+    assert us.fault(us.post("taxcode", {"Name": "New code"}))[0] == "6000"  # TaxService only
+    codes = uk.query("SELECT * FROM TaxCode")["TaxCode"]
+    standard = next(code for code in codes if code["Name"] == "20.0% S")
+    rate_ref = standard["SalesTaxRateList"]["TaxRateDetail"][0]["TaxRateRef"]["value"]
+    assert uk.get(f"taxrate/{rate_ref}").json()["TaxRate"]["RateValue"] == 20
+    assert [c["Id"] for c in us.query("SELECT * FROM TaxCode")["TaxCode"]] == [fake.company().notable["sales_tax_code"]]
+
+
+def test_void_and_delete_of_transactions(fake, us):
+    customer = _id_of(fake, "Customer", "Summit Foods")
+    item = _id_of(fake, "Item", "Services")
+    invoice = us.create("Invoice", {"CustomerRef": {"value": customer}, "Line": [_line(item, 80.0, "NON")]})
+    voided = us.create("Invoice", {"Id": invoice["Id"], "SyncToken": "0"}, operation="void")
+    assert (voided["TotalAmt"], voided["Balance"], voided["PrivateNote"], voided["SyncToken"]) == (0, 0, "Voided", "1")
+    paid = us.create("Invoice", {"CustomerRef": {"value": customer}, "Line": [_line(item, 50.0, "NON")]})
+    us.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": 50.0,
+            "Line": [{"Amount": 50.0, "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    current = us.get(f"invoice/{paid['Id']}").json()["Invoice"]
+    assert current["Balance"] == 0
+    refused = us.post("invoice", {"Id": paid["Id"], "SyncToken": current["SyncToken"]}, operation="delete")
+    assert "payments applied" in us.fault(refused)[1]
+    assert us.fault(us.post("customer", {"Id": customer, "SyncToken": "0"}, operation="delete"))[0] == "6000"
+    credit = us.create("CreditMemo", {"CustomerRef": {"value": customer}, "Line": [_line(item, 5.0, "NON")]})
+    assert us.fault(us.post("creditmemo", {"Id": credit["Id"], "SyncToken": "0"}, operation="void"))[0] == "6000"
+
+
+def test_webhook_deliveries_are_signed_in_both_shapes(fake):
+    events = [(fake.realm_id, "Invoice", "130", "Update"), (fake.realm_id, "Customer", "58", "Create")]
+    body, headers = webhook_delivery(events, "verifier-token")
+    expected = base64.b64encode(hmac.new(b"verifier-token", body, hashlib.sha256).digest()).decode()
+    assert headers["intuit-signature"] == expected
+    cloud = json.loads(body)
+    assert [e["type"] for e in cloud] == ["qbo.invoice.updated.v1", "qbo.customer.created.v1"]
+    assert cloud[0]["intuitaccountid"] == fake.realm_id and cloud[0]["intuitentityid"] == "130"
+    legacy, _headers = webhook_delivery(events, "verifier-token", cloud_events=False)
+    entities = json.loads(legacy)["eventNotifications"][0]["dataChangeEvent"]["entities"]
+    assert [(e["name"], e["id"], e["operation"]) for e in entities] == [
+        ("Invoice", "130", "Update"),
+        ("Customer", "58", "Create"),
+    ]
+
+
 # ------------------------------------------------------------------------------ totals
 def test_us_sales_tax_taxable_and_non_taxable_lines(fake, us):
     company = fake.company()
@@ -736,6 +800,17 @@ def test_concurrent_requests_per_realm(world, clock):
         for thread in threads:
             thread.join()
         assert third.status_code == 429 and fake.served_429["concurrent"] == 1 and sorted(results) == [200, 200]
+
+
+def test_minute_limit_and_the_minimum_wall_time(world, clock):
+    with FakeQuickBooks(world=world, clock=clock, minute_limit=5, second_limit=100) as fake:
+        api = Api(fake, fake.issue_token())
+        assert [api.get("preferences").status_code for _ in range(6)] == [200] * 5 + [429]
+        assert fake.served_429 == {"minute": 1}
+    standard = FakeQuickBooks(world=world)
+    assert standard.minimum_seconds(0) == 0 and standard.minimum_seconds(10) == 0
+    assert standard.minimum_seconds(11) == 1 and standard.minimum_seconds(501) == 60
+    assert standard.minimum_seconds(105, batch_calls=100) == 120  # 100 batches: 40 a minute
 
 
 def test_throttle_injection_and_the_switch_for_unit_tests(fake, us):

@@ -70,7 +70,10 @@ alone::
 """
 
 import argparse
+import base64
 import copy
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -86,13 +89,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from .consent import query_of, read_consent_page, submit_consent
 from .oauth2 import FakeOAuth2Server
 from .openapi import ContractMissing
 from .qbo_xsd import QboSchema
-from .quickbooks_data import CURRENCY_NAMES, RATES_PER_HOME, generate_world
+from .quickbooks_data import CLASSIFICATIONS, CURRENCY_NAMES, RATES_PER_HOME, generate_world
 from .records_api import FaultInjectionMixin
 from .service import add_service_arguments, seed_of, serve_until_interrupted
 from .xero import AfterCommitFault, FakeXero, _capture, _drop_connection, dec, money
@@ -775,6 +778,8 @@ class Realm:
         body.setdefault("Active", True)
         self._rename_on_active_change(body, existing, "Name")
         self._unique_name("Account", body, existing, "account")
+        if body["AccountType"] in CLASSIFICATIONS:
+            body.setdefault("Classification", CLASSIFICATIONS[body["AccountType"]])
         body["FullyQualifiedName"] = body["Name"]
         body.setdefault("CurrentBalance", 0)
         body.setdefault("CurrencyRef", _ref(self.company.home_currency))
@@ -1442,6 +1447,16 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         body = fault_body("3001", THROTTLED, "The request limit was reached.", kind="SERVICE")
         return {**body, "time": realm.server_time() if realm else self.now().isoformat(timespec="milliseconds")}
 
+    def minimum_seconds(self, api_calls, batch_calls=0):
+        """The least wall time QuickBooks' limits allow for ``api_calls`` calls of one realm, of
+        which ``batch_calls`` are batches (sliding windows: n calls span (n - 1) // limit windows)."""
+        spans = [
+            ((api_calls - 1) // self.second_limit) * 1 if api_calls else 0,
+            ((api_calls - 1) // self.minute_limit) * 60 if api_calls else 0,
+            ((batch_calls - 1) // self.batch_minute_limit) * 60 if batch_calls else 0,
+        ]
+        return max(spans)
+
     def throttle(self, times=1):
         """The next ``times`` API calls answer 429 ``ThrottleExceeded``."""
         return self.inject(429, times=times, body="throttle")
@@ -1467,8 +1482,7 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         if fault.status == 429 and fault.body in (None, "throttle"):
             with self._lock:
                 self.served_429["injected"] += 1
-            realm = None
-            response = self.json_response(self._throttled_body(realm), status=429)
+            response = self.json_response(self._throttled_body(None), status=429)
             if fault.retry_after is not None:
                 response.headers["Retry-After"] = str(fault.retry_after)
             return response
@@ -1544,8 +1558,6 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             self.batch_calls += batch
         limited = self._rate_enter(realm_id, batch)
         if limited:
-            from werkzeug.wrappers import Request
-
             self._record(Request(environ))
             with self._lock:
                 self.served_429[limited] += 1
@@ -1789,6 +1801,52 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         return {kind: result}
 
 
+def webhook_delivery(events, verifier_token, cloud_events=True):
+    """A webhook delivery as Intuit posts it (§10): ``(body bytes, headers)`` with the
+    ``intuit-signature`` (base64 HMAC-SHA256 of the body, keyed with the app's verifier token).
+
+    ``events``: ``(realm_id, entity, id, operation)`` tuples, operation as the legacy format
+    spells it (``Create``, ``Update``, ``Delete``, ``Merge``, ``Void``, ``Emailed``);
+    ``cloud_events=False`` gives the legacy ``eventNotifications`` shape (one per realm)."""
+    verbs = {
+        "Create": "created",
+        "Update": "updated",
+        "Delete": "deleted",
+        "Merge": "merged",
+        "Void": "voided",
+        "Emailed": "emailed",
+    }
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    if cloud_events:
+        payload = [
+            {
+                "specversion": "1.0",
+                "id": str(uuid.uuid4()),
+                "source": "intuit.fake-quickbooks",
+                "type": f"qbo.{entity.lower()}.{verbs[operation]}.v1",
+                "datacontenttype": "application/json",
+                "time": stamp,
+                "intuitentityid": str(ident),
+                "intuitaccountid": realm_id,
+                "data": {},
+            }
+            for realm_id, entity, ident, operation in events
+        ]
+    else:
+        by_realm = defaultdict(list)
+        for realm_id, entity, ident, operation in events:
+            by_realm[realm_id].append({"name": entity, "id": str(ident), "operation": operation, "lastUpdated": stamp})
+        payload = {
+            "eventNotifications": [
+                {"realmId": realm_id, "dataChangeEvent": {"entities": entities}}
+                for realm_id, entities in by_realm.items()
+            ]
+        }
+    body = json.dumps(payload).encode()
+    signature = base64.b64encode(hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()).decode()
+    return body, {"Content-Type": "application/json", "intuit-signature": signature}
+
+
 def choose_company(authorize_url, realm_id=None, decision="accept", params=None):
     """The browser's part of Intuit's consent: pick company ``realm_id`` (default: the preselected
     one), press Accept (or Decline); the query of the redirect back (``code``, ``state``,
@@ -1815,6 +1873,7 @@ __all__ = [
     "fault_body",
     "main",
     "parse_query",
+    "webhook_delivery",
 ]
 
 
