@@ -537,6 +537,17 @@ def test_us_sales_tax_taxable_and_non_taxable_lines(fake, us):
     )
     # 10% of 1130.00 off the total; tax still on the undiscounted 1000.00 (ApplyTaxAfterDiscount false).
     assert discounted["TotalAmt"] == 1130.0 - 113.0 + 86.25
+    after = us.create(
+        "Invoice",
+        {"Id": discounted["Id"], "SyncToken": discounted["SyncToken"], "sparse": True, "ApplyTaxAfterDiscount": True},
+    )
+    # Now the tax is on 1000.00 less its share of the discount (100.00): 65.25 + 12.38.
+    assert after["TxnTaxDetail"]["TotalTax"] == 77.63 and after["TotalAmt"] == 1017.0 + 77.63
+    fewer = us.create(
+        "Invoice",
+        {"Id": after["Id"], "SyncToken": after["SyncToken"], "sparse": True, "Line": [_line(fee, 500.0, "TAX")]},
+    )
+    assert fewer["TxnTaxDetail"]["TotalTax"] == 43.13 and fewer["TotalAmt"] == 543.13  # worked out again
 
 
 def test_non_us_vat_tax_excluded_inclusive_and_not_applicable(fake, uk):

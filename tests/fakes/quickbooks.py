@@ -20,14 +20,14 @@ Public surface, for the connector's tests and the benchmark:
   Basic client authentication (credentials in the body: ``invalid_client``), answers
   ``token_type: bearer``, ``expires_in`` 3600 and ``x_refresh_token_expires_in`` (8,726,400 s,
   rolling); a refresh rotates the refresh token, the previous one still works for
-  ``rotated_refresh_token_grace`` seconds (600 [I]); every refusal is 400 ``invalid_grant``
-  "Incorrect or invalid refresh token" (``refusals`` keeps our reason). Revocation takes a JSON
-  ``{"token": ...}`` with Basic auth. ``issue_token(realm_id=None, scope=ACCOUNTING_SCOPE)``,
+  ``rotated_refresh_token_grace`` seconds (600 [I]); every refused refresh is 400
+  ``invalid_grant`` "Incorrect or invalid refresh token" (``refusals`` keeps our reason).
+  Revocation takes a JSON ``{"token": ...}`` with Basic auth. ``issue_token(realm_id=None, scope=ACCOUNTING_SCOPE)``,
   ``headers(token)``, ``expire_access_tokens()``, ``revoke_all()``, ``realm_of(token)``.
 * Data: ``company(realm_id)`` (``quickbooks_data.Company``: settings, live), ``record(entity, id,
-  realm_id)`` (the rendered JSON), ``records(entity, realm_id, active=None)``, ``add(entity, body,
-  realm_id)`` (as a QBO user would), ``edit(entity, id, realm_id, **fields)`` (a user's change:
-  SyncToken and LastUpdatedTime move), ``set_book_close_date(day, realm_id)``,
+  realm_id)`` (the rendered JSON), ``records(entity, realm_id, active=None)``, ``find(entity,
+  realm_id, **fields)``, ``add(entity, body, realm_id)`` (as a QBO user would), ``edit(entity, id,
+  realm_id, **fields)`` (a user's change: SyncToken and LastUpdatedTime move), ``set_book_close_date(day, realm_id)``,
   ``set_custom_txn_numbers(flag, realm_id)``, ``enable_currency(code, realm_id)``,
   ``duplicates()`` / ``duplicate_count()`` (documents sharing a DocNumber, payments alike).
 * API (§2-§7): ``/query`` (GET ``query=`` or POST ``application/text``), ``/cdc``, ``/batch``,
@@ -48,14 +48,28 @@ Public surface, for the connector's tests and the benchmark:
 * Limits (§9), per realm on the real clock: ``minute_limit`` 500, ``second_limit`` 10,
   ``concurrent_limit`` 10, ``batch_minute_limit`` 40, ``max_batch_items`` 30; ``enforce_rate_limits``
   (False in unit tests), ``rate_limit_clock`` (default ``time.monotonic``), ``served_429`` (Counter by
-  limit), ``throttle(times)``; 429 bodies say ``ThrottleExceeded`` (errorCode 003001).
+  limit), ``in_flight(realm_id)``, ``reset_rate_limits()``, ``throttle(times)``; 429 bodies say
+  ``ThrottleExceeded`` (errorCode 003001), without ``Retry-After`` (``throttle_retry_after``):
+  clients wait 60 s. ``minimum_seconds(api_calls, batch_calls)``: the least wall time the limits
+  allow (the benchmark's ``minimum_seconds``).
 * Faults: ``inject(...)`` (``FaultInjectionMixin``, aimed at ``/v3``), ``inject_after_commit(times,
   delay, drop)``: the write is committed (and its requestid stored), then the answer hangs or the
   connection is dropped.
+* Webhooks (§10): ``webhook_delivery(events, verifier_token, cloud_events=True)`` (module function)
+  builds a signed delivery (``intuit-signature``) in the CloudEvents or the legacy shape.
 * Introspection: ``requests``, ``route_counts`` / ``count("POST /batch")``, ``api_calls``,
   ``batch_calls``, ``violations`` (XSD violations of requests and answers: answered 500),
   ``validation_note``. ``FakeQuickBooks(validate=True)`` (default: on when the XSDs are there; env
   ``FAKE_QBO_VALIDATE=0`` turns it off).
+
+Behaviour worth knowing ([I]: our reading where the contract is silent): ids are one sequence per
+company; name lists hide inactive rows unless the query names ``Active``, and deactivating appends
+" (deleted)" to the name; a full update clears the writable fields it omits; query strings compare
+case-insensitively, quoted numbers compare as numbers; unordered results come oldest first; CDC
+returns the oldest changes first (cut at 1,000), deleted transactions as ``status: Deleted``
+stubs, and only the entities that changed; batch items run in order and cannot see what earlier
+items created; a requestid's answer (errors included) is kept for the fake's lifetime; payments
+link invoices and credit memos (``LinkedTxn``), lowering their ``Balance``/``RemainingCredit``.
 
 Totals are computed QuickBooks' way (our reading, [I] where the contract is silent); see
 ``compute_totals``: US companies tax the lines marked ``TAX`` at the rates of the transaction's
@@ -643,6 +657,10 @@ class Realm:
             self._check_books(existing.get("TxnDate"))
         if body.get("sparse") is True:
             merged = {key: value for key, value in existing.items() if not key.startswith("_")}
+            if kind in SALES and "TxnTaxDetail" not in body:
+                # The tax is worked out again; only a TotalTax sent now overrides it.
+                code = (existing.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
+                merged["TxnTaxDetail"] = {"TxnTaxCodeRef": code} if code else {}
             merged.update(copy.deepcopy(body))
         else:  # a full update clears what it omits [I]
             merged = copy.deepcopy(body)
