@@ -656,7 +656,7 @@ class Realm:
         if kind in TRANSACTIONS:
             self._check_books(existing.get("TxnDate"))
         if body.get("sparse") is True:
-            merged = {key: value for key, value in existing.items() if not key.startswith("_")}
+            merged = copy.deepcopy({key: value for key, value in existing.items() if not key.startswith("_")})
             if kind in SALES and "TxnTaxDetail" not in body:
                 # The tax is worked out again; only a TotalTax sent now overrides it.
                 code = (existing.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
@@ -851,22 +851,22 @@ class Realm:
 
     def _doc_number(self, kind, body, existing, options):
         number = body.get("DocNumber")
-        if not self.company.custom_txn_numbers or (number is None and existing is None):
-            if existing is not None and existing.get("DocNumber"):
-                body["DocNumber"] = existing["DocNumber"]
-                return
+        if existing is not None and (number is None or not self.company.custom_txn_numbers):
+            number = existing.get("DocNumber")  # an update keeps the number unless it sends one
+        elif existing is None and (number is None or not self.company.custom_txn_numbers):
             used = [int(doc["DocNumber"]) for doc in self.store[kind].values() if str(doc.get("DocNumber")).isdigit()]
-            body["DocNumber"] = str(max(used, default=1000) + 1)
-            return
-        if number is None:
-            return
-        if len(str(number)) > 21:  # [I]
-            raise business(f"DocNumber is longer than 21 characters: {number!r}", element="DocNumber")
-        if "allowduplicatedocnum" in options:
-            return
-        for doc in self.store[kind].values():
-            if doc is not existing and doc.get("DocNumber") == number:
-                raise QboFault("6210", number=number, kind=kind, id=doc["Id"], element="DocNumber")
+            number = str(max(used, default=1000) + 1)  # QuickBooks numbers the document [I]
+        else:
+            if len(str(number)) > 21:  # [I]
+                raise business(f"DocNumber is longer than 21 characters: {number!r}", element="DocNumber")
+            duplicate = next(
+                (doc for doc in self.store[kind].values() if doc is not existing and doc.get("DocNumber") == number),
+                None,
+            )
+            if duplicate is not None and "allowduplicatedocnum" not in options:
+                raise QboFault("6210", number=number, kind=kind, id=duplicate["Id"], element="DocNumber")
+        if number is not None:
+            body["DocNumber"] = number
 
     def tax_rates(self):
         """Tax code id -> [(rate id, rate name, percent)] of its sales rates."""
