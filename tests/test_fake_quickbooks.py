@@ -561,12 +561,26 @@ def test_non_us_vat_tax_excluded_inclusive_and_not_applicable(fake, uk):
     # Per code: 20% of 133.38 = 26.676 -> 26.68; 5% of 19.99 = 0.9995 -> 1.00.
     assert [t["Amount"] for t in excluded["TxnTaxDetail"]["TaxLine"]] == [26.68, 1.0]
     assert excluded["TxnTaxDetail"]["TotalTax"] == 27.68 and excluded["TotalAmt"] == 181.05
+    gross_lines = [_line(item, 100.0, standard), _line(item, 83.33, standard), _line(item, 10.0, reduced)]
+    for line, gross in zip(gross_lines, (120.0, 99.99, 10.5), strict=True):
+        line["SalesItemLineDetail"]["TaxInclusiveAmt"] = gross
     inclusive = uk.create(
-        "Invoice", {"CustomerRef": {"value": customer}, "GlobalTaxCalculation": "TaxInclusive", "Line": lines}
+        "Invoice", {"CustomerRef": {"value": customer}, "GlobalTaxCalculation": "TaxInclusive", "Line": gross_lines}
     )
-    # Gross 133.38 at 20%: tax 22.23; gross 19.99 at 5%: tax 0.95; the total is the gross.
-    assert [t["Amount"] for t in inclusive["TxnTaxDetail"]["TaxLine"]] == [22.23, 0.95]
-    assert inclusive["TotalAmt"] == 153.37 and inclusive["Line"][0]["SalesItemLineDetail"]["TaxInclusiveAmt"] == 100.05
+    # 20% out of the gross 219.99: 36.665 -> 36.67; 5% out of 10.50: 0.50. The total is the gross.
+    assert [t["Amount"] for t in inclusive["TxnTaxDetail"]["TaxLine"]] == [36.67, 0.5]
+    assert [t["TaxLineDetail"]["NetAmountTaxable"] for t in inclusive["TxnTaxDetail"]["TaxLine"]] == [183.32, 10.0]
+    assert inclusive["TotalAmt"] == 230.49 and inclusive["Line"][1]["SalesItemLineDetail"]["TaxInclusiveAmt"] == 99.99
+    net_only = uk.create(
+        "Invoice",
+        {"CustomerRef": {"value": customer}, "GlobalTaxCalculation": "TaxInclusive", "Line": [lines[2]]},
+    )
+    assert net_only["TotalAmt"] == 20.99 and net_only["Line"][0]["SalesItemLineDetail"]["TaxInclusiveAmt"] == 20.99
+    gross_lines[0]["Amount"] = 96.0  # not the net of 120.00 at 20%
+    wrong = uk.post(
+        "invoice", {"CustomerRef": {"value": customer}, "GlobalTaxCalculation": "TaxInclusive", "Line": gross_lines}
+    )
+    assert "is not the net of TaxInclusiveAmt 120.00 at 20% (expected 100.00)" in uk.fault(wrong)[1]
     none = uk.create(
         "Invoice", {"CustomerRef": {"value": customer}, "GlobalTaxCalculation": "NotApplicable", "Line": [lines[0]]}
     )

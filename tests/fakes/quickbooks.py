@@ -74,8 +74,9 @@ link invoices and credit memos (``LinkedTxn``), lowering their ``Balance``/``Rem
 Totals are computed QuickBooks' way (our reading, [I] where the contract is silent); see
 ``compute_totals``: US companies tax the lines marked ``TAX`` at the rates of the transaction's
 ``TxnTaxDetail.TxnTaxCodeRef`` (an explicit ``TotalTax`` wins); other companies need a
-``TaxCodeRef`` on every sales line and tax each code's net (TaxExcluded) or back-calculate it
-from the gross (TaxInclusive: line amounts include tax), rounding half up per tax rate and code.
+``TaxCodeRef`` on every sales line and tax each code's net (TaxExcluded) or take the tax out of
+each code's gross (TaxInclusive: a line's ``Amount`` stays net, its gross is ``TaxInclusiveAmt``,
+and the two must agree at the code's rate), rounding half up per tax rate and code.
 Discount lines (``DiscountLineDetail``, percent or amount) reduce the total, and the taxed base
 (non-US always; US when ``ApplyTaxAfterDiscount``), spread over the tax codes pro rata. Start it
 alone::
@@ -225,6 +226,18 @@ def _spread(total, weights):
     return [*parts, total - sum(parts, ZERO)]
 
 
+def _percent_of(tax_rates, code):
+    return sum((percent for _rid, _name, percent in tax_rates.get(code, [])), ZERO)
+
+
+def line_gross(line, percent):
+    """A tax-inclusive line's gross: its ``TaxInclusiveAmt``, else its net ``Amount`` plus tax [I]."""
+    detail = line.get("SalesItemLineDetail") or {}
+    if detail.get("TaxInclusiveAmt") is not None:
+        return money(detail["TaxInclusiveAmt"])
+    return _round(money(line.get("Amount") or 0) * (HUNDRED + percent) / HUNDRED)
+
+
 def compute_totals(
     lines, tax_rates, *, us, global_tax="TaxExcluded", txn_tax_code=None, total_tax=None, apply_tax_after_discount=False
 ):
@@ -232,23 +245,18 @@ def compute_totals(
 
     ``lines``: the request's ``Line`` (SalesItemLineDetail lines with ``Amount``, DiscountLineDetail
     lines; others are ignored); each sales line's ``SalesItemLineDetail.TaxCodeRef.value`` is
-    ``TAX``/``NON`` (US) or a tax code id (non-US). ``tax_rates``: tax code id -> [(rate id, rate
-    name, percent)]. ``txn_tax_code`` (US): the transaction's code. ``total_tax`` (US): an explicit
-    ``TxnTaxDetail.TotalTax``, honoured. Returns ``{"subtotal", "discount", "tax", "total",
-    "tax_lines": [(rate id, name, percent, net, tax)]}``; raises ``QboFault`` for a non-US sales
-    line without a tax code.
+    ``TAX``/``NON`` (US) or a tax code id (non-US). A line's ``Amount`` is always net of tax (QBO
+    stores net amounts); with ``TaxInclusive`` its gross is ``SalesItemLineDetail.TaxInclusiveAmt``
+    (else the net plus tax) and the tax is taken out of each code's gross. ``tax_rates``: tax code
+    id -> [(rate id, rate name, percent)]. ``txn_tax_code`` (US): the transaction's code.
+    ``total_tax`` (US): an explicit ``TxnTaxDetail.TotalTax``, honoured. Returns ``{"subtotal",
+    "discount", "tax", "total", "tax_lines": [(rate id, name, percent, net, tax)]}``; raises
+    ``QboFault`` for a non-US sales line without a tax code.
     """
     sales = [line for line in lines if line.get("DetailType") == "SalesItemLineDetail"]
     subtotal = sum((money(line.get("Amount") or 0) for line in sales), ZERO)
-    discount = ZERO
-    for line in lines:
-        if line.get("DetailType") == "DiscountLineDetail":
-            detail = line.get("DiscountLineDetail") or {}
-            if detail.get("PercentBased"):
-                discount += _round(subtotal * dec(detail.get("DiscountPercent") or 0) / HUNDRED)
-            else:
-                discount += money(line.get("Amount") or 0)
-    groups = defaultdict(lambda: ZERO)  # tax code -> amount of its lines
+    inclusive = not us and global_tax == "TaxInclusive"
+    groups = defaultdict(lambda: ZERO)  # tax code -> (gross when inclusive) amount of its lines
     for line in sales:
         code = ((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef") or {}).get("value")
         if us:
@@ -257,34 +265,39 @@ def compute_totals(
         elif global_tax != "NotApplicable":
             if not code:
                 raise business(VAT_MISSING, element="Line.SalesItemLineDetail.TaxCodeRef")
-            groups[code] += money(line.get("Amount") or 0)
+            groups[code] += line_gross(line, _percent_of(tax_rates, code)) if inclusive else money(line["Amount"])
+    gross = sum(groups.values(), ZERO) if inclusive else subtotal  # what a percent discount is of [I]
+    discount = ZERO
+    for line in lines:
+        if line.get("DetailType") == "DiscountLineDetail":
+            detail = line.get("DiscountLineDetail") or {}
+            if detail.get("PercentBased"):
+                discount += _round(gross * dec(detail.get("DiscountPercent") or 0) / HUNDRED)
+            else:
+                discount += money(line.get("Amount") or 0)
     codes = list(groups)
     if discount and (not us or apply_tax_after_discount):
         # The discount lowers the taxed base of each code pro rata [I].
-        shares = _spread(
-            _round(discount * sum(groups.values(), ZERO) / subtotal) if subtotal else ZERO, [groups[c] for c in codes]
-        )
+        taxed = sum(groups.values(), ZERO)
+        shares = _spread(_round(discount * taxed / gross) if gross else ZERO, [groups[c] for c in codes])
         for code, share in zip(codes, shares, strict=True):
             groups[code] -= share
     tax_lines = []
-    inclusive = not us and global_tax == "TaxInclusive"
     for code in codes:
         if code is None:  # US: TAX lines but no transaction tax code: no tax [I]
             continue
-        rates = tax_rates.get(code, [])
-        whole = sum((percent for _rid, _name, percent in rates), ZERO)
-        base = groups[code]
-        for rate_id, name, percent in rates:
+        whole, base = _percent_of(tax_rates, code), groups[code]
+        for rate_id, name, percent in tax_rates.get(code, []):
             if inclusive:
                 tax = _round(base * percent / (HUNDRED + whole))
-                net = _round(base * HUNDRED / (HUNDRED + whole))
+                net = base - _round(base * whole / (HUNDRED + whole))
             else:
                 tax, net = _round(base * percent / HUNDRED), base
             tax_lines.append((rate_id, name, percent, net, tax))
     tax = sum((line[4] for line in tax_lines), ZERO)
     if us and total_tax is not None:
         tax = money(total_tax)
-    total = subtotal - discount + (ZERO if inclusive else tax)
+    total = gross - discount if inclusive else subtotal - discount + tax
     return {"subtotal": subtotal, "discount": discount, "tax": tax, "total": total, "tax_lines": tax_lines}
 
 
@@ -914,10 +927,8 @@ class Realm:
         )
         if totals["total"] < 0:
             raise business(f"The {kind} total can't be negative ({totals['total']}).", element="Line")
-        if global_tax == "TaxInclusive":
-            for line in lines:
-                if line.get("DetailType") == "SalesItemLineDetail":
-                    line["SalesItemLineDetail"]["TaxInclusiveAmt"] = line["Amount"]
+        if global_tax == "TaxInclusive" and not self.us:
+            self._inclusive_lines(lines)
         lines.append(
             {"Amount": _number(totals["subtotal"]), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
         )
@@ -956,6 +967,24 @@ class Realm:
         body.setdefault("EmailStatus", "NotSet")
         body.setdefault("PrintStatus", "NotSet")
         return body
+
+    def _inclusive_lines(self, lines):
+        """Each line's net ``Amount`` must agree with its gross at its code's rate (to the cent) [I]."""
+        rates = self.tax_rates()
+        for line in lines:
+            if line.get("DetailType") != "SalesItemLineDetail":
+                continue
+            detail = line["SalesItemLineDetail"]
+            percent = _percent_of(rates, detail["TaxCodeRef"]["value"])
+            gross = line_gross(line, percent)
+            net = _round(gross * HUNDRED / (HUNDRED + percent))
+            if abs(net - money(line["Amount"])) > CENT:
+                raise business(
+                    f"Line {line['LineNum']}: Amount {line['Amount']} is not the net of TaxInclusiveAmt {gross}"
+                    f" at {percent.normalize():f}% (expected {net}).",
+                    element="Line.Amount",
+                )
+            detail["TaxInclusiveAmt"] = _number(gross)
 
     def _sales_line(self, line, number):
         line["Id"], line["LineNum"] = str(number), number
@@ -1888,6 +1917,7 @@ __all__ = [
     "QboFault",
     "choose_company",
     "compute_totals",
+    "line_gross",
     "fault_body",
     "main",
     "parse_query",
