@@ -12,11 +12,12 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import re
 import threading
 import time
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 import pytest
@@ -30,6 +31,7 @@ from tests.fakes.qbo_xsd import QboSchema
 from tests.fakes.quickbooks import (
     ACCOUNTING_SCOPE,
     FakeQuickBooks,
+    QboFault,
     choose_company,
     compute_totals,
     fault_body,
@@ -129,6 +131,10 @@ def _line(item_id, amount, tax_code=None, qty=None, price=None):
     if qty is not None:
         detail.update(Qty=qty, UnitPrice=price)
     return {"Amount": amount, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}
+
+
+def _money(value):
+    return D(str(value))
 
 
 def _authorize_url(fake, state="st-1", scope=ACCOUNTING_SCOPE):
@@ -608,6 +614,89 @@ def test_foreign_currency_gets_an_exchange_rate_and_home_amounts(fake, uk):
     assert default_rate["CurrencyRef"]["value"] == "EUR" and default_rate["ExchangeRate"] == 0.862069
     given = uk.create("Invoice", {"CustomerRef": {"value": customer}, "ExchangeRate": 0.85, "Line": line})
     assert given["TotalAmt"] == 139.2 and given["HomeTotalAmt"] == 118.32 and given["HomeBalance"] == 118.32
+
+
+def test_randomized_documents_keep_quickbooks_invariants(fake, world):
+    """200 random invoices and credit memos (US and UK, every tax mode, discounts): the answer's
+    numbers agree with each other to the cent, and with the XSDs when they are there."""
+    rng = random.Random(15)
+    try:
+        schema = QboSchema.load()
+    except ContractMissing:
+        schema = None
+    us_id, uk_id = fake.realm_ids
+    uk_codes = {code["Id"]: code for code in fake.records("TaxCode", uk_id)}
+    uk_percent = {
+        ident: sum(
+            D(str(fake.record("TaxRate", d["TaxRateRef"]["value"], uk_id)["RateValue"]))
+            for d in code["SalesTaxRateList"]["TaxRateDetail"]
+        )
+        for ident, code in uk_codes.items()
+    }
+    for n in range(200):
+        realm_id = us_id if n % 2 else uk_id
+        us_company = realm_id == us_id
+        customer = _id_of(fake, "Customer", rng.choice(CLIENTS), realm_id)
+        item = _id_of(fake, "Item", "Services", realm_id)
+        mode = None if us_company else rng.choice(("TaxExcluded", "TaxInclusive", "NotApplicable"))
+        lines = []
+        for _ in range(rng.randint(1, 4)):
+            code = rng.choice(("TAX", "NON")) if us_company else rng.choice(list(uk_codes))
+            amount = D(rng.randint(1, 500_000)) / 100
+            line = _line(item, float(amount), code)
+            if mode == "TaxInclusive":
+                gross = D(rng.randint(1, 500_000)) / 100
+                net = (gross * 100 / (100 + uk_percent[code])).quantize(D("0.01"), ROUND_HALF_UP)
+                line["Amount"] = float(net)
+                line["SalesItemLineDetail"]["TaxInclusiveAmt"] = float(gross)
+            lines.append(line)
+        if rng.random() < 0.4:
+            percent = rng.random() < 0.5
+            detail = {"PercentBased": percent, **({"DiscountPercent": rng.choice((5, 10, 12.5))} if percent else {})}
+            discount = {"DetailType": "DiscountLineDetail", "DiscountLineDetail": detail}
+            if not percent:
+                discount["Amount"] = float(D(rng.randint(1, 1000)) / 100)
+            lines.append(discount)
+        body = {"CustomerRef": {"value": customer}, "Line": lines, "DocNumber": f"R-{n}"}
+        if us_company:
+            body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": fake.company(us_id).notable["sales_tax_code"]}}
+            body["ApplyTaxAfterDiscount"] = rng.random() < 0.5
+        else:
+            body["GlobalTaxCalculation"] = mode
+        entity = rng.choice(("Invoice", "CreditMemo"))
+        try:
+            doc = fake.add(entity, body, realm_id)
+        except QboFault as refused:  # a discount larger than the document: refused with its reason
+            assert "can't be negative" in str(refused), refused
+            continue
+        if schema is not None:
+            assert schema.entity_errors(entity, doc) == [], doc
+        sales = [line for line in doc["Line"] if line["DetailType"] == "SalesItemLineDetail"]
+        subtotal = sum((_money(line["Amount"]) for line in sales), D(0))
+        assert doc["Line"][-1] == {
+            "Amount": float(subtotal),
+            "DetailType": "SubTotalLineDetail",
+            "SubTotalLineDetail": {},
+        }
+        tax_lines = doc["TxnTaxDetail"]["TaxLine"]
+        total_tax = _money(doc["TxnTaxDetail"]["TotalTax"])
+        assert total_tax == sum((_money(t["Amount"]) for t in tax_lines), D(0))
+        for tax_line in tax_lines:
+            detail = tax_line["TaxLineDetail"]
+            base, percent = _money(detail["NetAmountTaxable"]), _money(detail["TaxPercent"])
+            if mode != "TaxInclusive":
+                assert _money(tax_line["Amount"]) == (base * percent / 100).quantize(D("0.01"), ROUND_HALF_UP)
+        if mode == "TaxInclusive":
+            gross = sum((_money(line["SalesItemLineDetail"]["TaxInclusiveAmt"]) for line in sales), D(0))
+            assert gross - _money(doc["TotalAmt"]) >= 0  # the total is the gross less the discount
+        else:
+            discount = subtotal + total_tax - _money(doc["TotalAmt"])
+            assert discount >= 0 and (discount > 0) == any(x["DetailType"] == "DiscountLineDetail" for x in lines)
+            if mode == "TaxExcluded":  # the discount is spread over the codes to the cent
+                assert sum((_money(t["TaxLineDetail"]["NetAmountTaxable"]) for t in tax_lines), D(0)) == (
+                    subtotal - discount
+                )
+        assert doc["Balance"] == doc["TotalAmt"]
 
 
 def test_compute_totals_function():
