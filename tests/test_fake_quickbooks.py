@@ -821,6 +821,9 @@ def test_batch_size_and_empty_batch(us):
     assert "at most 30" in us.fault(us.post("batch", {"BatchItemRequest": too_many}))[1]
     assert us.fault(us.post("batch", {"BatchItemRequest": []}))[1].endswith("Batch Request is Empty")
     assert us.post("batch", {"BatchItemRequest": too_many[:30]}).status_code == 200
+    long_id = us.post("batch", {"BatchItemRequest": [{"bId": "b" * 11, "Query": "SELECT * FROM Item"}]})
+    assert long_id.json()["BatchItemResponse"][0]["Fault"]["Error"][0]["Detail"].endswith("at most 10 characters.")
+    assert "1 to 36 characters" in us.fault(us.post("batch", {"BatchItemRequest": too_many[:1]}, requestid="r" * 37))[1]
 
 
 # ------------------------------------------------------------------------------ idempotency and faults

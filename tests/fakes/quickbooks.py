@@ -1200,6 +1200,7 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
     cdc_lookback_days = 30  # [V]
     requestid_max_length = 50  # [V]
     batch_requestid_max_length = 36  # [V]
+    max_bid_length = 10  # [V]
     validate = None  # None: on when the XSDs are there (env FAKE_QBO_VALIDATE=0 turns it off)
 
     _settings = (
@@ -1820,6 +1821,8 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             for item in items:
                 answer = {"bId": item.get("bId")}
                 try:
+                    if len(str(item.get("bId") or "")) > self.max_bid_length:
+                        raise business(f"bId must be at most {self.max_bid_length} characters.", element="bId")
                     answer.update(self._batch_item(realm, item, created))
                 except QboFault as fault:
                     answer.update(fault.body())
