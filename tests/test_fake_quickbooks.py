@@ -977,8 +977,8 @@ def test_answers_are_checked_too(schema, world, clock, monkeypatch):
         api = Api(fake, fake.issue_token())
         real_render = type(fake.realm()).render
 
-        def broken(realm, kind, record):
-            return {**real_render(realm, kind, record), "Colour": "red"}
+        def broken(realm, kind, record, balances=None):
+            return {**real_render(realm, kind, record, balances), "Colour": "red"}
 
         monkeypatch.setattr(type(fake.realm()), "render", broken)
         answer = api.get(f"customer/{_id_of(fake, 'Customer', 'Summit Foods')}")

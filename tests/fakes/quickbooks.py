@@ -599,22 +599,27 @@ class Realm:
     def _metadata(self, created, updated):
         return {"CreateTime": self.stamp(created), "LastUpdatedTime": self.stamp(updated)}
 
-    def render(self, kind, record):
+    def render(self, kind, record, balances=None):
+        """The record's JSON; ``balances``: ``customer_balances()`` when rendering many customers."""
         out = {key: copy.deepcopy(value) for key, value in record.items() if not key.startswith("_")}
         out["MetaData"] = self._metadata(record["_created"], record["_updated"])
         if kind == "Customer":
-            balance = self.customer_balance(record["Id"])
-            out["Balance"] = out["BalanceWithJobs"] = _number(balance)
+            balances = self.customer_balances() if balances is None else balances
+            out["Balance"] = out["BalanceWithJobs"] = _number(balances.get(record["Id"], ZERO))
         return out
 
-    def customer_balance(self, customer_id):
-        total = ZERO
+    def customer_balances(self):
+        """Customer id -> open invoices less open credits and unapplied payments."""
+        totals = defaultdict(lambda: ZERO)
         for kind, sign in (("Invoice", 1), ("CreditMemo", -1), ("Payment", -1)):
+            field_name = "UnappliedAmt" if kind == "Payment" else "Balance"
             for doc in self.store[kind].values():
-                if doc["CustomerRef"]["value"] == customer_id:
-                    field_name = "UnappliedAmt" if kind == "Payment" else "Balance"
-                    total += sign * dec(doc.get(field_name) or 0)
-        return total
+                totals[doc["CustomerRef"]["value"]] += sign * dec(doc.get(field_name) or 0)
+        return totals
+
+    def render_all(self, kind, records):
+        balances = self.customer_balances() if kind == "Customer" else None
+        return [self.render(kind, record, balances) for record in records]
 
     def get(self, kind, ident):
         if ident in self.hidden:
@@ -1127,7 +1132,7 @@ class Realm:
         elif kind == "Preferences":
             rows = [self.preferences()]
         else:
-            rows = [self.render(kind, record) for ident, record in self.store[kind].items() if ident not in self.hidden]
+            rows = self.render_all(kind, [r for ident, r in self.store[kind].items() if ident not in self.hidden])
         conditions = list(query.conditions)
         if kind in DEACTIVATABLE and not any(name == "Active" for name, _op, _value in conditions):
             conditions.append(("Active", "=", True))  # name lists hide inactive rows by default [V Q17]
@@ -1147,9 +1152,9 @@ class Realm:
         """CDC (§6): objects changed after ``since`` (epoch), oldest change first, at most ``cap``."""
         found = []
         for kind in kinds:
-            for record in self.store[kind].values():
-                if record["_updated"] > since and record["Id"] not in self.hidden:
-                    found.append((record["_updated"], kind, self.render(kind, record)))
+            changed = [r for r in self.store[kind].values() if r["_updated"] > since and r["Id"] not in self.hidden]
+            rows = self.render_all(kind, changed)
+            found.extend((record["_updated"], kind, row) for record, row in zip(changed, rows, strict=True))
             for (tomb_kind, ident), when in self.tombstones.items():
                 if tomb_kind == kind and when > since:
                     stub = {"Id": ident, "domain": "QBO", "status": "Deleted", "MetaData": self._metadata(when, when)}
@@ -1164,7 +1169,7 @@ class Realm:
         return sections, len(found)
 
     def documents(self, kind):
-        return [self.render(kind, record) for record in self.store[kind].values()]
+        return self.render_all(kind, list(self.store[kind].values()))
 
 
 # ------------------------------------------------------------------------------ the fake
