@@ -5,8 +5,9 @@
 browser, a token endpoint speaking RFC 6749 (form-encoded requests, JSON answers, client
 credentials in the body or as HTTP Basic), PKCE S256 (RFC 7636), refresh tokens that rotate on
 every use (the previous one still works for ``rotated_refresh_token_grace`` seconds, 0 by
-default), and revocation (RFC 7009; ``_token_to_revoke`` reads the token from the request). Fakes of resource APIs subclass it, declare their own
-``rules`` and call ``self.authenticate(request)`` in their handlers.
+default), and revocation (RFC 7009; ``_token_to_revoke`` reads the token from the request).
+Fakes of resource APIs subclass it, declare their own ``rules`` and call
+``self.authenticate(request)`` in their handlers.
 
 Every setting is a class attribute a subclass may override and a keyword of the constructor::
 
