@@ -970,6 +970,12 @@ def test_a_request_with_a_wrong_element_name_is_a_recorded_violation(schema, wor
         assert fake.violations and fake.find("Customer", DisplayName="Typo Co") is None
         batch = api.post("batch", {"BatchItemRequest": [{"bId": "1", "Custommer": {"DisplayName": "y"}}]})
         assert batch.status_code == 500 and len(fake.violations) == 2
+        bare = {"Authorization": api.session.headers["Authorization"]}
+        xml = requests.get(f"{api.base}/preferences", headers=bare, timeout=10)
+        assert xml.status_code == 500 and "Accept must be application/json" in xml.text
+        form = api.session.post(f"{api.base}/customer", data={"DisplayName": "Form Co"}, timeout=10)
+        assert form.status_code == 500 and "Content-Type must be application/json" in form.text
+        assert len(fake.violations) == 4
 
 
 def test_answers_are_checked_too(schema, world, clock, monkeypatch):

@@ -58,7 +58,8 @@ Public surface, for the connector's tests and the benchmark:
 * Webhooks (§10): ``webhook_delivery(events, verifier_token, cloud_events=True)`` (module function)
   builds a signed delivery (``intuit-signature``) in the CloudEvents or the legacy shape.
 * Introspection: ``requests``, ``route_counts`` / ``count("POST /batch")``, ``api_calls``,
-  ``batch_calls``, ``violations`` (XSD violations of requests and answers: answered 500),
+  ``batch_calls``, ``violations`` (XSD violations of requests and answers, and requests without
+  ``Accept: application/json`` or with another body type: answered 500),
   ``validation_note``. ``FakeQuickBooks(validate=True)`` (default: on when the XSDs are there; env
   ``FAKE_QBO_VALIDATE=0`` turns it off).
 
@@ -1597,6 +1598,22 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         start_response(status, headers)
         return [payload]
 
+    @staticmethod
+    def _header_problems(environ, path, body):
+        """What a client must send on every call (§2): JSON answers, and the body's type."""
+        problems = []
+        accept = environ.get("HTTP_ACCEPT", "")
+        if "application/json" not in accept:
+            problems.append(
+                f"request: Accept must be application/json (QuickBooks answers XML otherwise), not {accept!r}"
+            )
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip()
+        if environ.get("REQUEST_METHOD") == "POST" and body:
+            wanted = "application/text" if path.rstrip("/").endswith("/query") else "application/json"
+            if content_type != wanted:
+                problems.append(f"request: Content-Type must be {wanted}, not {content_type!r}")
+        return problems
+
     def _serve_api(self, environ, path):
         realm_id = path[len(API_BASE) + 1 :].split("/")[0]
         environ["fakeqbo.realm"] = realm_id
@@ -1609,6 +1626,10 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             self.route_counts[self._route(method, path)] += 1
             self.api_calls += 1
             self.batch_calls += batch
+        problems = self._header_problems(environ, path, body) if self.schema else []
+        if problems:
+            self._record(Request(environ))
+            return self._violation(method, path, problems)
         limited = self._rate_enter(realm_id, batch)
         if limited:
             self._record(Request(environ))
