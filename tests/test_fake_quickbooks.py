@@ -764,7 +764,9 @@ def test_credit_memo_applied_to_its_invoice_with_a_zero_payment(fake, uk):
 
 
 # ------------------------------------------------------------------------------ batch (§7)
-def test_batch_runs_items_with_per_item_faults(fake, us):
+def test_batch_runs_items_with_per_item_faults(fake, us, clock):
+    since = fake.now().isoformat()
+    clock.advance(1)
     stale = us.create("Customer", {"DisplayName": "Stale Co"})
     us.create("Customer", {"Id": stale["Id"], "SyncToken": "0", "sparse": True, "Notes": "moved on"})
     item = _id_of(fake, "Item", "Services")
@@ -779,11 +781,14 @@ def test_batch_runs_items_with_per_item_faults(fake, us):
             "Invoice": {"CustomerRef": {"value": known}, "Line": [_line(item, 5.0, "NON")]},
         },
         {"bId": "q1", "Query": "SELECT * FROM Item WHERE Name = 'Services'"},
+        {"bId": "d1", "CDCQuery": {"Entities": "Customer", "ChangedSince": since}},
     ]
     answer = us.post("batch", {"BatchItemRequest": items}, requestid="batch-1")
     assert answer.status_code == 200
     results = {entry["bId"]: entry for entry in answer.json()["BatchItemResponse"]}
-    assert list(results) == ["c1", "c2", "u1", "i1", "q1"]
+    assert list(results) == ["c1", "c2", "u1", "i1", "q1", "d1"]
+    changed = results["d1"]["CDCResponse"]["QueryResponse"][0]["Customer"]
+    assert [c["DisplayName"] for c in changed] == ["Stale Co"]  # not what this batch created
     assert results["c1"]["Customer"]["DisplayName"] == "Batch New Co"
     assert results["c2"]["Fault"]["Error"][0]["code"] == "6240"
     assert results["u1"]["Fault"]["Error"][0]["code"] == "5010"

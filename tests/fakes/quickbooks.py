@@ -1862,7 +1862,8 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             return self._run_query(realm, item["Query"])
         if "CDCQuery" in item:
             query = item["CDCQuery"] or {}
-            return self._cdc(realm, query.get("Entities"), query.get("ChangedSince"))
+            answer = self._cdc(realm, query.get("Entities"), query.get("ChangedSince"))
+            return {"CDCResponse": answer["CDCResponse"][0]}  # one per batch item (XSD)
         kinds = [key for key in item if key in ENTITIES.values()]
         if len(kinds) != 1:
             raise QboFault("2020", name="an entity, Query or CDCQuery")
