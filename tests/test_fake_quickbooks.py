@@ -382,8 +382,12 @@ def test_create_read_sparse_update_and_stale_sync_token(fake, us):
     assert "PrimaryEmailAddr" not in full and "Notes" not in full  # a full update clears what it omits [I]
     missing = us.post("customer", {"Id": created["Id"], "sparse": True, "Notes": "x"})
     assert us.fault(missing)[0] == "2020"
-    deactivated = us.create("Customer", {"Id": created["Id"], "SyncToken": "2", "sparse": True, "Active": False})
-    assert deactivated["DisplayName"] == "Gamma Ltd (deleted)"
+    fake.edit("Customer", created["Id"], Notes="typed in QuickBooks")  # a user's change: SyncToken 3
+    assert us.fault(us.post("customer", {"Id": created["Id"], "SyncToken": "2", "sparse": True}))[0] == "5010"
+    deactivated = us.create("Customer", {"Id": created["Id"], "SyncToken": "3", "sparse": True, "Active": False})
+    assert deactivated["DisplayName"] == "Gamma Ltd (deleted)" and deactivated["Notes"] == "typed in QuickBooks"
+    reactivated = us.create("Customer", {"Id": created["Id"], "SyncToken": "4", "sparse": True, "Active": True})
+    assert reactivated["DisplayName"] == "Gamma Ltd"
     assert us.fault(us.get("customer/424242"))[0] == "610"
 
 
@@ -431,6 +435,13 @@ def test_business_rules_inactive_item_currency_closed_books_and_vat(fake, us, uk
     assert us.fault(gbp) == ("6000", "Business Validation Error: The currency GBP is not enabled in this company.")
     cad = us.post("invoice", {"CustomerRef": {"value": customer}, "CurrencyRef": {"value": "CAD"}, "Line": line})
     assert "must be the customer's currency" in us.fault(cad)[1]
+    fake.enable_currency("GBP")
+    pounds = us.create("Customer", {"DisplayName": "Sterling Client", "CurrencyRef": {"value": "GBP"}})
+    in_gbp = us.create("Invoice", {"CustomerRef": {"value": pounds["Id"]}, "Line": line})
+    assert in_gbp["ExchangeRate"] == 1.315789 and in_gbp["HomeTotalAmt"] == 13.16  # 1 / 0.76 USD a pound [I]
+    fake.set_book_close_date(date.fromisoformat(in_gbp["TxnDate"]))
+    closed_now = us.post("invoice", {"Id": in_gbp["Id"], "SyncToken": "0", "sparse": True, "PrivateNote": "x"})
+    assert "closing date" in us.fault(closed_now)[1]
     gone = _id_of(fake, "Customer", company.notable["inactive_customer"])
     assert us.fault(us.post("invoice", {"CustomerRef": {"value": gone}, "Line": line}))[0] == "610"
     # UK: closed books and a line without a VAT code.

@@ -71,6 +71,7 @@ UK_TAX_CODES = (
 RATES_PER_HOME = {
     ("USD", "CAD"): Decimal("1.400000"),
     ("USD", "EUR"): Decimal("0.860000"),
+    ("USD", "GBP"): Decimal("0.760000"),
     ("GBP", "EUR"): Decimal("1.160000"),
     ("GBP", "USD"): Decimal("1.320000"),
 }
