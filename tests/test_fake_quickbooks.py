@@ -738,6 +738,8 @@ def test_partial_payment_updates_balances_and_links(fake, us):
     assert fake.record("Customer", customer)["Balance"] == 200.0 - 20.0  # open invoice less the unapplied credit
     too_much = {**pay, "TotalAmt": 500.0, "Line": [{**pay["Line"][0], "Amount": 250.0}]}
     assert "more than its open balance" in us.fault(us.post("payment", too_much))[1]
+    twice = {**pay, "TotalAmt": 300.0, "Line": [{**pay["Line"][0], "Amount": 150.0}] * 2}  # 300 of the 200 open
+    assert "more than its open balance (50.00)" in us.fault(us.post("payment", twice))[1]
     voided = us.create(
         "Payment",
         {"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True},

@@ -1043,6 +1043,7 @@ class Realm:
         total = money(body["TotalAmt"])
         applied = ZERO
         links = []
+        taken = Counter()  # what earlier lines of this payment took from each document
         for line in body.get("Line") or []:
             amount = money(line.get("Amount") or 0)
             if amount < 0:
@@ -1058,7 +1059,7 @@ class Realm:
                     )
                 if doc["CustomerRef"]["value"] != customer["Id"]:
                     raise business(f"{kind} {doc['Id']} belongs to another customer.", element="LinkedTxn")
-                available = money(doc["Balance"]) + previous[(kind, doc["Id"])]
+                available = money(doc["Balance"]) + previous[(kind, doc["Id"])] - taken[(kind, doc["Id"])]
                 if amount > available:
                     raise business(
                         f"The amount applied to {kind} {doc['DocNumber']} ({amount}) is more than its open"
@@ -1066,6 +1067,7 @@ class Realm:
                         element="Line.Amount",
                     )
                 applied += amount if kind == "Invoice" else -amount
+                taken[(kind, doc["Id"])] += amount
                 links.append((doc, kind, amount))
         if applied > total:
             raise business(f"The amounts applied ({applied}) are more than the payment total ({total}).")
@@ -1092,25 +1094,26 @@ class Realm:
             self._unlink_payment(before)
         for ident, doc_kind, amount in record.get("_links", []):
             doc = self.store[doc_kind][ident]
-            balance = money(doc["Balance"]) - Decimal(amount)
-            doc["Balance"] = _number(balance)
-            if doc_kind == "CreditMemo":
-                doc["RemainingCredit"] = doc["Balance"]
-            if doc.get("ExchangeRate") is not None:
-                doc["HomeBalance"] = _number(_round(balance * dec(doc["ExchangeRate"])))
+            self._set_balance(doc_kind, doc, money(doc["Balance"]) - Decimal(amount))
             doc.setdefault("LinkedTxn", []).append({"TxnId": record["Id"], "TxnType": "Payment"})
             doc["SyncToken"] = str(int(doc["SyncToken"]) + 1)
             doc["_updated"] = record["_updated"]
         record["LinkedTxn"] = [{"TxnId": ident, "TxnType": kind} for ident, kind, _amount in record.get("_links", [])]
+
+    @staticmethod
+    def _set_balance(kind, doc, balance):
+        doc["Balance"] = _number(balance)
+        if kind == "CreditMemo":
+            doc["RemainingCredit"] = doc["Balance"]
+        if doc.get("ExchangeRate") is not None:
+            doc["HomeBalance"] = _number(_round(balance * dec(doc["ExchangeRate"])))
 
     def _unlink_payment(self, payment):
         for ident, doc_kind, amount in payment.get("_links", []):
             doc = self.store[doc_kind].get(ident)
             if doc is None:
                 continue
-            doc["Balance"] = _number(money(doc["Balance"]) + Decimal(amount))
-            if doc_kind == "CreditMemo":
-                doc["RemainingCredit"] = doc["Balance"]
+            self._set_balance(doc_kind, doc, money(doc["Balance"]) + Decimal(amount))
             doc["LinkedTxn"] = [link for link in doc.get("LinkedTxn", []) if link["TxnId"] != payment["Id"]]
             doc["SyncToken"] = str(int(doc["SyncToken"]) + 1)
             doc["_updated"] = self.clock()
