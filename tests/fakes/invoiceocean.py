@@ -106,9 +106,14 @@ ORDER_FIELDS = (
 PERIODS = ("last_12_months", "this_month", "last_30_days", "last_month", "this_year", "last_year", "all", "more")
 CENT = Decimal("0.01")
 FIRST_IDS = {"invoices": 21290000, "payments": 5120000, "positions": 48000000, "webhooks": 3100}  # realistic sizes
+KEPT_ON_LINE = ("name", "tax", "quantity", "quantity_unit", "price_net", "description")  # what a PUT may omit
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 RESOURCES = {"clients": "client", "invoices": "invoice", "departments": "department", "products": "product",
              "payments": "banking_payment", "webhooks": "webhook"}  # fmt: skip
+
+
+class Missing(Exception):
+    """A 404: no such record."""
 
 
 class Invalid(Exception):
@@ -237,10 +242,11 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             fields = {k: spec[k] for k in ("kind", "client_id", "department_id", "user_id", "positions")}
             fields["issue_date"] = spec["issue_date"].isoformat()
             invoice = self.create_invoice(fields, notify=False)
+            paid_date = (spec["issue_date"] + timedelta(days=5)).isoformat()
             if spec["status"] == "paid":
-                self.pay([invoice["id"]], invoice["price_gross"], notify=False)
+                self.pay([invoice["id"]], invoice["price_gross"], notify=False, paid_date=paid_date)
             elif spec["status"] == "partial":
-                self.pay([invoice["id"]], (invoice["price_gross"] / 3).quantize(CENT), notify=False)
+                self.pay([invoice["id"]], (invoice["price_gross"] / 3).quantize(CENT), notify=False, paid_date=paid_date)
         self._loading = None
         self._last_stamp = max(self._last_stamp or self.account.now, self.account.now)
 
@@ -287,7 +293,8 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             values = self._client_values(fields, {})
             if not (values.get("name") or "").strip() and not values.get("last_name"):
                 raise Invalid({"name": ["can't be blank"]})
-            values.setdefault("name", f"{values.get('first_name') or ''} {values['last_name']}".strip())
+            if not (values.get("name") or "").strip():  # a private person: named after first and last name
+                values["name"] = f"{values.get('first_name') or ''} {values['last_name']}".strip()
             when = self.now()
             ident = self._new_id("clients", self.account.clients)
             client = {"id": ident, "company": True, "kind": "buyer", "deleted": False, "department_id": None}
@@ -467,7 +474,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         product = self.account.products.get(given.get("product_id") and int(given["product_id"]))
         if given.get("product_id") and product is None:
             raise Invalid({f"positions[{index}].product_id": ["does not exist"]})
-        merged = {**(product or {}), **{k: v for k, v in line.items() if k in ("name", "tax", "quantity")}, **given}
+        merged = {**(product or {}), **{k: v for k, v in line.items() if k in KEPT_ON_LINE}, **given}
         if not merged.get("name"):
             raise Invalid({f"positions[{index}].name": ["can't be blank"]})
         quantity = parse_money(merged.get("quantity", 1), "quantity")
@@ -670,7 +677,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         record = getattr(self, resource, None) if resource == "webhooks" else getattr(self.account, resource)
         found = record.get(int(ident))
         if found is None:
-            raise LookupError(ident)
+            raise Missing(ident)
         return found
 
     def _handle(self, request, action):
@@ -681,7 +688,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             return self._error(401, "You must be logged in to gain access to the site")  # [I] wording
         try:
             status, payload = action(body)
-        except LookupError:
+        except Missing:
             return self._error(404, "Not found")
         except Invalid as invalid:
             return self._error(422, invalid.errors)
@@ -733,7 +740,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         try:
             extra = {k: v for k, v in fields.items() if k not in ("price", "invoice_id", "invoice_ids", "notify")}
             return self.pay(ids, fields.get("price"), **extra)
-        except LookupError:
+        except Missing:
             raise Invalid({"invoice_ids": ["do not exist"]}) from None
 
     def _create_simple(self, resource):
