@@ -61,8 +61,11 @@ def call(fake, method, path, token=True, params=None, body=None, **kwargs):
 
 def new_invoice(fake, **fields):
     client = fake.account.notable["shared_clients"][0]
-    invoice = {"kind": "vat", "client_id": client, "positions": [{"name": "Placement fee", "quantity": 1,
-                                                                  "price_net": "1000", "tax": 23}]}  # fmt: skip
+    invoice = {
+        "kind": "vat",
+        "client_id": client,
+        "positions": [{"name": "Placement fee", "quantity": 1, "price_net": "1000", "tax": 23}],
+    }
     invoice.update(fields)
     return call(fake, "POST", "/invoices.json", body={"invoice": invoice})
 
@@ -97,11 +100,13 @@ def test_missing_or_wrong_token_is_401_with_the_error_shape(fake, params):
 
 def test_account_is_addressed_by_path_prefix_or_host(fake):
     params = {"api_token": fake.api_token}
-    by_host = requests.get(f"{fake.url}/clients.json", params=params, headers={"Host": f"{fake.prefix}.invoiceocean.com"},
-                           timeout=10)  # fmt: skip
+    by_host = requests.get(
+        f"{fake.url}/clients.json", params=params, headers={"Host": f"{fake.prefix}.invoiceocean.com"}, timeout=10
+    )
     assert by_host.status_code == 200 and by_host.json()
-    other_host = requests.get(f"{fake.url}/clients.json", params=params, headers={"Host": "other.invoiceocean.com"},
-                              timeout=10)  # fmt: skip
+    other_host = requests.get(
+        f"{fake.url}/clients.json", params=params, headers={"Host": "other.invoiceocean.com"}, timeout=10
+    )
     assert other_host.status_code == 404
     assert requests.get(f"{fake.url}/other/clients.json", params=params, timeout=10).status_code == 404
 
@@ -173,7 +178,9 @@ def test_invoice_filters_kinds_client_and_oid(fake):
     assert proformas and {i["kind"] for i in proformas} == {"proforma"}
     some = call(fake, "GET", "/invoices.json?kinds[]=vat&kinds[]=receipt", params=params).json()
     assert some and {i["kind"] for i in some} <= {"vat", "receipt"}
-    assert [i["oid"] for i in call(fake, "GET", "/invoices.json", params={**params, "oid": "SO-77"}).json()] == ["SO-77"]
+    assert [i["oid"] for i in call(fake, "GET", "/invoices.json", params={**params, "oid": "SO-77"}).json()] == [
+        "SO-77"
+    ]
     client = fake.account.notable["shared_clients"][0]
     mine = call(fake, "GET", "/invoices.json", params={**params, "client_id": client}).json()
     assert mine and all(i["client_id"] == client for i in mine)
@@ -186,8 +193,9 @@ def test_clients_search_and_external_id(fake):
     tax_no = fake.account.clients[fake.account.notable["shared_clients"][0]]["tax_no"]
     assert [c["tax_no"] for c in call(fake, "GET", "/clients.json", params={"tax_no": tax_no}).json()] == [tax_no]
     assert call(fake, "POST", "/clients.json", body={"client": {"name": " "}}).json() == {
-        "code": "error", "message": {"name": ["can't be blank"]}
-    }  # fmt: skip
+        "code": "error",
+        "message": {"name": ["can't be blank"]},
+    }
 
 
 def test_deleted_client_leaves_the_list_but_answers_get(fake):
@@ -206,11 +214,14 @@ def test_money_as_strings_and_comma_decimals_accepted():
 
 
 def test_invoice_with_comma_amounts_answers_money_strings(fake):
-    answer = new_invoice(fake, positions=[
-        {"name": "Screening", "quantity": "2", "price_net": "59,50", "tax": "23"},
-        {"name": "Advert", "quantity": 1, "total_price_gross": "108,00", "tax": 8},
-        {"name": "Exempt", "quantity": 1, "price_net": 10, "tax": "zw"},
-    ])  # fmt: skip
+    answer = new_invoice(
+        fake,
+        positions=[
+            {"name": "Screening", "quantity": "2", "price_net": "59,50", "tax": "23"},
+            {"name": "Advert", "quantity": 1, "total_price_gross": "108,00", "tax": 8},
+            {"name": "Exempt", "quantity": 1, "price_net": 10, "tax": "zw"},
+        ],
+    )
     assert answer.status_code == 201, answer.text
     invoice = answer.json()
     assert invoice["price_net"] == "229.0" and invoice["price_gross"] == "264.37" and invoice["price_tax"] == "35.37"
@@ -265,7 +276,9 @@ def test_payments_make_invoices_partial_then_paid(fake):
     payment = call(fake, "POST", "/banking/payments.json", body=body)
     assert payment.status_code == 201 and payment.json()["price"] == "500.0"
     partial = call(fake, "GET", f"/invoices/{invoice['id']}.json").json()
-    assert (partial["status"], partial["paid"]) == ("partial", "500.0") and partial["updated_at"] > invoice["updated_at"]
+    assert (partial["status"], partial["paid"]) == ("partial", "500.0") and partial["updated_at"] > invoice[
+        "updated_at"
+    ]
     other = new_invoice(fake).json()
     body = {"banking_payment": {"price": 1960, "invoice_ids": [invoice["id"], other["id"]], "kind": "api"}}
     call(fake, "POST", "/banking/payments.json", body=body)
@@ -273,8 +286,12 @@ def test_payments_make_invoices_partial_then_paid(fake):
     assert call(fake, "GET", f"/invoices/{other['id']}.json").json()["paid"] == "1230.0"
     singular = call(fake, "GET", f"/banking/payment/{payment.json()['id']}.json")
     assert singular.status_code == 200 and singular.json()["invoice_ids"] == [invoice["id"]]
-    status = call(fake, "POST", f"/invoices/{new_invoice(fake).json()['id']}/change_status.json",
-                  params={"api_token": fake.api_token, "status": "paid"})  # fmt: skip
+    status = call(
+        fake,
+        "POST",
+        f"/invoices/{new_invoice(fake).json()['id']}/change_status.json",
+        params={"api_token": fake.api_token, "status": "paid"},
+    )
     assert status.json()["status"] == "paid" and status.json()["paid"] == status.json()["price_gross"]
 
 
@@ -290,8 +307,12 @@ def test_departments_products_and_users_on_documents(fake):
     assert {d["user_id"] for d in documents} <= set(users)
     assert all(d["seller_person"] == users[d["user_id"]]["name"] for d in documents)
     product = call(fake, "GET", "/products.json").json()[0]
-    changed = call(fake, "PUT", f"/products/{product['id']}.json",
-                   body={"product": {"price_gross": "123,00", "tax": 23, "price_net": "1"}}).json()  # fmt: skip
+    changed = call(
+        fake,
+        "PUT",
+        f"/products/{product['id']}.json",
+        body={"product": {"price_gross": "123,00", "tax": 23, "price_net": "1"}},
+    ).json()
     assert changed["price_net"] == "100.0" and changed["price_gross"] == "123.0"
 
 
@@ -308,20 +329,34 @@ def test_webhooks_post_the_real_payload_shapes(fake, receiver):
     wait_for(lambda: len(receiver.requests) == 2)
     deal = receiver.requests[1].json()["deal"]
     assert deal == {
-        "name": "Placement fee", "invoice_no": invoice["number"], "kind": "vat", "price": "1230.0", "paid": False,
-        "date": invoice["issue_date"], "url": invoice["view_url"], "external_ids": {"invoiceocean": invoice["id"]},
+        "name": "Placement fee",
+        "invoice_no": invoice["number"],
+        "kind": "vat",
+        "price": "1230.0",
+        "paid": False,
+        "date": invoice["issue_date"],
+        "url": invoice["view_url"],
+        "external_ids": {"invoiceocean": invoice["id"]},
         "client": {"name": "Hooked Ltd", "tax_no": "5252445767", "external_ids": {"invoiceocean": client["id"]}},
-    }  # fmt: skip
-    call(fake, "POST", f"/invoices/{invoice['id']}/change_status.json", params={"api_token": fake.api_token,
-                                                                              "status": "paid"})  # fmt: skip
+    }
+    call(
+        fake,
+        "POST",
+        f"/invoices/{invoice['id']}/change_status.json",
+        params={"api_token": fake.api_token, "status": "paid"},
+    )
     call(fake, "DELETE", f"/clients/{client['id']}.json")
     wait_for(lambda: len(receiver.requests) == 4)
     bodies = [r.json() for r in receiver.requests[2:]]
     assert any(b.get("deal", {}).get("paid") for b in bodies)
     assert any(b.get("client", {}).get("deleted") for b in bodies)
     wait_for(lambda: len(fake.deliveries) == 4)  # the fake records a delivery once its answer is back
-    assert {d["kind"] for d in fake.deliveries} == {"client:create", "invoice:create", "invoice:update",
-                                                     "client:destroy"}  # fmt: skip
+    assert {d["kind"] for d in fake.deliveries} == {
+        "client:create",
+        "invoice:create",
+        "invoice:update",
+        "client:destroy",
+    }
 
 
 def test_webhooks_registered_through_the_api_only_get_their_kind(fake, receiver):
@@ -384,8 +419,11 @@ def test_fault_after_commit_drops_the_answer_but_keeps_the_invoice(fake):
 def test_fault_after_commit_delays_past_the_client_timeout(fake):
     fake.inject_after_commit(delay=2, path_prefix="/clients")
     with pytest.raises(requests.Timeout):
-        requests.post(f"{fake.account_url}/clients.json", json={"api_token": fake.api_token, "client": {"name": "Slow"}},
-                      timeout=0.5)  # fmt: skip
+        requests.post(
+            f"{fake.account_url}/clients.json",
+            json={"api_token": fake.api_token, "client": {"name": "Slow"}},
+            timeout=0.5,
+        )
     assert any(c["name"] == "Slow" for c in fake.account.clients.values())
     assert call(fake, "GET", "/clients.json").status_code == 200  # reads are not affected
 

@@ -82,7 +82,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from html import escape
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .invoiceocean_data import ZONE, generate_account
@@ -94,8 +93,18 @@ KINDS = (
     "vat", "proforma", "bill", "receipt", "advance", "final", "correction", "vat_mp", "invoice_other",
     "vat_margin", "kp", "kw", "estimate",
 )  # fmt: skip
-NUMBER_PREFIXES = {"vat": "", "proforma": "PRO ", "receipt": "PAR ", "advance": "ZAL ", "final": "KON ",
-                   "correction": "KOR ", "vat_margin": "MAR ", "kp": "KP ", "kw": "KW ", "estimate": "EST "}  # [I]
+NUMBER_PREFIXES = {
+    "vat": "",
+    "proforma": "PRO ",
+    "receipt": "PAR ",
+    "advance": "ZAL ",
+    "final": "KON ",
+    "correction": "KOR ",
+    "vat_margin": "MAR ",
+    "kp": "KP ",
+    "kw": "KW ",
+    "estimate": "EST ",
+}  # [I]
 STATUSES = ("issued", "sent", "paid", "partial", "rejected")
 WEBHOOK_KINDS = ("client:create", "client:update", "client:destroy", "invoice:create", "invoice:update")
 KNOWN_WEBHOOK_KINDS = (*WEBHOOK_KINDS, "invoice:destroy")
@@ -108,8 +117,14 @@ CENT = Decimal("0.01")
 FIRST_IDS = {"invoices": 21290000, "payments": 5120000, "positions": 48000000, "webhooks": 3100}  # realistic sizes
 KEPT_ON_LINE = ("name", "tax", "quantity", "quantity_unit", "price_net", "description")  # what a PUT may omit
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-RESOURCES = {"clients": "client", "invoices": "invoice", "departments": "department", "products": "product",
-             "payments": "banking_payment", "webhooks": "webhook"}  # fmt: skip
+RESOURCES = {
+    "clients": "client",
+    "invoices": "invoice",
+    "departments": "department",
+    "products": "product",
+    "payments": "banking_payment",
+    "webhooks": "webhook",
+}
 
 
 class Missing(Exception):
@@ -169,10 +184,14 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
     default_period = "this_month"  # [I] what the UI list shows; always pass period
 
     rules = (
-        *((f"/{name}.json", f"{name}_list", ["GET", "POST"]) for name in ("clients", "invoices", "departments",
-                                                                            "products", "webhooks")),
-        *((f"/{name}/<int:ident>.json", f"{name}_one", ["GET", "PUT", "PATCH", "DELETE"])
-          for name in ("clients", "invoices", "departments", "products", "webhooks")),
+        *(
+            (f"/{name}.json", f"{name}_list", ["GET", "POST"])
+            for name in ("clients", "invoices", "departments", "products", "webhooks")
+        ),
+        *(
+            (f"/{name}/<int:ident>.json", f"{name}_one", ["GET", "PUT", "PATCH", "DELETE"])
+            for name in ("clients", "invoices", "departments", "products", "webhooks")
+        ),
         ("/banking/payments.json", "payments_list", ["GET", "POST"]),
         ("/banking/payments/<int:ident>.json", "payments_one", ["GET", "PUT", "PATCH", "DELETE"]),
         ("/banking/payment/<int:ident>.json", "payments_one", ["GET", "PUT", "PATCH", "DELETE"]),
@@ -181,7 +200,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         ("/invoices/<int:ident>.pdf", "pdf", ["GET"]),
         ("/f/<slug>/<token>", "view", ["GET"]),
         ("/invoice/<token>", "view", ["GET"]),
-    )  # fmt: skip
+    )
 
     def __init__(self, host="127.0.0.1", port=0, account=None, clock=time.time, webhook_delivery="immediate"):
         super().__init__(host, port)
@@ -246,7 +265,9 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             if spec["status"] == "paid":
                 self.pay([invoice["id"]], invoice["price_gross"], notify=False, paid_date=paid_date)
             elif spec["status"] == "partial":
-                self.pay([invoice["id"]], (invoice["price_gross"] / 3).quantize(CENT), notify=False, paid_date=paid_date)
+                self.pay(
+                    [invoice["id"]], (invoice["price_gross"] / 3).quantize(CENT), notify=False, paid_date=paid_date
+                )
         self._loading = None
         self._last_stamp = max(self._last_stamp or self.account.now, self.account.now)
 
@@ -281,12 +302,45 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
 
     # -- clients ---------------------------------------------------------------------------
     CLIENT_FIELDS = (
-        "name", "shortcut", "tax_no", "tax_no_kind", "register_number", "accounting_id", "post_code", "city",
-        "street", "street_no", "country", "first_name", "last_name", "email", "phone", "mobile_phone", "www", "fax",
-        "note", "person", "company", "kind", "category_id", "bank", "bank_account", "discount", "default_tax",
-        "price_list_id", "payment_to_kind", "default_payment_type", "disable_auto_reminders", "buyer_id",
-        "use_delivery_address", "delivery_address", "tag_list", "mass_payment_code", "external_id", "department_id",
-    )  # fmt: skip
+        "name",
+        "shortcut",
+        "tax_no",
+        "tax_no_kind",
+        "register_number",
+        "accounting_id",
+        "post_code",
+        "city",
+        "street",
+        "street_no",
+        "country",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "mobile_phone",
+        "www",
+        "fax",
+        "note",
+        "person",
+        "company",
+        "kind",
+        "category_id",
+        "bank",
+        "bank_account",
+        "discount",
+        "default_tax",
+        "price_list_id",
+        "payment_to_kind",
+        "default_payment_type",
+        "disable_auto_reminders",
+        "buyer_id",
+        "use_delivery_address",
+        "delivery_address",
+        "tag_list",
+        "mass_payment_code",
+        "external_id",
+        "department_id",
+    )
 
     def create_client(self, fields, notify=True):
         with self._data_lock:
@@ -332,12 +386,40 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
 
     # -- invoices ----------------------------------------------------------------------------
     HEADER_FIELDS = (
-        "number", "kind", "income", "issue_date", "sell_date", "place", "payment_to", "payment_to_kind", "payment_type",
-        "status", "paid_date", "currency", "lang", "department_id", "client_id", "oid", "description",
-        "description_long", "description_footer", "internal_note", "category_id", "exchange_currency", "exchange_kind",
-        "exchange_currency_rate", "from_invoice_id", "invoice_id", "correction_reason", "seller_person", "user_id",
-        "show_discount", "discount_kind", "reverse_charge", "split_payment",
-    )  # fmt: skip
+        "number",
+        "kind",
+        "income",
+        "issue_date",
+        "sell_date",
+        "place",
+        "payment_to",
+        "payment_to_kind",
+        "payment_type",
+        "status",
+        "paid_date",
+        "currency",
+        "lang",
+        "department_id",
+        "client_id",
+        "oid",
+        "description",
+        "description_long",
+        "description_footer",
+        "internal_note",
+        "category_id",
+        "exchange_currency",
+        "exchange_kind",
+        "exchange_currency_rate",
+        "from_invoice_id",
+        "invoice_id",
+        "correction_reason",
+        "seller_person",
+        "user_id",
+        "show_discount",
+        "discount_kind",
+        "reverse_charge",
+        "split_payment",
+    )
     PARTY = ("name", "tax_no", "post_code", "city", "street", "country", "email")
 
     def create_invoice(self, fields, notify=True):
@@ -360,19 +442,37 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             token = self._token()
             number = fields.get("number") or self._next_number(kind, issue)
             invoice = {
-                "id": ident, "number": number, "kind": kind, "status": "issued",
+                "id": ident,
+                "number": number,
+                "kind": kind,
+                "status": "issued",
                 "income": fields.get("income") not in ("0", 0, False, "no"),
-                "issue_date": issue, "sell_date": fields.get("sell_date") or issue.isoformat(),
-                "payment_to": self._payment_to(fields, issue), "payment_type": fields.get("payment_type", "transfer"),
-                "paid_date": None, "currency": fields.get("currency") or "PLN", "lang": fields.get("lang") or "en",
-                "paid": Decimal(0), "client_id": client["id"], "department_id": department["id"] if department else None,
-                "user_id": user["id"] if user else None, "seller_person": (user or {}).get("name", ""),
-                "oid": str(oid) if oid is not None else None, "token": token,
+                "issue_date": issue,
+                "sell_date": fields.get("sell_date") or issue.isoformat(),
+                "payment_to": self._payment_to(fields, issue),
+                "payment_type": fields.get("payment_type", "transfer"),
+                "paid_date": None,
+                "currency": fields.get("currency") or "PLN",
+                "lang": fields.get("lang") or "en",
+                "paid": Decimal(0),
+                "client_id": client["id"],
+                "department_id": department["id"] if department else None,
+                "user_id": user["id"] if user else None,
+                "seller_person": (user or {}).get("name", ""),
+                "oid": str(oid) if oid is not None else None,
+                "token": token,
                 "view_url": None,  # rendered from the address the fake serves at
-                "payment_url": None, "from_api": True, "deleted": False, "cancelled": False,
-                "description": fields.get("description", ""), "from_invoice_id": None, "invoice_id": None,
-                "created_at": when, "updated_at": when, "positions": [],
-            }  # fmt: skip
+                "payment_url": None,
+                "from_api": True,
+                "deleted": False,
+                "cancelled": False,
+                "description": fields.get("description", ""),
+                "from_invoice_id": None,
+                "invoice_id": None,
+                "created_at": when,
+                "updated_at": when,
+                "positions": [],
+            }
             invoice.update({key: fields[key] for key in self.HEADER_FIELDS if key in fields and key not in invoice})
             for key in ("from_invoice_id", "invoice_id", "seller_person"):
                 invoice[key] = fields.get(key, invoice[key])
@@ -423,8 +523,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         for client in self.account.clients.values():  # [FK] buyer matching when no client_id
             if client["deleted"]:
                 continue
-            if any(fields.get(f"buyer_{key}") and fields[f"buyer_{key}"] == client.get(key)
-                   for key in ("tax_no", "email", "name")):  # fmt: skip
+            if any(
+                fields.get(f"buyer_{key}") and fields[f"buyer_{key}"] == client.get(key)
+                for key in ("tax_no", "email", "name")
+            ):
                 return client
         if not fields.get("buyer_name"):
             raise Invalid({"buyer_name": ["can't be blank"]})
@@ -465,8 +567,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             self._price_line(line, given, index)
             line["updated_at"] = when
         invoice["positions"] = list(lines.values())
-        totals = {key: sum((line[f"total_price_{key}"] for line in lines.values()), Decimal(0))
-                  for key in ("net", "gross", "tax")}  # fmt: skip
+        totals = {
+            key: sum((line[f"total_price_{key}"] for line in lines.values()), Decimal(0))
+            for key in ("net", "gross", "tax")
+        }
         invoice.update(price_net=totals["net"], price_gross=totals["gross"], price_tax=totals["tax"])
         self._status_from_paid(invoice)
 
@@ -480,8 +584,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         quantity = parse_money(merged.get("quantity", 1), "quantity")
         tax = merged.get("tax", 23)
         rate = _rate(tax)
-        amounts = {key: parse_money(given.get(key), key) for key in
-                   ("price_net", "price_gross", "total_price_net", "total_price_gross")}  # fmt: skip
+        amounts = {
+            key: parse_money(given.get(key), key)
+            for key in ("price_net", "price_gross", "total_price_net", "total_price_gross")
+        }
         if amounts["total_price_gross"] is not None:
             gross = amounts["total_price_gross"].quantize(CENT, ROUND_HALF_UP)
             net = (gross / (1 + rate)).quantize(CENT, ROUND_HALF_UP)
@@ -499,12 +605,19 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             gross = (net * (1 + rate)).quantize(CENT, ROUND_HALF_UP)
         unit_net = (net / quantity).quantize(CENT, ROUND_HALF_UP) if quantity else net
         line.update(
-            name=merged["name"], product_id=product["id"] if product else None, quantity=quantity,
-            quantity_unit=merged.get("quantity_unit", "szt."), tax=str(tax), price_net=unit_net,
-            price_gross=(unit_net * (1 + rate)).quantize(CENT, ROUND_HALF_UP), price_tax=None,
-            total_price_net=net, total_price_gross=gross, total_price_tax=gross - net,
+            name=merged["name"],
+            product_id=product["id"] if product else None,
+            quantity=quantity,
+            quantity_unit=merged.get("quantity_unit", "szt."),
+            tax=str(tax),
+            price_net=unit_net,
+            price_gross=(unit_net * (1 + rate)).quantize(CENT, ROUND_HALF_UP),
+            price_tax=None,
+            total_price_net=net,
+            total_price_gross=gross,
+            total_price_tax=gross - net,
             description=merged.get("description", ""),
-        )  # fmt: skip
+        )
         line["price_tax"] = line["price_gross"] - line["price_net"]
 
     def _set_status(self, invoice, status):
@@ -538,20 +651,28 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
                 applied = left if invoice is invoices[-1] else min(left, invoice["price_gross"] - invoice["paid"])
                 invoice["paid"] += applied
                 left -= applied
-                invoice["paid_date"] = date.fromisoformat(fields["paid_date"]) if fields.get("paid_date") else self.today()
+                invoice["paid_date"] = (
+                    date.fromisoformat(fields["paid_date"]) if fields.get("paid_date") else self.today()
+                )
                 self._status_from_paid(invoice)
                 invoice["updated_at"] = when
             ident = self._new_id("payments", self.account.payments)
             payment = {
-                "id": ident, "name": fields.get("name") or f"Payment {', '.join(i['number'] for i in invoices)}",
-                "price": amount, "currency": fields.get("currency") or (invoices[0]["currency"] if invoices else "PLN"),
-                "paid": _flag(fields.get("paid", True)), "paid_date": fields.get("paid_date") or self.today().isoformat(),
-                "kind": fields.get("kind", "api"), "invoice_ids": [i["id"] for i in invoices],
+                "id": ident,
+                "name": fields.get("name") or f"Payment {', '.join(i['number'] for i in invoices)}",
+                "price": amount,
+                "currency": fields.get("currency") or (invoices[0]["currency"] if invoices else "PLN"),
+                "paid": _flag(fields.get("paid", True)),
+                "paid_date": fields.get("paid_date") or self.today().isoformat(),
+                "kind": fields.get("kind", "api"),
+                "invoice_ids": [i["id"] for i in invoices],
                 "invoice_id": invoices[0]["id"] if len(invoices) == 1 else None,
                 "client_id": fields.get("client_id") or (invoices[0]["client_id"] if invoices else None),
-                "description": fields.get("description", ""), "oid": fields.get("oid"),
-                "created_at": when, "updated_at": when,
-            }  # fmt: skip
+                "description": fields.get("description", ""),
+                "oid": fields.get("oid"),
+                "created_at": when,
+                "updated_at": when,
+            }
             self.account.payments[ident] = payment
         for invoice in invoices:
             self._notify("invoice:update", invoice, notify)
@@ -576,14 +697,23 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         else:
             client = self.account.clients.get(record["client_id"], {})
             first = record["positions"][0]["name"] if record["positions"] else record["number"]
-            wrapped = {"deal": {
-                "name": record.get("description") or first, "invoice_no": record["number"], "kind": record["kind"],
-                "price": format_money(record["price_gross"]), "paid": record["status"] == "paid",
-                "date": record["issue_date"].isoformat(), "url": self.view_url(record),
-                "external_ids": {"invoiceocean": record["id"]},
-                "client": {"name": client.get("name"), "tax_no": client.get("tax_no") or None,
-                           "external_ids": {"invoiceocean": record["client_id"]}},
-            }}  # fmt: skip
+            wrapped = {
+                "deal": {
+                    "name": record.get("description") or first,
+                    "invoice_no": record["number"],
+                    "kind": record["kind"],
+                    "price": format_money(record["price_gross"]),
+                    "paid": record["status"] == "paid",
+                    "date": record["issue_date"].isoformat(),
+                    "url": self.view_url(record),
+                    "external_ids": {"invoiceocean": record["id"]},
+                    "client": {
+                        "name": client.get("name"),
+                        "tax_no": client.get("tax_no") or None,
+                        "external_ids": {"invoiceocean": record["client_id"]},
+                    },
+                }
+            }
         return {**wrapped, "app_name": "InvoiceOcean", "api_token": api_token, "locale": "en"}
 
     def _notify(self, kind, record, notify):
@@ -755,8 +885,12 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
                 store = getattr(self.account, resource)
                 when = self.now()
                 ident = self._new_id(resource, store)
-                store[ident] = {"id": ident, **self._simple_values(resource, fields), "created_at": when,
-                                "updated_at": when}  # fmt: skip
+                store[ident] = {
+                    "id": ident,
+                    **self._simple_values(resource, fields),
+                    "created_at": when,
+                    "updated_at": when,
+                }
                 return store[ident]
 
         return create
@@ -878,7 +1012,9 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
     def _member(self, resource):
         def handler(request, ident):
             if request.method == "GET":
-                return self._handle(request, lambda body: self._answer_record(resource, self._get(resource, ident)["id"]))
+                return self._handle(
+                    request, lambda body: self._answer_record(resource, self._get(resource, ident)["id"])
+                )
             return self._write(request, resource, ident)
 
         return handler
@@ -915,8 +1051,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         invoice = next((i for i in self.account.invoices.values() if i["token"] == token), None)
         if invoice is None:
             return Response("Not found", status=404)
-        rows = "".join(f"<tr><td>{escape(p['name'])}</td><td>{format_money(p['total_price_gross'])}</td></tr>"
-                       for p in invoice["positions"])  # fmt: skip
+        rows = "".join(
+            f"<tr><td>{escape(p['name'])}</td><td>{format_money(p['total_price_gross'])}</td></tr>"
+            for p in invoice["positions"]
+        )
         return Response(
             f"<!DOCTYPE html><html><head><title>{escape(invoice['number'])}</title></head><body>"
             f"<h1>{escape(invoice['kind'])} {escape(invoice['number'])}</h1><p>{escape(invoice['buyer_name'])}</p>"

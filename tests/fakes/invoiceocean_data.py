@@ -24,6 +24,7 @@ DEFAULT_TODAY = date(2026, 12, 1)
 PREFIX = "brightstaff"
 API_TOKEN = "io-fake-secret"  # noqa: S105 - a test account's token
 CITIES = (("00-001", "Warszawa", "PL"), ("EC1A 1BB", "London", "GB"), ("0150", "Oslo", "NO"), ("10115", "Berlin", "DE"))
+STREETS = ("High Street", "Storgata", "Hauptstraße", "Marszałkowska")
 PRODUCTS = (
     ("Permanent placement fee", "PERM-FEE", "4500.00", 23, True),
     ("Temporary staffing (hour)", "TEMP-HOUR", "38.50", 23, True),
@@ -126,7 +127,7 @@ def generate_account(seed=0, today=DEFAULT_TODAY, clients=()):
             "name": name,
             "shortcut": name.split()[0],
             "tax_no": tax_number(rng, country) if shared or index % 2 else "",
-            "street": f"{rng.randint(1, 200)} {rng.choice(('High Street', 'Storgata', 'Hauptstraße', 'Marszałkowska'))}",
+            "street": f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
             "post_code": post_code,
             "city": city,
             "country": country,
@@ -161,7 +162,9 @@ def generate_account(seed=0, today=DEFAULT_TODAY, clients=()):
     client_id += 3
     gone = f"{rng.choice(COMPANY_WORDS)} Staffing"
     account.clients[client_id] = {**account.clients[client_id - 3], "id": client_id, "name": gone, "deleted": True}
-    account.clients[client_id].update(first_name=None, last_name=None, company=True, email=f"hello@{_slug(gone)}.example")
+    account.clients[client_id].update(
+        first_name=None, last_name=None, company=True, email=f"hello@{_slug(gone)}.example"
+    )
     account.notable["deleted_client"] = client_id
 
     for number, (name, code, gross, tax, service) in enumerate(PRODUCTS, 1):
@@ -182,13 +185,18 @@ def generate_account(seed=0, today=DEFAULT_TODAY, clients=()):
             "updated_at": when,
         }
     account.notable["documents"] = [
-        {"kind": kind, "issue_date": today - timedelta(days=30 * months + rng.randint(0, 20) * bool(months)),
-         "status": status, "client_id": rng.choice(account.notable["shared_clients"] or list(account.clients)),
-         "department_id": rng.choice(list(account.departments)), "user_id": rng.choice(list(account.users)),
-         "positions": [
-             {"product_id": product, "quantity": rng.choice((1, 1, 2, 8, 40))}
-             for product in rng.sample(list(account.products), rng.randint(1, 3))
-         ]}
+        {
+            "kind": kind,
+            "issue_date": today - timedelta(days=30 * months + rng.randint(0, 20) * bool(months)),
+            "status": status,
+            "client_id": rng.choice(account.notable["shared_clients"] or list(account.clients)),
+            "department_id": rng.choice(list(account.departments)),
+            "user_id": rng.choice(list(account.users)),
+            "positions": [
+                {"product_id": product, "quantity": rng.choice((1, 1, 2, 8, 40))}
+                for product in rng.sample(list(account.products), rng.randint(1, 3))
+            ],
+        }
         for kind, months, status in DOCUMENTS
     ]
     account.notable["documents"].sort(key=lambda document: document["issue_date"])
