@@ -22,7 +22,8 @@ Routes (every path ends in ``.json``; paging, filters, errors as §4–§5):
   ``deleted`` and leaves the lists; GET still answers it [I]).
 * ``/invoices.json`` GET (``period`` [default ``this_month`` when omitted, like the UI list, I],
   ``date_from``/``date_to`` with ``period=more``, ``search_date_type``, ``client_id``, ``oid``,
-  ``invoice_id``, ``number``, ``invoice_ids``, ``kind``, ``kinds[]``, ``income=no``,
+  ``invoice_id``, ``number``, ``invoice_ids``, ``kind``, ``kinds[]``, ``income=no`` (expenses; without it
+  only sales documents [I]),
   ``include_positions=true``), POST ``{"invoice": {...}}`` (``oid_unique: "yes"``: 422 on a second
   document with the same ``oid``; no ``client_id`` or ``-1``: buyer matched by name / tax number / email
   or created [FK]); ``/invoices/{id}.json`` GET (with positions), PUT (partial; positions with ``id``
@@ -257,7 +258,9 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
     def _load_documents(self):
         """The seeded documents go through the same code as API creates (totals, numbers, payments)."""
         for spec in self.account.notable.get("documents", ()):
-            self._loading = datetime.combine(spec["issue_date"], datetime.min.time(), ZONE).replace(hour=10)
+            self._loading = datetime.combine(spec["issue_date"], datetime.min.time(), ZONE).replace(
+                hour=8
+            )  # before the account's now (09:00)
             fields = {k: spec[k] for k in ("kind", "client_id", "department_id", "user_id", "positions")}
             fields["issue_date"] = spec["issue_date"].isoformat()
             invoice = self.create_invoice(fields, notify=False)
@@ -938,7 +941,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             with self._data_lock:
                 if resource == "webhooks":
                     return 200, json.dumps(list(self.webhooks.values()))
-                records = [r for r in getattr(self.account, resource).values() if self._matches(resource, r, args)]
+                span = self._period(args) if resource == "invoices" else None
+                records = [
+                    r for r in getattr(self.account, resource).values() if self._matches(resource, r, args, span)
+                ]
                 records.sort(key=lambda record: record["id"])
                 order = args.get("order")
                 if order:
@@ -952,7 +958,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
 
         return self._handle(request, action)
 
-    def _matches(self, resource, record, args):
+    def _matches(self, resource, record, args, span):
         if resource == "clients":
             if record["deleted"]:
                 return False
@@ -972,7 +978,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             return False
         if args.get("invoice_ids") and str(record["id"]) not in args["invoice_ids"].split(","):
             return False
-        first, last = self._period(args)
+        first, last = span
         day = record.get(args.get("search_date_type", "issue_date"))
         if isinstance(day, str):
             day = date.fromisoformat(day[:10])
