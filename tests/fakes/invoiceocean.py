@@ -283,8 +283,8 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             if key.startswith("_") or (key == "positions" and not include_positions):
                 continue
             if key == "positions":
-                value = [{k: self._json(k, v) for k, v in position.items()} for position in value]
-            out[key] = self._json(key, value)
+                value = [{k: self._json(v) for k, v in position.items()} for position in value]
+            out[key] = self._json(value)
         if resource == "invoices":
             out["view_url"] = self.view_url(record)
         return out
@@ -294,7 +294,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
         return f"{self.account_url}/f/{invoice['number'].replace('/', '-').replace(' ', '')}/{invoice['token']}"
 
     @staticmethod
-    def _json(key, value):
+    def _json(value):
         if isinstance(value, Decimal):
             return format_money(value)
         if isinstance(value, datetime):
@@ -694,7 +694,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
 
     def webhook_payload(self, kind, record, api_token):
         if kind.startswith("client:"):
-            body = {key: self._json(key, value) for key, value in record.items()}
+            body = {key: self._json(value) for key, value in record.items()}
             body.update(external_ids={"invoiceocean": record["id"]}, skip_webhooks=True)  # as in real payloads
             wrapped = {"client": body, "client_id": record["id"]}
         else:
