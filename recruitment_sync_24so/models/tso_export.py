@@ -485,7 +485,11 @@ class _ExportWithLogin:
 
     # ------------------------------------------------------------------------ payloads
     def _payloads(self, moves, line_of):
-        vat_codes = self._vat_codes(moves)
+        try:
+            vat_codes = self._vat_codes(moves)
+        except (Problem, PermanentError) as problem:
+            self._fail(moves, self._("The VAT codes of 24SevenOffice could not be read: %s", problem))
+            return {}
         for move in moves:
             if move not in self.problems:
                 try:  # before any lookup or creation: an invoice that cannot be sent costs no call
