@@ -409,7 +409,7 @@ class _ExportWithLogin:
             )
 
     def _total_warning(self, move, theirs):
-        """The warning of an invoice whose total read back from 24SevenOffice is not Odoo's."""
+        """The warning of an invoice whose totals read back from 24SevenOffice are not Odoo's."""
         ours = self.odoo_totals.get(move)
         if ours is None:
             return []
@@ -418,28 +418,30 @@ class _ExportWithLogin:
             return [
                 self._(
                     "Warning: 24SevenOffice's total could not be read back; check that it is %(ours)s %(currency)s.",
-                    ours=ours,
+                    ours=ours[0],
                     currency=currency,
                 )
             ]
-        if mapping.money(theirs) == ours:
+        if theirs == ours:
             return []
         return [
             self._(
-                "Warning: 24SevenOffice totals this invoice %(theirs)s %(currency)s, Odoo %(ours)s %(currency)s: "
-                "correct it in 24SevenOffice (a credit note there) and check the VAT codes of its taxes.",
-                theirs=mapping.money(theirs),
-                ours=ours,
+                "Warning: 24SevenOffice totals this invoice %(theirs)s %(currency)s with %(their_vat)s VAT, Odoo "
+                "%(ours)s with %(our_vat)s VAT: correct it in 24SevenOffice and check the VAT codes of its taxes.",
+                theirs=theirs[0],
+                their_vat=theirs[1],
+                ours=ours[0],
+                our_vat=ours[1],
                 currency=currency,
             )
         ]
 
     def _invoice_numbers(self, order_refs, totals=None):
         """{OrderId: invoice number} read from 24SevenOffice (empty when it cannot answer now);
-        ``totals`` (a dict) receives {OrderId: OrderTotalIncVat}."""
+        ``totals`` (a dict) receives {OrderId: (OrderTotalIncVat, OrderTotalVat)}."""
         numbers = {}
         order_refs = [ref for ref in order_refs if ref]
-        properties = ("OrderId", "InvoiceId", "OrderTotalIncVat")
+        properties = ("OrderId", "InvoiceId", "OrderTotalIncVat", "OrderTotalVat")
         try:
             for start in range(0, len(order_refs), ID_CHUNK):
                 chunk = order_refs[start : start + ID_CHUNK]
@@ -447,8 +449,9 @@ class _ExportWithLogin:
                     invoice = mapping.set_value(order.get("InvoiceId"))
                     if invoice:
                         numbers[order.get("OrderId")] = str(invoice)
-                    if totals is not None and mapping.set_value(order.get("OrderTotalIncVat")) is not None:
-                        totals[order.get("OrderId")] = order["OrderTotalIncVat"]
+                    total, vat = (mapping.set_value(order.get(key)) for key in ("OrderTotalIncVat", "OrderTotalVat"))
+                    if totals is not None and total is not None:
+                        totals[order.get("OrderId")] = (mapping.money(total), mapping.money(vat))
         except SyncError as error:
             _logger.info("24SevenOffice: invoice numbers of orders %s not read: %s", order_refs, error)
         return numbers
@@ -579,28 +582,26 @@ class _ExportWithLogin:
         return result
 
     def _check_totals(self, move, payload, vat_codes):
-        """Refuse (before sending) an invoice whose total in 24SevenOffice would not be Odoo's."""
+        """Refuse (before sending) an invoice whose total or VAT in 24SevenOffice would not be Odoo's."""
         sign = -1 if move.move_type == "out_refund" else 1
-        ours = mapping.money(sign * move.amount_total)
+        ours = (mapping.money(sign * move.amount_total), mapping.money(sign * move.amount_tax))
         rows = payload["InvoiceRows"]["InvoiceRow"]
-        theirs = mapping.order_total(rows, vat_codes["rates"])
+        theirs = mapping.order_totals(rows, vat_codes["rates"], payload.get("IncludeVAT"))
         self.odoo_totals[move] = ours
         if theirs != ours:
             raise Problem(
                 self._(
-                    "24SevenOffice would total this invoice %(theirs)s %(currency)s (its VAT per row, from the VAT "
-                    "codes %(codes)s) where Odoo totals %(ours)s %(currency)s: not sent. Check the 24SevenOffice VAT "
-                    "codes of its taxes, or the rounding of its lines.",
-                    theirs=theirs,
-                    ours=ours,
+                    "24SevenOffice would total this invoice %(theirs)s %(currency)s with %(their_vat)s VAT (row by "
+                    "row, from the VAT codes %(codes)s) where Odoo totals %(ours)s with %(our_vat)s VAT: not sent. "
+                    "Check the 24SevenOffice VAT codes of its taxes, or the rounding of its lines.",
+                    theirs=theirs[0],
+                    their_vat=theirs[1],
+                    ours=ours[0],
+                    our_vat=ours[1],
                     currency=move.currency_id.name,
                     codes=", ".join(sorted({str(r["TaxSettings"]["TaxCode"]) for r in rows if r.get("TaxSettings")})),
                 )
             )
-
-    def _fail(self, moves, reason):
-        for move in moves:
-            self.problems.setdefault(move, reason)
 
     def _departments(self, moves):
         """{move: 24SevenOffice department id or None}; an unknown id fails its invoices."""
@@ -1028,6 +1029,7 @@ class _ExportWithLogin:
         sign = -1 if refund else 1
         rows = []
         row_codes = self._row_vat_codes(move, vat_codes)
+        include_vat = self._prices_include_vat(move)
         for line in move.invoice_line_ids.sorted(lambda line: (line.sequence, line.id)):
             if line.display_type in ("line_section", "line_note"):
                 if line.name:
@@ -1051,7 +1053,7 @@ class _ExportWithLogin:
                 "ProductId": products.get(product),
                 "Name": mapping.truncate(line.name or product.display_name, "row_name"),
                 "Quantity": mapping.decimal(sign * line.quantity, mapping.FOUR_PLACES),
-                "Price": self._unit_price(line),
+                "Price": self._unit_price(line, include_vat),
                 "Type": "Normal",
                 # Always the row's VAT code: without it 24SevenOffice applies its product's or default VAT.
                 "TaxSettings": {"TaxCode": row_codes[line]},
@@ -1074,7 +1076,7 @@ class _ExportWithLogin:
             "DateOrdered": mapping.local_date(move.invoice_date),
             "DateInvoiced": mapping.local_date(move.invoice_date),
             "PaymentTime": mapping.payment_days(move.invoice_date, move.invoice_date_due),
-            "IncludeVAT": False,
+            "IncludeVAT": include_vat,
             "YourReference": mapping.truncate(person.name if person else move.ref, "your_reference"),
             "InvoiceTitle": mapping.truncate(move.name, "invoice_title"),
             "ReferenceNumber": mapping.truncate(move.name, "reference_number"),
@@ -1090,12 +1092,20 @@ class _ExportWithLogin:
             payload.update(self._credited(move))
         return {key: value for key, value in payload.items() if value not in (None, "")}
 
-    def _unit_price(self, line):
-        """The unit price without VAT, before discount (24SevenOffice applies DiscountRate)."""
+    @staticmethod
+    def _prices_include_vat(move):
+        """Whether the invoice is sent with prices including VAT: when every priced line's tax is
+        tax-included, so that 24SevenOffice takes the VAT out of Odoo's gross amounts as Odoo did."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return bool(lines) and all(line.tax_ids and all(line.tax_ids.mapped("price_include")) for line in lines)
+
+    def _unit_price(self, line, include_vat=False):
+        """The unit price (with VAT when ``include_vat``, else without), before discount
+        (24SevenOffice applies DiscountRate)."""
         quantity = line.quantity or 0.0
         factor = 1 - (line.discount or 0.0) / 100
         if quantity and factor:
-            price = line.price_subtotal / (quantity * factor)
+            price = (line.price_total if include_vat else line.price_subtotal) / (quantity * factor)
         else:
             price = line.price_unit
         two = mapping.decimal(price)

@@ -133,17 +133,23 @@ def money(value):
     return Decimal(str(value or 0)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) + 0
 
 
-def order_total(rows, rates):
-    """The total including VAT 24SevenOffice gives an order of ``rows`` (payload rows, prices
-    without VAT), computed row by row as it does [I]: each Normal row's amount (price x quantity
-    less the discount percentage) and its VAT at the rate of its ``TaxSettings.TaxCode`` (``rates``:
-    {TaxCode: percent}), each rounded to the cent."""
-    total = Decimal(0)
+def order_totals(rows, rates, include_vat=False):
+    """(total including VAT, VAT) that 24SevenOffice gives an order of ``rows`` (payload rows),
+    computed row by row as it does [I]: each Normal row's amount (price x quantity less the
+    discount percentage) and its VAT at the rate of its ``TaxSettings.TaxCode`` (``rates``:
+    {TaxCode: percent}), each rounded to the cent; with ``include_vat`` the prices include VAT."""
+    total = vat = Decimal(0)
     for row in rows:
         if row.get("Type", "Normal") != "Normal":
             continue
         amount = Decimal(row["Price"]) * Decimal(row["Quantity"])
         amount = money(amount * (1 - Decimal(row.get("DiscountRate") or 0) / 100))
         percent = rates.get((row.get("TaxSettings") or {}).get("TaxCode"), Decimal(0))
-        total += amount + money(amount * percent / 100)
-    return money(total)
+        if include_vat:
+            row_vat = money(amount - amount / (1 + percent / 100))
+            total += amount
+        else:
+            row_vat = money(amount * percent / 100)
+            total += amount + row_vat
+        vat += row_vat
+    return money(total), money(vat)

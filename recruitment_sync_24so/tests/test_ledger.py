@@ -171,7 +171,7 @@ class TestVatMapping(TsoVatCase):
         status, _number, reason = self.receipt(runs)[invoice.name]
         self.assertEqual(status, "failed")
         self.assertIn("24SevenOffice would total this invoice 1250.00", reason)
-        self.assertIn("Odoo totals 1150.00", reason)
+        self.assertIn("Odoo totals 1150.00 with 150.00 VAT", reason)
         self.assertEqual(self.fake.calls["SaveInvoices"], 0)
 
     def test_a_total_only_the_read_back_reveals_is_a_warning_naming_both(self):
@@ -184,7 +184,7 @@ class TestVatMapping(TsoVatCase):
         status, _number, reason = self.receipt(runs)[invoice.name]
         self.assertEqual(status, "exported")
         self.assertIn("Warning: 24SevenOffice totals this invoice 1160.00", reason)
-        self.assertIn("Odoo 1150.00", reason)
+        self.assertIn("Odoo 1150.00 with 150.00 VAT", reason)
 
     # ------------------------------------------------------------------------ exactly once
     def put_in_24so(self, move, customer_id):
@@ -387,4 +387,6 @@ class TestVatMapping(TsoVatCase):
         ]
         rates = {3: Decimal(25), 31: Decimal(15)}
         # 10.01 + 2.50 (twice: each row rounded), -175.00 - 26.25
-        self.assertEqual(mapping.order_total(rows, rates), Decimal("-176.23"))
+        self.assertEqual(mapping.order_totals(rows, rates), (Decimal("-176.23"), Decimal("-21.25")))
+        # Prices including VAT: the VAT is taken out of each row's amount.
+        self.assertEqual(mapping.order_totals(rows, rates, True), (Decimal("-154.98"), Decimal("-18.83")))

@@ -32,9 +32,14 @@ class TestRandomizedTotals(TsoVatCase):
         partners = self.env["res.partner"].create(
             [{"name": f"Tilfeldig Kunde {n} AS", "is_company": True} for n in range(10)]
         )
-        taxes = [self.tax25, self.tax15, self.tax0, None, self.tax25_included]
+        bases = (
+            *([[self.tax25, self.tax15, self.tax0, None]] * 6),
+            *([[self.tax25_included]] * 2),
+            [self.tax25_included, self.tax15],  # a mixed basis: sent without VAT, may round differently
+        )
         moves = self.env["account.move"]
         for _index in range(self.documents):
+            taxes = rng.choice(bases)
             lines = []
             for _line in range(rng.randint(1, 5)):
                 places = rng.choice((0, 2, 2, 3, 4))
@@ -71,5 +76,6 @@ class TestRandomizedTotals(TsoVatCase):
             sign = -1 if move.move_type == "out_refund" else 1
             self.assertEqual(len(orders), 1, move.name)
             self.assertEqual(orders[0]["OrderTotalIncVat"], sign * Decimal(str(move.amount_total)).quantize(CENT))
+            self.assertEqual(orders[0]["OrderTotalVat"], sign * Decimal(str(move.amount_tax)).quantize(CENT))
         self.assertGreaterEqual(exported, 200, f"{refused} refused")
         self.assertFalse(self.fake.duplicates())
