@@ -48,7 +48,7 @@ class RecruitmentSyncIntegration(models.Model):
     )
 
     tso_vat_code_ids = fields.One2many("recruitment.sync.24so.vat.code", "integration_id", string="VAT codes")
-    tso_vat_code_count = fields.Integer(compute="_compute_tso_vat_code_count", string="VAT codes")
+    tso_vat_code_count = fields.Integer(compute="_compute_tso_vat_code_count", string="Number of VAT codes")
 
     def _compute_tso_vat_code_count(self):
         counts = dict(
