@@ -80,7 +80,11 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
   ``Name`` (max 200), ``OrganizationNumber`` max 20.
 * SaveInvoices per order: ``CustomerId`` must exist; order/row ``DepartmentId`` and
   ``ProjectId`` must exist; ``Normal`` rows need an existing ``ProductId`` (``Text`` rows do
-  not); ``ReferenceInvoiceId``/``ReferenceOrderId`` (credit notes) must exist [I]; the currency
+  not); a row's VAT rate comes from its ``TaxSettings.TaxCode`` (a ``TaxNo`` of GetTaxCodeList;
+  unknown -> ParameterNotFoundException) [I: TaxNo rather than TaxId], else
+  ``TaxSettings.TaxRate``, else its product's ``TaxRate`` (25% when none) [V S12]; the totals
+  (``OrderTotalIncVat``/``OrderTotalVat``) are computed row by row, each row's amount and VAT
+  rounded to the cent [I]; ``ReferenceInvoiceId``/``ReferenceOrderId`` (credit notes) must exist [I]; the currency
   ``Symbol`` must be one of ``GetCurrencyList`` [I]; lengths (YourReference 50, ReferenceNumber
   50, InvoiceTitle 300, InvoiceText 750, InvoiceEmailAddress 250, CustomerName 100,
   CustomerOrgNo 20, row Name 300) as above; ``require_department`` [I] makes a missing
@@ -105,6 +109,8 @@ Test knobs and counters:
   ``add_product(number, name, category_id=1, price=…, client_id=…)`` (numbers may repeat),
   ``add_company(name, organization_number=…, external_id=…, type=…, client_id=…)``,
   ``add_department(dept_id, name, client_id=…)``, ``add_category(name, category_id=None, client_id=…)``,
+  ``add_tax_code(tax_no, name, rate, client_id=…)``; ``add_product``/``add_company`` with
+  ``undated=True`` hold no ``DateChanged`` (change-date searches never return them [I]),
   ``add_client(name, client_id=None, departments=…, categories=…)``,
   ``add_user(username, password, client_ids, blocked=())`` (returns the ``Login`` with its
   identity ids); ``invoice(order_id)``, ``invoices_for(reference)``.
@@ -124,6 +130,9 @@ Test knobs and counters:
   the call is executed and committed, then the connection is dropped without an answer
   (``drop``: the client sees a connection error) or the answer waits ``delay`` seconds (past
   the client's timeout), so a retry must find the saved invoice instead of sending it again.
+  ``fail_after_save(operation="SaveInvoices", status=None, message=…, times=1)``: the call is
+  executed and saved, then answered with an HTML error page of HTTP ``status`` (e.g. 503), or
+  without ``status`` with a SOAP fault ``message``: an answer that hides a save.
   ``inject(status=…, body=…, delay=…)`` (``FaultInjectionMixin``) for transport-level faults
   (HTTP 503 pages, 429) before any SOAP processing.
 * ``set_request_limit(limit, window=3600)``, ``exceed_request_limit(client_id)`` (the next call
