@@ -26,6 +26,8 @@ class TsoVatCase(TsoCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.classPatch(twentyfour, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
+        # Odoo's default, and 24SevenOffice's way: VAT rounded on each line.
+        cls.company.tax_calculation_rounding_method = "round_per_line"
         Tax = cls.env["account.tax"]
         cls.env["account.tax"].search([("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale")]).write(
             {"active": False}
