@@ -335,7 +335,9 @@ class _ExportWithLogin:
 
     def _bind_move(self, move, order_ref):
         """The invoice is in this ledger: other accounting integrations see it (one ledger per invoice)."""
-        self._bind(move, order_ref, f"invoice@{self.client_ref}")
+        external_model = f"invoice@{self.client_ref}"
+        self._unbind(move, external_model)  # an earlier order of it, gone from 24SevenOffice
+        self._bind(move, order_ref, external_model)
 
     def _settle_existing(self, line, transfer):
         self.exporter._settle(
@@ -404,9 +406,9 @@ class _ExportWithLogin:
                     "external_id": str(transfer.order_ref) if transfer.order_ref else False,
                 }
             )
-            old.run_id.write(
-                {"failed_count": max(0, old.run_id.failed_count - 1), "exported_count": old.run_id.exported_count + 1}
-            )
+        for run in stale.run_id:  # its counters follow its lines
+            counts = dict(self.exporter.Line._read_group([("run_id", "=", run.id)], ["action"], ["__count"]))
+            run.sudo().write({"failed_count": counts.get("failed", 0), "exported_count": counts.get("exported", 0)})
 
     def _total_warning(self, move, theirs):
         """The warning of an invoice whose totals read back from 24SevenOffice are not Odoo's."""
@@ -514,6 +516,10 @@ class _ExportWithLogin:
             except Problem as problem:
                 self.problems[move] = str(problem)
         return payloads
+
+    def _fail(self, moves, reason):
+        for move in moves:
+            self.problems.setdefault(move, reason)
 
     # -- VAT ----------------------------------------------------------------------------
     def _vat_codes(self, moves):

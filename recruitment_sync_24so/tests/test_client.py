@@ -127,7 +127,7 @@ class TestClient(TsoCase):
 
     def test_uncertain_and_throttled_answers_of_saves(self):
         client = self.client()
-        client.ensure_session()
+        client.get_companies({"CompanyId": 1}, ("Id",))  # the service's WSDL is loaded: only calls meet the faults
         # A page or a fault answering a save may hide the save: uncertain (search before resending).
         self.fake.inject(status=503, times=1, body="<html>Service Unavailable</html>", content_type="text/html")
         with self.assertRaises(RetryableError) as caught:

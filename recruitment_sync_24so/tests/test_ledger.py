@@ -55,6 +55,10 @@ class TsoVatCase(TsoCase):
         move.action_post()
         return move
 
+    def load_invoice_wsdl(self):
+        """The invoice service's WSDL loaded (once per process): the injected faults meet the calls."""
+        twentyfour.wsdl_document(self.fake.wsdl_url("InvoiceService"))
+
     def code(self, tax_no, client_id=MAIN_CLIENT_ID):
         return self.VatCode.search(
             [("integration_id", "=", self.integration.id), ("client_ref", "=", str(client_id)), ("tax_no", "=", tax_no)]
@@ -248,6 +252,7 @@ class TestVatMapping(TsoVatCase):
         self.assertEqual(len(self.orders_for(invoice)), 1)
 
     def test_a_page_before_the_save_is_searched_then_sent_once(self):
+        self.load_invoice_wsdl()
         invoice = self.make_invoice()
         self.fake.inject(status=503, body="<html><body>Service Unavailable</body></html>",
                          content_type="text/html", path_prefix=SERVICE_PATHS["InvoiceService"][0])  # fmt: skip
@@ -258,6 +263,7 @@ class TestVatMapping(TsoVatCase):
     def test_429_on_save_invoices_pauses_then_resumes_without_failing_other_logins(self):
         oslo = self.make_invoice(department=self.oslo)
         bergen = self.make_invoice(department=self.bergen)
+        self.load_invoice_wsdl()
         path = SERVICE_PATHS["InvoiceService"][0]
         self.fake.inject(status=429, times=20, path_prefix=path)  # no Retry-After
         runs = self.export(oslo | bergen)
@@ -282,6 +288,7 @@ class TestVatMapping(TsoVatCase):
         def commit(run):
             commits.append(Line.search_count([("kind", "=", "products"), ("action", "=", "created")]))
 
+        self.load_invoice_wsdl()
         self.fake.inject(status=429, times=20, path_prefix=SERVICE_PATHS["InvoiceService"][0])
         with patch.object(RecruitmentSyncRun, "_commit", commit):
             runs = self.export(invoice)
