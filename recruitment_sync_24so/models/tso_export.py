@@ -523,8 +523,9 @@ class _ExportWithLogin:
 
     # -- VAT ----------------------------------------------------------------------------
     def _vat_codes(self, moves):
-        """{"taxes": {account.tax id: row}, "untaxed": row or None, "rates": {TaxCode: Decimal}} of this
-        client: its VAT codes read once per run (GetTaxCodeList), stored and mapped where unambiguous."""
+        """{"taxes": {account.tax id: code}, "untaxed": code or None, "rates": {TaxCode: Decimal}} of this
+        client, a code being (TaxCode or None, its label): its VAT codes read once per run
+        (GetTaxCodeList), stored and mapped where unambiguous. Plain data: it outlives a rollback."""
         cached = self.client_cache.get("vat_codes")
         if cached is not None:
             return cached
@@ -535,14 +536,13 @@ class _ExportWithLogin:
         )
         codes = {"taxes": {}, "untaxed": None, "rates": {}}
         for row in rows.filtered("listed"):
-            code = mapping.tax_code(row.tax_no)
-            if code is None:
-                continue
-            codes["rates"][code] = mapping.rate(row.rate)
+            code = (mapping.tax_code(row.tax_no), row.display_name)
+            if code[0] is not None:
+                codes["rates"][code[0]] = mapping.rate(row.rate)
             for tax in row.tax_ids:
-                codes["taxes"][tax.id] = row
+                codes["taxes"][tax.id] = code
             if row.untaxed:
-                codes["untaxed"] = row
+                codes["untaxed"] = code
         self.client_cache["vat_codes"] = codes
         return codes
 
@@ -579,11 +579,9 @@ class _ExportWithLogin:
                         client=self.client_label,
                     )
                 raise Problem(reason)
-            code = mapping.tax_code(row.tax_no)
+            code, code_label = row
             if code is None:
-                raise Problem(
-                    self._("The 24SevenOffice VAT code %s has no number that a row can carry.", row.display_name)
-                )
+                raise Problem(self._("The 24SevenOffice VAT code %s has no number that a row can carry.", code_label))
             result[line] = code
         return result
 

@@ -307,7 +307,9 @@ class TestVatMapping(TsoVatCase):
         self.Transfer.search([("move_id", "=", invoice.id)]).write(
             {"state": "sending", "order_ref": False, "invoice_number": False, "sent_at": fields.Datetime.now()}
         )
-        self.Line.search([("run_id", "=", first.id)]).write({"tso_status": "in_transfer", "action": "in_transfer"})
+        self.Line.search([("run_id", "=", first.id), ("kind", "=", "invoices")]).write(
+            {"tso_status": "in_transfer", "action": "in_transfer"}
+        )
         first.write({"state": "running", "exported_count": 0})
         first._finish("failed", "The run was interrupted (its worker stopped).")
         status, _number, reason = self.receipt(first)[invoice.name]
