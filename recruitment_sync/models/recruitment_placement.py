@@ -33,6 +33,12 @@ class RecruitmentPlacement(models.Model):
     approved_at = fields.Datetime()
     start_date = fields.Date(tracking=True)
     end_date = fields.Date(tracking=True)
+    jobadder_data_note = fields.Char(
+        string="JobAdder data note",
+        readonly=True,
+        help="An inconsistency in JobAdder's data that did not block the import (e.g. a Permanent "
+        "placement's end date before its start date): correct it in JobAdder.",
+    )
     placement_date = fields.Date(
         compute="_compute_placement_date",
         store=True,

@@ -139,6 +139,22 @@ class RecruitmentSyncBinding(models.Model):
         )
 
     @api.model
+    def _remote_change_outcome(self, binding, record, remote_updated_at, still_same=None):
+        """What importing a remote version into an existing ``record`` does (the conflict rule).
+
+        ``"unchanged"``: its remote updated-at did not move (and ``still_same(record)``, when
+        given, agrees); ``"skipped"``: changed in Odoo after its remote change, Odoo's version
+        is kept; ``"update"``: the remote values win. Also what a confirmation counts.
+        """
+        seen = binding and binding.remote_updated_at and remote_updated_at
+        if seen and binding.remote_updated_at >= remote_updated_at and (still_same is None or still_same(record)):
+            return "unchanged"
+        local = record.sync_local_changed_at
+        if local and remote_updated_at and local > remote_updated_at:
+            return "skipped"
+        return "update"
+
+    @api.model
     def _import_record(
         self,
         integration,
@@ -168,11 +184,10 @@ class RecruitmentSyncBinding(models.Model):
         if not record and binding:
             record = Model.browse(binding.res_id).exists()
         if record:
-            seen = binding and binding.remote_updated_at and remote_updated_at
-            if seen and binding.remote_updated_at >= remote_updated_at and (still_same is None or still_same(record)):
+            outcome = self._remote_change_outcome(binding, record, remote_updated_at, still_same)
+            if outcome == "unchanged":
                 return ItemResult("unchanged", record, key), binding
-            local = record.sync_local_changed_at
-            if local and remote_updated_at and local > remote_updated_at:
+            if outcome == "skipped":
                 reason = _("Changed in Odoo after its last remote change: Odoo's version is kept.")
                 return ItemResult("skipped", record, key, reason=reason), binding
             record.write(values)

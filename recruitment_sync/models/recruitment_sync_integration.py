@@ -340,20 +340,23 @@ class RecruitmentSyncIntegration(models.Model):
             secrets += [token.access_token, token.refresh_token]
             # The ORM is not thread-safe: only the thread that made the client reads or
             # refreshes tokens; worker threads (concurrent fetches) use the last token it saw.
+            # A token refused in a worker stops the other workers from sending it again; the
+            # owner renews it once and resends their requests (see _http_get_many).
             owner = threading.get_ident()
             seen = {}
 
             def auth():
                 if threading.get_ident() == owner:
                     seen["token"] = self._oauth2_access_token()
-                elif "token" not in seen:
-                    raise AuthError(_("No access token was prepared for concurrent requests."))
+                elif "token" not in seen or seen.get("refused") == seen["token"]:
+                    raise AuthError(_("%s refused the access token; it is renewed before retrying.", self.name))
                 return {"Authorization": f"Bearer {seen['token']}"}
 
             def on_auth_error():
                 if threading.get_ident() != owner:
+                    seen["refused"] = seen.get("token")
                     raise AuthError(_("%s refused the access token; it is renewed before retrying.", self.name))
-                seen["token"] = self._oauth2_force_refresh()
+                seen["token"] = self._oauth2_force_refresh(refused_token=seen.get("token"))
 
             auth()  # a valid token before any request, for the worker threads too
         labels = dict(self._fields["provider"]._description_selection(self.env))

@@ -28,6 +28,16 @@ RELATED = (
     (CONTACTS, "contacts", "contactId", "contact"),
     (CANDIDATES, "candidates", "candidateId", "candidate"),
 )
+# Records changed in JobAdder on their own (their placements unchanged): each incremental sync
+# lists them by updatedAt and updates those already in Odoo; only placements bring new ones.
+# kind code: (label in the confirmation, endpoint, id field, binding type; None: consultants)
+ALREADY_IN_ODOO = "changed in JobAdder (those already in Odoo)"
+CHANGED = {
+    CONSULTANTS.code: (f"Consultants {ALREADY_IN_ODOO}", "users", "userId", None),
+    COMPANIES.code: (f"Clients {ALREADY_IN_ODOO}", "companies", "companyId", "company"),
+    CONTACTS.code: (f"Client contacts {ALREADY_IN_ODOO}", "contacts", "contactId", "contact"),
+    CANDIDATES.code: (f"Candidates {ALREADY_IN_ODOO}", "candidates", "candidateId", "candidate"),
+}
 
 
 class RecruitmentSyncIntegration(models.Model):
@@ -41,9 +51,11 @@ class RecruitmentSyncIntegration(models.Model):
     )
     jobadder_read_approvals = fields.Boolean(
         string="Read approvals separately",
-        help="Turn this on if approving a placement in your JobAdder account does not change its "
-        "'updated' date (the API does not document it): each sync then also lists the placements "
-        "approved since the last one, at the cost of one more list call.",
+        default=True,
+        help="JobAdder does not document whether approving a placement changes its 'updated' date. "
+        "With this on, each sync also lists the placements approved since the last one (one more "
+        "list call), so that no approval is missed. Turn it off only if you know that approving "
+        "a placement in your account changes its 'updated' date.",
     )
     jobadder_batch_size = fields.Integer(
         string="Placements per batch",
@@ -83,7 +95,10 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "jobadder":
             return super()._provider_sync_kinds()
         batch = max(1, min(self.jobadder_batch_size or 100, jobadder.MAX_PAGE_SIZE))
+        # Changed related records first: their first pass starts from the placements' last one.
+        changed = [SyncKind(code, label, "import", batch_size=batch) for code, (label, *_rest) in CHANGED.items()]
         return [
+            *changed,
             SyncKind(PLACEMENTS.code, PLACEMENTS.label, "import", batch_size=batch),
             DELETED,
         ]
@@ -107,12 +122,84 @@ class RecruitmentSyncIntegration(models.Model):
         )
 
     def _provider_count(self, kind):
+        """What the sync will change: new or changed records, not those the overlap re-reads."""
         if self.provider != "jobadder":
             return super()._provider_count(kind)
-        if kind.code != PLACEMENTS.code:
-            return None
-        params = self._jobadder_list_params(self._jobadder_window((self.sync_checkpoint or {}).get(kind.code)))
-        return self._http_client().get("placements", params={**params, "limit": 0}).get("totalCount")
+        checkpoints = self.sync_checkpoint or {}
+        if kind.code == PLACEMENTS.code:
+            window = self._jobadder_window(checkpoints.get(kind.code))
+            client = self._http_client()
+            if window["mode"] == "initial":
+                params = {**self._jobadder_list_params(window), "limit": 0}
+                return client.get("placements", params=params).get("totalCount")
+            phases = ["updated", "approved"] if self.jobadder_read_approvals else ["updated"]
+            summaries = {}
+            for phase in phases:
+                params = self._jobadder_list_params({**window, "phase": phase})
+                for summary in self._jobadder_list_all(client, "placements", params):
+                    summaries[summary.get("placementId")] = summary
+            return self._jobadder_count_changes("placement", list(summaries.values()), "placementId")
+        if kind.code in CHANGED:
+            window = self._jobadder_window(checkpoints.get(kind.code), kind.code)
+            if window is None:
+                return 0
+            _label, endpoint, id_field, binding_type = CHANGED[kind.code]
+            params = self._jobadder_list_params(window, endpoint)
+            items = self._jobadder_list_all(self._http_client(), endpoint, params)
+            return self._jobadder_count_changes(binding_type, items, id_field)
+        return None
+
+    def _jobadder_list_all(self, client, endpoint, params):
+        """Every item of a filtered list, a page of the largest size at a time."""
+        items, offset = [], 0
+        while True:
+            page = client.get(endpoint, params={**params, "offset": offset, "limit": jobadder.MAX_PAGE_SIZE}) or {}
+            found = page.get("items") or []
+            items += found
+            offset += len(found)
+            if not found or not (page.get("links") or {}).get("next"):
+                return items
+
+    def _jobadder_count_changes(self, binding_type, items, id_field):
+        """How many of ``items`` an import would create or update (the rules of ``_import_record``).
+
+        Consultants (``binding_type`` None) and related partners are only updated, never created
+        here; placements are created too.
+        """
+        ids = [item.get(id_field) for item in items if item.get(id_field) is not None]
+        if binding_type is None:
+            consultants = self.env["recruitment.jobadder.user"].search(
+                [("integration_id", "=", self.id), ("jobadder_id", "in", ids)]
+            )
+            by_id = {consultant.jobadder_id: consultant for consultant in consultants}
+            return sum(
+                1
+                for item in items
+                if item.get(id_field) in by_id
+                and any(by_id[item[id_field]][k] != v for k, v in self._jobadder_consultant_values(item).items())
+            )
+        model = "recruitment.placement" if binding_type == "placement" else "res.partner"
+        Binding = self.env["recruitment.sync.binding"]
+        bindings = Binding._lookup(self, model, ids, binding_type)
+        records = self.env[model].with_context(active_test=False).browse([b.res_id for b in bindings.values()])
+        records = {record.id: record for record in records.exists()}
+        changes = 0
+        for item in items:
+            binding = bindings.get(str(item.get(id_field)))
+            record = records.get(binding.res_id) if binding else None
+            if not record:
+                changes += binding_type == "placement"  # related records never imported stay out
+                continue
+            try:
+                remote_updated_at = jobadder.parse_datetime(item.get("updatedAt"), "updatedAt")
+            except jobadder.PayloadError:
+                changes += 1  # it will be a failed line
+                continue
+            still_same = None
+            if binding_type == "placement":
+                still_same = lambda placement, item=item: placement.approved == bool(item.get("approved"))  # noqa: E731
+            changes += Binding._remote_change_outcome(binding, record, remote_updated_at, still_same) != "unchanged"
+        return changes
 
     def _provider_describe_item(self, kind, item):
         if self.provider != "jobadder" or not isinstance(item, dict):
@@ -128,25 +215,41 @@ class RecruitmentSyncIntegration(models.Model):
         tz = self.company_id.partner_id.tz or self.responsible_user_id.tz or "UTC"
         return fields.Datetime.now().replace(tzinfo=pytz.UTC).astimezone(pytz.timezone(tz)).date()
 
-    def _jobadder_window(self, checkpoint):
-        """The pass a checkpoint belongs to: initial load, or changes since the watermark."""
+    def _jobadder_window(self, checkpoint, kind_code=PLACEMENTS.code):
+        """The pass a checkpoint belongs to: initial load, or changes since the watermark.
+
+        Changed related records (``CHANGED``) have no initial pass (placements bring them
+        along): None until the initial load is done; their first pass starts from the
+        placements' last one.
+        """
         checkpoint = dict(checkpoint or {})
         if checkpoint.get("mode"):
             return checkpoint
         now = jobadder.format_filter_datetime(fields.Datetime.now())
-        if not self.initial_load_done or not checkpoint.get("watermark"):
+        watermark = checkpoint.get("watermark")
+        if kind_code != PLACEMENTS.code:
+            placements = (self.sync_checkpoint or {}).get(PLACEMENTS.code) or {}
+            watermark = watermark or placements.get("watermark")
+            if not self.initial_load_done or not watermark:
+                return None
+        elif not self.initial_load_done or not watermark:
             return {"mode": "initial", "until": now, "offset": 0}
-        since = datetime.fromisoformat(checkpoint["watermark"]) - timedelta(minutes=jobadder.OVERLAP_MINUTES)
+        since = datetime.fromisoformat(watermark) - timedelta(minutes=jobadder.OVERLAP_MINUTES)
         return {
             "mode": "incremental",
             "phase": "updated",
             "since": jobadder.format_filter_datetime(since),
             "until": now,
             "offset": 0,
-            "watermark": checkpoint["watermark"],
+            "watermark": watermark,
         }
 
-    def _jobadder_list_params(self, window):
+    def _jobadder_list_params(self, window, endpoint="placements"):
+        if endpoint != "placements":
+            params = {"updatedAt": [f">{window['since']}", f"<{window['until']}"]}
+            if endpoint == "users":
+                params["include"] = ["Inactive", "Deleted"]  # a consultant who left is updated too
+            return params
         params = {}
         if window["mode"] == "initial" or self.jobadder_only_approved:
             params["approved"] = "true"
@@ -161,6 +264,8 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_fetch_batch(run, kind, checkpoint, batch_size)
         if kind.code == DELETED.code:
             return self._jobadder_fetch_deleted(checkpoint)
+        if kind.code in CHANGED:
+            return self._jobadder_fetch_changed(kind, checkpoint, batch_size)
         window = self._jobadder_window(checkpoint)
         client = self._http_client()
         params = {**self._jobadder_list_params(window), "offset": window["offset"], "limit": batch_size}
@@ -224,6 +329,19 @@ class RecruitmentSyncIntegration(models.Model):
             related[kind.code] = records
         return related
 
+    def _jobadder_fetch_changed(self, kind, checkpoint, batch_size):
+        """A page of the companies, contacts, candidates or users changed since the last pass."""
+        window = self._jobadder_window(checkpoint, kind.code)
+        if window is None:
+            return Batch(items=[], checkpoint=checkpoint, done=True)
+        endpoint = CHANGED[kind.code][1]
+        params = {**self._jobadder_list_params(window, endpoint), "offset": window["offset"], "limit": batch_size}
+        page = self._http_client().get(endpoint, params=params) or {}
+        items = page.get("items") or []
+        if items and (page.get("links") or {}).get("next"):
+            return Batch(items=items, checkpoint={**window, "offset": window["offset"] + len(items)}, done=False)
+        return Batch(items=items, checkpoint={"watermark": window["until"]}, done=True)
+
     def _jobadder_fetch_deleted(self, checkpoint):
         """``GET /placements/deleted`` (last 14 days, no paging) since the last pass."""
         since = (checkpoint or {}).get("since")
@@ -245,6 +363,9 @@ class RecruitmentSyncIntegration(models.Model):
             self._jobadder_prefetch_placements([item.get("placementId") for item in batch.items])
             for item in batch.items:
                 run._process_item(kind, item, self._jobadder_archive_deleted)
+            return None
+        if kind.code in CHANGED:
+            self._jobadder_update_changed(run, kind, batch.items)
             return None
         related = batch.context or {}
         self._jobadder_cache(reset=True)
@@ -269,6 +390,27 @@ class RecruitmentSyncIntegration(models.Model):
         for detail in batch.items:
             run._process_item(kind, detail, self._jobadder_import_placement)
         return None
+
+    def _jobadder_update_changed(self, run, kind, payloads):
+        """Update the changed records already in Odoo; the others stay out (placements bring them)."""
+        _label, _endpoint, id_field, binding_type = CHANGED[kind.code]
+        self._jobadder_cache(reset=True)
+        if binding_type is None:
+            self._jobadder_prefetch_consultants()
+            known = self._jobadder_cache()["consultants"]
+            for payload in payloads:
+                if payload.get(id_field) in known:
+                    run._process_item(kind, payload, self._jobadder_import_consultant)
+            return
+        self._jobadder_prefetch_bindings(binding_type, [payload.get(id_field) for payload in payloads])
+        known = self._jobadder_cache()["bindings"][binding_type]
+        for payload in payloads:
+            if str(payload.get(id_field)) in known:
+                run._process_item(
+                    kind,
+                    payload,
+                    lambda run_, kind_, item: self._jobadder_import_partner(run_, kind_, item, binding_type, id_field),
+                )
 
     def _jobadder_cache(self, reset=False):
         """What one batch looked up (bindings, failures, placements), kept on the cursor.
@@ -422,12 +564,7 @@ class RecruitmentSyncIntegration(models.Model):
         Consultant = self.env["recruitment.jobadder.user"]
         known = self._jobadder_cache()["consultants"]
         consultant = known.get(external_id, Consultant)
-        values = {
-            "name": jobadder.full_name(payload) or payload.get("email") or f"User {external_id}",
-            "email": payload.get("email") or False,
-            "position": payload.get("position") or False,
-            "inactive": bool(payload.get("inactive") or payload.get("deleted")),
-        }
+        values = self._jobadder_consultant_values(payload)
         if consultant:
             changed = {key: value for key, value in values.items() if consultant[key] != value}
             if not changed:
@@ -448,6 +585,15 @@ class RecruitmentSyncIntegration(models.Model):
                 ],
             )
         return ItemResult("created", consultant, str(external_id), reason=reason)
+
+    @staticmethod
+    def _jobadder_consultant_values(payload):
+        return {
+            "name": jobadder.full_name(payload) or payload.get("email") or f"User {payload.get('userId')}",
+            "email": payload.get("email") or False,
+            "position": payload.get("position") or False,
+            "inactive": bool(payload.get("inactive") or payload.get("deleted")),
+        }
 
     def _jobadder_partner_of(self, binding_type, node, id_field, required):
         external_id = (node or {}).get(id_field)
@@ -543,6 +689,8 @@ class RecruitmentSyncIntegration(models.Model):
             # Approving may not move updatedAt: an approval alone is a change too.
             still_same=lambda placement: placement.approved == values["approved"],
         )
+        if values["jobadder_data_note"] and result.action in ("created", "updated"):
+            result.reason = values["jobadder_data_note"]
         return result
 
     def _jobadder_consultants(self, detail):

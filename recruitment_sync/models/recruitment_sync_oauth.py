@@ -29,6 +29,8 @@ _logger = logging.getLogger(__name__)
 STATE_SCOPE = "recruitment_sync.oauth2_state"
 CALLBACK_PATH = "/recruitment_sync/oauth/callback"
 TOKEN_TIMEOUT = 20  # seconds, for every call to a token endpoint
+# Cursor cache key: {integration id: tokens a refresh committed on its own cursor}.
+REFRESHED_KEY = "recruitment_sync_oauth2_refreshed"
 
 
 def is_loopback(url):
@@ -204,14 +206,32 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
         config = self._get_oauth2_config()
         if not token.refresh_token and not token.access_token:
             raise AuthError(_("%s is not connected: no tokens. Click Connect.", self.name), status=None)
+        access_token, expires_at = self._oauth2_current_token(token)
         margin = timedelta(seconds=config.refresh_margin)
-        if token.access_token and token.expires_at and token.expires_at - margin > fields.Datetime.now():
-            return token.access_token
+        if access_token and expires_at and expires_at - margin > fields.Datetime.now():
+            return access_token
         return self._oauth2_refresh()
 
-    def _oauth2_force_refresh(self):
-        """Refresh now: the API answered 401 to the token we hold (revoked or expired early)."""
-        return self._oauth2_refresh(refused_token=self._token_sudo().access_token)
+    def _oauth2_current_token(self, token=None):
+        """(access token, expiry): the stored ones, or newer ones this cursor obtained meanwhile.
+
+        A refresh is committed on a cursor of its own; this transaction's snapshot still shows
+        the tokens it replaced, so the ones the refresh returned are kept on the cursor.
+        """
+        token = token or self._token_sudo()
+        newer = self.env.cr.cache.get(REFRESHED_KEY, {}).get(self.id)
+        if newer and newer["replaced"] == token.access_token:
+            return newer["access_token"], newer["expires_at"]
+        return token.access_token, token.expires_at
+
+    def _oauth2_force_refresh(self, refused_token=None):
+        """Refresh now: the API answered 401 to ``refused_token`` (revoked or expired early).
+
+        Another worker may have refreshed meanwhile: its token is used instead of refreshing
+        again, unless it is the refused one.
+        """
+        refused_token = refused_token or self._oauth2_current_token()[0]
+        return self._oauth2_refresh(refused_token=refused_token)
 
     def _oauth2_use_own_cursor(self):
         return can_commit()
@@ -226,10 +246,19 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
         if not self._oauth2_use_own_cursor():
             self.env["recruitment.sync.token"].flush_model()
             return self._oauth2_refresh_locked(refused_token)
+        replaced = self._token_sudo().access_token  # what this transaction keeps seeing
         with self.env.registry.cursor() as cr:
             # READ COMMITTED: after waiting for the lock, see what the other worker committed.
             cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            return self.with_env(self.env(cr=cr))._oauth2_refresh_locked(refused_token)
+            own = self.with_env(self.env(cr=cr))
+            access_token = own._oauth2_refresh_locked(refused_token)
+            expires_at = own._token_sudo().expires_at
+        self.env.cr.cache.setdefault(REFRESHED_KEY, {})[self.id] = {
+            "replaced": replaced,
+            "access_token": access_token,
+            "expires_at": expires_at,
+        }
+        return access_token
 
     def _oauth2_refresh_locked(self, refused_token=None):
         self.ensure_one()

@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 # from overlapping (the second key is the integration id). A crashed worker's connection
 # closes, which releases its lock: that is how an interrupted run is recognised.
 ADVISORY_LOCK_NAMESPACE = 482_117_301
+# Context key: a user's transaction (e.g. Sync now closing a dead run) must never be committed.
+NO_COMMIT = "recruitment_sync_no_commit"
 
 RUN_STATES = [
     ("queued", "Queued"),
@@ -174,6 +176,8 @@ class RecruitmentSyncRun(models.Model):
         active = self.sudo().search(
             [("integration_id", "=", integration.id), ("state", "in", ("queued", "running"))], limit=1
         )
+        if active and active._close_if_interrupted():
+            active = self.browse()
         if active:
             return active, False
         run = self.sudo().create(
@@ -244,18 +248,36 @@ class RecruitmentSyncRun(models.Model):
             ]
         )
         for run in stale:
-            run._finish(
-                "failed",
-                _(
-                    "The run was interrupted (its worker stopped). Records of committed batches are kept; "
-                    "the next run resumes from the last committed checkpoint."
-                ),
-            )
+            run._finish("failed", run._interrupted_reason())
             self._commit()
+
+    def _close_if_interrupted(self):
+        """Close this run as interrupted if its worker died; True when it was closed.
+
+        A worker holds its integration's advisory lock for as long as it runs a run; a crashed
+        worker's connection released it. So a run that is *running*, not paused on purpose,
+        whose lock is free, has no worker left (Sync now must not wait for the scheduler).
+        Never commits: this is called inside a user's transaction.
+        """
+        self.ensure_one()
+        if self.state != "running" or self.continuation_pending:
+            return False
+        with self._integration_lock(self.integration_id) as free:
+            if not free:
+                return False
+            self.with_context(**{NO_COMMIT: True})._finish("failed", self._interrupted_reason())
+        self.flush_recordset()  # before the next run's row: one active run per integration (index)
+        return True
+
+    def _interrupted_reason(self):
+        return _(
+            "The run was interrupted (its worker stopped). Records of committed batches are kept; "
+            "the next run resumes from the last committed checkpoint."
+        )
 
     def _commit(self):
         """Commit a finished batch: only the runner (a cron entry point) calls this."""
-        if can_commit():
+        if can_commit() and not self.env.context.get(NO_COMMIT):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _execute(self, deadline):

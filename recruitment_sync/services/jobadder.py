@@ -161,11 +161,20 @@ def placement_values(detail):
     approved_at = parse_datetime(detail.get("approvedAt"), "approvedAt")
     start = parse_date(detail.get("startDate"), "startDate")
     end = parse_date(detail.get("endDate"), "endDate")
+    kind = placement_type(detail)
+    data_note = False
     if start and end and end < start:
-        raise PayloadError(f"The end date {end} is before the start date {start}.")
+        if kind != "permanent":
+            raise PayloadError(f"The end date {end} is before the start date {start}: correct the dates in JobAdder.")
+        # A Permanent placement has no end: its end date never blocks the import.
+        data_note = (
+            f"In JobAdder the end date {end} is before the start date {start}; "
+            "a Permanent placement's end date is kept as it is and not used."
+        )
     return {
         "job_title": (detail.get("jobTitle") or "").strip() or False,
-        "placement_type": placement_type(detail),
+        "placement_type": kind,
+        "jobadder_data_note": data_note,
         "jobadder_status": status.get("name") or False,
         "approved": bool(detail.get("approved")),
         "approved_at": approved_at,

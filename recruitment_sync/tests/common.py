@@ -3,7 +3,9 @@
 import ast
 import functools
 from contextlib import contextmanager
+from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import Form, TransactionCase, new_test_user
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
@@ -48,6 +50,76 @@ def connect(integration, fake):
     integration._oauth2_store(fake.issue_token("read offline_access"))
     integration.sudo().write({"state": "connected"})
     return integration
+
+
+class CommittedIntegration:
+    """An integration whose data and runs live in committed transactions, as in production.
+
+    A test's own transaction cannot show what another cursor commits (a token refresh, for
+    one). ``env()`` opens a cursor of its own, committed when the block ends; the integration,
+    what its runs created (records with ids above those existing at the start) and its runs
+    are deleted at the end of the test class, once the test's savepoint released its locks.
+    """
+
+    CREATED_MODELS = ("res.partner", "recruitment.placement", "recruitment.jobadder.user")
+
+    def __init__(self, test, values, setup=None):
+        self.registry = test.registry
+        with self.env() as env:
+            self.max_ids = {}
+            for model in self.CREATED_MODELS:
+                env.cr.execute(f"SELECT COALESCE(MAX(id), 0) FROM {env[model]._table}")  # noqa: S608
+                self.max_ids[model] = env.cr.fetchone()[0]
+            integration = env["recruitment.sync.integration"].create(values)
+            if setup:
+                setup(integration)
+            self.id = integration.id
+        test.addClassCleanup(self.purge)
+
+    @contextmanager
+    def env(self):
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "mail_notrack": True})
+
+    def integration(self, env):
+        return env["recruitment.sync.integration"].browse(self.id)
+
+    def purge(self):
+        with self.env() as env:
+            env = env(context=dict(env.context, active_test=False))
+            for model in reversed(self.CREATED_MODELS):
+                env[model].search([("id", ">", self.max_ids[model])]).unlink()
+            env["recruitment.sync.binding"].search([("integration_id", "=", self.id)]).unlink()
+            env["recruitment.sync.run"].search([("integration_id", "=", self.id)]).unlink()
+            self.integration(env).unlink()
+
+
+@contextmanager
+def token_expiring_mid_run(test, fake):
+    """The provider expires every access token it issued (server-side) when the run fetches its
+    second batch, and the refresh commits on a cursor of its own, as in production.
+
+    Yields the number of batches fetched (``calls["n"]``) and checks that exactly one refresh
+    reached the provider.
+    """
+    Integration = type(test.env["recruitment.sync.integration"])
+    original = Integration._provider_fetch_batch
+    calls = {"n": 0}
+
+    def expire_after_first_batch(integration, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            fake.expire_access_tokens()  # the provider now answers 401 to the token we hold
+        return original(integration, *args, **kwargs)
+
+    before = fake.refresh_requests
+    with (
+        patch.object(Integration, "_oauth2_use_own_cursor", return_value=True),
+        patch.object(Integration, "_provider_fetch_batch", expire_after_first_batch),
+    ):
+        yield calls
+    test.assertGreater(calls["n"], 2, "the token expired mid-run, not before it")
+    test.assertEqual(fake.refresh_requests - before, 1, "one refresh")
 
 
 class SyncCase(TransactionCase):

@@ -85,6 +85,13 @@ class TestPayloadParsing(BaseCase):
         ):
             with self.subTest(broken=broken), self.assertRaisesRegex(jobadder.PayloadError, message):
                 jobadder.placement_values({**detail, **broken})
+        self.assertFalse(values["jobadder_data_note"])
+
+    def test_a_permanent_placements_end_date_never_blocks_it(self):
+        detail = {"placementId": 8, "type": "Permanent", "startDate": "2026-11-01", "endDate": "2026-10-01"}
+        values = jobadder.placement_values(detail)
+        self.assertEqual((values["start_date"], values["end_date"]), (date(2026, 11, 1), date(2026, 10, 1)))
+        self.assertIn("end date 2026-10-01 is before the start date 2026-11-01", values["jobadder_data_note"])
 
     def test_related_ids(self):
         ids = jobadder.related_ids(

@@ -5,9 +5,9 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_run import RecruitmentSyncRun
+from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE, RecruitmentSyncRun
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 
 from .common import SyncCase
@@ -61,7 +61,8 @@ class TestRuns(SyncCase):
         self.assertEqual((line.action, line.external_id), ("updated", ids[3]))
         self.assertEqual(self.env["res.partner"].browse(line.res_id).name, "Renamed Remotely")
 
-    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+    def run_killed_in_its_second_batch(self):
+        """A run of 300 records whose worker is killed in its second batch (the first is committed)."""
         self.fake.seed(300)
         run, _created = self.integration._queue_run("manual")
         original = RecruitmentSyncRun._flush_results
@@ -82,6 +83,10 @@ class TestRuns(SyncCase):
                 crashed = True
         self.assertTrue(crashed)
         self.assertEqual(run.state, "running", "a killed worker cannot clean up after itself")
+        return run
+
+    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+        run = self.run_killed_in_its_second_batch()
         self.assertEqual(len(self.bound_partners()), 100, "only the first batch was committed")
         # The next pass detects the interrupted run, marks it failed, and a new run resumes.
         self.Run._cron_process_runs(time_budget=600)
@@ -94,6 +99,30 @@ class TestRuns(SyncCase):
         self.assertEqual(len(partners), 300)
         bindings = self.env["recruitment.sync.binding"].search([("integration_id", "=", self.integration.id)])
         self.assertEqual(sorted(bindings.mapped("external_id")), sorted(r["id"] for r in self.fake.records))
+
+    def test_sync_now_right_after_a_killed_worker_starts_a_new_run(self):
+        run = self.run_killed_in_its_second_batch()
+        # Sync now, before any scheduler pass: the dead run is closed and a new one queued at once.
+        action = self.integration.with_user(self.manager).action_sync_now()
+        Wizard = self.env["recruitment.sync.confirm.wizard"].with_user(self.manager)
+        result = Form(Wizard.with_context(**action["context"])).save().action_proceed()
+        self.assertEqual(result["params"]["title"], "Sync queued")
+        self.assertEqual(run.state, "failed")
+        self.assertIn("interrupted", run.summary)
+        second = self.Run.search([("integration_id", "=", self.integration.id), ("state", "=", "queued")])
+        self.assertEqual((len(second), second.trigger), (1, "manual"))
+        self.process_runs()
+        self.assertEqual((second.state, second.created_count), ("done", 200))
+        self.assertEqual(len(self.bound_partners()), 300)
+
+    def test_sync_now_while_a_live_worker_runs_is_already_in_progress(self):
+        run, _created = self.integration._queue_run("manual")
+        run.write({"state": "running"})
+        with self.registry.cursor() as other:  # the worker's connection holds the integration's lock
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.integration.id])
+            queued, created = self.integration._queue_run("manual")
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.integration.id])
+        self.assertEqual((queued, created, run.state), (run, False, "running"))
 
     def test_time_budget_yields_and_continues(self):
         self.fake.seed(250)

@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
+from odoo.addons.recruitment_sync.tests import common as core_common
 from odoo.addons.recruitment_sync_xero.models.recruitment_sync_integration import jwt_claims
 from odoo.addons.recruitment_sync_xero.services import xero
 
@@ -155,3 +156,45 @@ class TestConnect(XeroCase):
         token = self.fake.issue_token(tenants=[self.uk])
         self.assertTrue(jwt_claims(token["access_token"]).get("authentication_event_id"))
         self.assertEqual(jwt_claims("not a token"), {})
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestExpiredTokenMidRun(XeroCase):
+    """An access token Xero expired on its side mid-run, with the run's and the refresh's
+    transactions apart as in production (the refresh commits on a cursor of its own)."""
+
+    connect_on_setup = False
+
+    def test_token_expired_server_side_mid_run_is_refreshed_once_and_the_run_completes(self):
+        fake = self.fake
+        values = {
+            "name": "Xero (committed)",
+            "provider": "xero",
+            "client_id": fake.client_id,
+            "client_secret": fake.client_secret,
+            "authorize_url": fake.authorize_url,
+            "token_url": fake.token_url,
+            "revoke_url": fake.revoke_url,
+            "api_base_url": fake.api_url,
+            "schedule_active": False,
+            "rate_limit_per_minute": 100_000,
+        }
+        committed = core_common.CommittedIntegration(
+            self, values, lambda integration: self.connect(integration, tenants=[fake.tenant_id])
+        )
+        self.addCleanup(drop_rate_limiter, (self.env.cr.dbname, committed.id))
+        with core_common.token_expiring_mid_run(self, fake), committed.env() as env:
+            integration = committed.integration(env)
+            run = env["recruitment.sync.run"].search([("integration_id", "=", committed.id)])
+            self.assertEqual((run.trigger, run.state), ("initial_load", "queued"), "Connect queued the import")
+            for _attempt in range(20):
+                if not env["recruitment.sync.run"]._cron_process_runs(time_budget=600):
+                    break
+            self.assertIn(run.state, ("done", "done_errors"), run.summary)
+            self.assertNotIn("reconnect", run.summary.lower())
+            self.assertEqual(integration.state, "connected")
+            self.assertTrue(env["recruitment.sync.xero.account"].search([("integration_id", "=", committed.id)]))
+        with committed.env() as env:
+            token = committed.integration(env)._token_sudo()
+            self.assertEqual(token.refresh_count, 1)
+            self.assertGreater(fake.access_token_info(token.access_token).expires_at, fake.clock())
