@@ -35,6 +35,7 @@
     "assets": {
         "web.assets_backend": [
             "recruitment_sync/static/src/js/*.js",
+            "recruitment_sync/static/src/js/*.xml",
         ],
         "web.assets_tests": [
             "recruitment_sync/static/tests/tours/*.js",

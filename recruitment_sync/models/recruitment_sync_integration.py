@@ -109,7 +109,7 @@ class RecruitmentSyncIntegration(models.Model):
 
     # -- department scope -------------------------------------------------------------------
     department_scope = fields.Selection(
-        selection=[("all", "All departments"), ("selected", "Selected departments")],
+        selection=[("all", "All departments"), ("selected", "Specific departments")],
         default="all",
         required=True,
         tracking=True,
@@ -177,9 +177,10 @@ class RecruitmentSyncIntegration(models.Model):
     last_run_state = fields.Selection(
         selection=lambda self: self.env["recruitment.sync.run"]._fields["state"].selection,
         compute="_compute_run_stats",
-        string="Last run",
+        string="Last run status",
     )
-    last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run at")
+    last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run started")
+    last_run_progress = fields.Char(related="last_run_id.progress_display", string="Progress")
 
     _sql_constraints = [
         (
@@ -221,7 +222,7 @@ class RecruitmentSyncIntegration(models.Model):
             if integration.department_scope == "selected" and not integration.department_ids:
                 raise ValidationError(
                     _(
-                        "Integration %(name)s serves selected departments: choose at least one.",
+                        "Integration %(name)s serves specific departments: choose at least one.",
                         name=integration.name,
                     )
                 )
@@ -521,6 +522,26 @@ class RecruitmentSyncIntegration(models.Model):
         if next_action:
             params["next"] = next_action
         return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+    def _notify_run_queued(self, run):
+        """Tell the current user that ``run`` works in the background (for actions that cannot
+        return a notification themselves, e.g. a form save that starts an import)."""
+        self.ensure_one()
+        if self.env.user._is_public():
+            return
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "info",
+                "title": self.env._("%s: started in the background", self.name),
+                "message": self.env._(
+                    "The sync runs in the background; this screen updates as it goes, and you are notified when "
+                    "it ends. Sync History shows run %s meanwhile.",
+                    run.display_name,
+                ),
+                "sticky": False,
+            },
+        )
 
     # ------------------------------------------------------------------------ scheduling
     @api.model

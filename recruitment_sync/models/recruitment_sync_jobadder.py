@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytz
 
 from odoo import _, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from ..services import jobadder
 from ..services.http_client import SyncError
@@ -14,13 +15,14 @@ from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
-PLACEMENTS = SyncKind("placements", "Placements (with their clients, contacts, candidates, consultants)", "import")
-DELETED = SyncKind("deleted_placements", "Placements deleted in JobAdder (archived)", "import", batch_size=1000)
+_lt = LazyTranslate(__name__)
+PLACEMENTS = SyncKind("placements", _lt("Placements (with their clients, contacts, candidates, consultants)"), "import")
+DELETED = SyncKind("deleted_placements", _lt("Placements deleted in JobAdder (archived)"), "import", batch_size=1000)
 # Kinds of the history lines of records a placement brings along.
-CONSULTANTS = SyncKind("consultants", "Consultants")
-COMPANIES = SyncKind("companies", "Clients")
-CONTACTS = SyncKind("contacts", "Client contacts")
-CANDIDATES = SyncKind("candidates", "Candidates")
+CONSULTANTS = SyncKind("consultants", _lt("Consultants"))
+COMPANIES = SyncKind("companies", _lt("Clients"))
+CONTACTS = SyncKind("contacts", _lt("Client contacts"))
+CANDIDATES = SyncKind("candidates", _lt("Candidates"))
 
 RELATED = (
     # (kind, endpoint, id field, binding type)

@@ -60,6 +60,11 @@ def describe_error(env, error):
     return f"{type(error).__name__}: {error}"
 
 
+def kind_label(env, kind):
+    """A ``SyncKind``'s label in the user's language (connectors declare labels with ``_lt``)."""
+    return kind.label if isinstance(kind.label, str) else env._(kind.label)
+
+
 class RecruitmentSyncRun(models.Model):
     """One sync attempt of an integration: the sync history.
 
@@ -123,6 +128,17 @@ class RecruitmentSyncRun(models.Model):
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     exported_count = fields.Integer(string="Exported", readonly=True)
     failed_count = fields.Integer(string="Failed", readonly=True)
+    items_done = fields.Integer(
+        string="Items processed", readonly=True, copy=False, help="Items of every kind processed so far."
+    )
+    items_total = fields.Integer(
+        string="Items in all",
+        readonly=True,
+        copy=False,
+        help="How many items the run processes, where the remote system tells (0: not known).",
+    )
+    kind_totals = fields.Json(readonly=True, copy=False)
+    progress_display = fields.Char(string="Progress", compute="_compute_progress_display")
     summary = fields.Text(readonly=True)
     line_ids = fields.One2many("recruitment.sync.run.line", "run_id", string="Lines", readonly=True)
     line_count = fields.Integer(compute="_compute_line_count")
@@ -149,6 +165,18 @@ class RecruitmentSyncRun(models.Model):
                 run.duration = (run.ended_at - run.started_at).total_seconds()
             else:
                 run.duration = 0.0
+
+    @api.depends("items_done", "items_total", "state")
+    def _compute_progress_display(self):
+        for run in self:
+            if run.items_total:
+                run.progress_display = self.env._(
+                    "%(done)s of %(total)s items", done=run.items_done, total=max(run.items_total, run.items_done)
+                )
+            elif run.items_done or run.state == "running":
+                run.progress_display = self.env._("%s items", run.items_done)
+            else:
+                run.progress_display = False
 
     def _compute_line_count(self):
         counts = dict(
@@ -264,6 +292,7 @@ class RecruitmentSyncRun(models.Model):
         integration = self.integration_id
         if self.state == "queued":
             self.write({"state": "running", "started_at": fields.Datetime.now(), "continuation_pending": False})
+            self._notify_progress()
         else:
             self.write({"continuation_pending": False, "resume_at": False, "pause_reason": False})
         self._commit()
@@ -337,11 +366,35 @@ class RecruitmentSyncRun(models.Model):
             self._pending_results().clear()
             integration._provider_process_batch(self, kind, batch)
             self._flush_results()
+            self._count_progress(kind, batch)
             checkpoint[kind.code] = batch.checkpoint
             integration.sudo().sync_checkpoint = checkpoint
             self.env.flush_all()
         self._commit()
         return batch.done
+
+    def _count_progress(self, kind, batch):
+        """Items processed so far and, where the provider tells (``Batch.total``), how many in all."""
+        values = {"items_done": self.items_done + len(batch.items)}
+        if batch.total is not None:
+            totals = {**(self.kind_totals or {}), kind.code: batch.total}
+            values.update(kind_totals=totals, items_total=sum(totals.values()))
+        self.write(values)
+        self._notify_progress()
+
+    def _notify_progress(self):
+        """Tell the open forms (integration, run, receipts) that this run moved on.
+
+        Sent on the sync users' group channel once the transaction commits; it carries ids
+        only: each client reloads what it shows through the ORM, with its own access rights.
+        """
+        group = self.env.ref("recruitment_sync.group_sync_user", raise_if_not_found=False)
+        if group:
+            for run in self:
+                group._bus_send(
+                    "recruitment_sync/run_progress",
+                    {"run_id": run.id, "integration_id": run.integration_id.id, "state": run.state},
+                )
 
     def _rollback_batch(self):
         if can_commit():
@@ -427,6 +480,7 @@ class RecruitmentSyncRun(models.Model):
             }
         )
         self._notify_end()
+        self._notify_progress()
         self._commit()
 
     def _summary_text(self, reason=None):
@@ -453,6 +507,8 @@ class RecruitmentSyncRun(models.Model):
                     "title": title,
                     "message": self.summary,
                     "type": {"done": "success", "done_errors": "warning"}.get(self.state, "danger"),
+                    # Failures and errors stay on screen until dismissed.
+                    "sticky": self.state != "done",
                 },
             )
         if self.state in ("failed", "done_errors"):
@@ -494,12 +550,38 @@ class RecruitmentSyncRunLine(models.Model):
     company_id = fields.Many2one(related="run_id.company_id", store=True)
     run_state = fields.Selection(related="run_id.state")
     kind = fields.Char(readonly=True, help="The kind of record, e.g. placements or invoices.")
+    kind_label = fields.Char(string="Kind", compute="_compute_kind_label")
+    record_accessible = fields.Boolean(
+        compute="_compute_record_accessible", help="The line's Odoo record exists and the user may open it."
+    )
+    record_label = fields.Char(string="Record", compute="_compute_record_accessible")
     name = fields.Char(string="Record", readonly=True)
     res_model = fields.Char(string="Model", readonly=True, index=True)
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     external_id = fields.Char(string="External ID", readonly=True, index=True)
     action = fields.Selection(LINE_ACTIONS, required=True, readonly=True, index=True)
     reason = fields.Text(readonly=True)
+
+    @api.depends("kind", "integration_id")
+    def _compute_kind_label(self):
+        labels_by_integration = {}
+        for line in self:
+            integration = line.integration_id
+            if integration not in labels_by_integration:
+                labels_by_integration[integration] = {
+                    kind.code: kind_label(self.env, kind) for kind in integration.sudo()._provider_sync_kinds()
+                }
+            line.kind_label = labels_by_integration[integration].get(line.kind, line.kind)
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_accessible(self):
+        for line in self:
+            model = line.res_model if line.res_model in self.env else None
+            record = self.env[model].browse(line.res_id).exists() if model and line.res_id else None
+            line.record_accessible = bool(record) and record.has_access("read")
+            # A record out of the user's reach (another department's) is not named either.
+            hidden = bool(record) and not line.record_accessible
+            line.record_label = self.env._("Another department's record") if hidden else line.name
 
     def action_open_record(self):
         self.ensure_one()

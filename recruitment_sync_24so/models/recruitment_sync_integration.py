@@ -2,6 +2,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, SyncKind
@@ -10,7 +11,8 @@ from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 from ..services import twentyfour
 from .tso_export import TsoExporter, forget_run_cache
 
-INVOICES = SyncKind("invoices", "Invoices and credit notes", "export", batch_size=50)
+_lt = LazyTranslate(__name__)
+INVOICES = SyncKind("invoices", _lt("Invoices and credit notes"), "export", batch_size=50)
 # At most this many invoices per SaveInvoices call (and per batch).
 MAX_INVOICES_PER_CALL = 50
 # How long Export waits while the runner is sending this integration's invoices.

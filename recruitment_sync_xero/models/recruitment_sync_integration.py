@@ -428,7 +428,9 @@ class RecruitmentSyncIntegration(models.Model):
         if self.state == "connected" and not self.initial_load_done:
             kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
             if kinds:
-                self._queue_run("initial_load", kinds=kinds, direction="import")
+                run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
+                if created:
+                    self._notify_run_queued(run)
             self.sudo().initial_load_done = True
 
     def _xero_load_organisation(self):

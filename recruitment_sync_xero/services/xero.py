@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from odoo.tools.translate import LazyTranslate
+
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
 
@@ -95,13 +97,14 @@ CONTACT_NUMBER_PREFIX = "ODOO-RP-"
 CONTACT_NUMBER_MAX = 50
 
 # -- what a sync processes, in this order (dependencies first) ----------------------------------
-TAX_RATES = SyncKind("tax_rates", "Tax rates", "import", batch_size=MAX_PAGE_SIZE)
-ACCOUNTS = SyncKind("accounts", "Accounts (nominal codes)", "import", batch_size=MAX_PAGE_SIZE)
-CUSTOMERS = SyncKind("customers", "Customers", "import", batch_size=500)
-EXPORT_CUSTOMERS = SyncKind("export_customers", "Customers the invoices need", "export", batch_size=MAX_BATCH)
-INVOICES = SyncKind("invoices", "Sales invoices", "export", batch_size=MAX_BATCH)
-CREDIT_NOTES = SyncKind("credit_notes", "Credit notes (and their allocations)", "export", batch_size=MAX_BATCH)
-PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=MAX_BATCH)
+_lt = LazyTranslate(__name__)
+TAX_RATES = SyncKind("tax_rates", _lt("Tax rates"), "import", batch_size=MAX_PAGE_SIZE)
+ACCOUNTS = SyncKind("accounts", _lt("Accounts (nominal codes)"), "import", batch_size=MAX_PAGE_SIZE)
+CUSTOMERS = SyncKind("customers", _lt("Customers"), "import", batch_size=500)
+EXPORT_CUSTOMERS = SyncKind("export_customers", _lt("Customers the invoices need"), "export", batch_size=MAX_BATCH)
+INVOICES = SyncKind("invoices", _lt("Sales invoices"), "export", batch_size=MAX_BATCH)
+CREDIT_NOTES = SyncKind("credit_notes", _lt("Credit notes (and their allocations)"), "export", batch_size=MAX_BATCH)
+PAYMENTS = SyncKind("payments", _lt("Customer payments"), "export", batch_size=MAX_BATCH)
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
