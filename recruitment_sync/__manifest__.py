@@ -11,7 +11,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "hr", "mail", "bus"],
+    "depends": ["account", "hr", "mail", "bus", "auth_signup"],
     "external_dependencies": {
         "python": ["requests", "requests-oauthlib"],
     },

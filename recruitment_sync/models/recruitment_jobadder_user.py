@@ -19,7 +19,7 @@ class RecruitmentJobadderUser(models.Model):
         "recruitment.sync.integration", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
-    jobadder_id = fields.Integer(string="JobAdder ID", required=True, index=True)
+    jobadder_id = fields.Integer(string="JobAdder ID", required=True, index=True, aggregator=None)
     name = fields.Char(required=True)
     email = fields.Char()
     position = fields.Char()
@@ -116,4 +116,19 @@ class RecruitmentJobadderUser(models.Model):
             )
         )
         self.user_id = user
-        return True
+        # As Odoo's "Send an invitation email": a signup link to choose a password.
+        user.with_context(create_user=True).action_reset_password()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("User created"),
+                "message": _(
+                    "%(user)s can now use Odoo: an invitation to choose a password was sent to %(email)s.",
+                    user=user.name,
+                    email=user.email,
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

@@ -20,7 +20,7 @@ class RecruitmentPlacement(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     integration_id = fields.Many2one("recruitment.sync.integration", index=True, readonly=True, check_company=True)
-    jobadder_id = fields.Integer(string="JobAdder ID", index=True, readonly=True, copy=False)
+    jobadder_id = fields.Integer(string="JobAdder ID", index=True, readonly=True, copy=False, aggregator=None)
     jobadder_url = fields.Char(string="Open in JobAdder", compute="_compute_jobadder_url")
     job_title = fields.Char(tracking=True)
     placement_type = fields.Selection(

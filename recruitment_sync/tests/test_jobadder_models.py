@@ -48,8 +48,15 @@ class TestConsultantPairing(TransactionCase):
     def test_create_user_on_request(self):
         consultant = self.consultant("new.consultant@agency.example")
         users_before = self.env["res.users"].search_count([])
-        consultant.action_create_user()
+        action = consultant.action_create_user()
         self.assertEqual(self.env["res.users"].search_count([]), users_before + 1)
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("new.consultant@agency.example", action["params"]["message"])
+        invitation = self.env["mail.mail"].search(
+            [("recipient_ids", "in", consultant.user_id.partner_id.ids)], order="id desc", limit=1
+        )
+        self.assertTrue(invitation, "an invitation to choose a password is emailed")
+        self.assertIn("/web/signup", invitation.body_html)
         self.assertEqual(consultant.user_id.login, "new.consultant@agency.example")
         self.assertFalse(consultant.user_id.share, "an internal user")
         self.assertEqual(consultant.pairing_state, "paired")
