@@ -117,7 +117,8 @@ class RecruitmentJobadderUser(models.Model):
         )
         self.user_id = user
         # As Odoo's "Send an invitation email": a signup link to choose a password.
-        user.with_context(create_user=True).action_reset_password()
+        # (what res.users.create does in auth_signup when not told otherwise).
+        user.with_context(create_user=True)._action_reset_password(signup_type="signup")
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

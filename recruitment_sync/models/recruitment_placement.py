@@ -140,7 +140,9 @@ class RecruitmentPlacement(models.Model):
         if not connected:
             return self.env["recruitment.sync.integration"]._notification_action(
                 _("JobAdder is not connected"),
-                _("Ask an administrator to connect JobAdder in Invoicing > Integrations."),
+                _("Connect it in Invoicing > Integrations > Integrations (JobAdder), then sync again.")
+                if self.env.user.has_group("base.group_system")
+                else _("Ask a System Administrator to connect JobAdder in Invoicing > Integrations."),
                 "warning",
             )
         return connected[:1].action_sync_now()

@@ -443,7 +443,8 @@ class RecruitmentSyncIntegration(models.Model):
         reason = None
         if consultant.pairing_state != "paired":
             reason = _(
-                "No single Odoo user has the email %(email)s (%(state)s): pair it in Consultants.",
+                "No single Odoo user has the email %(email)s (%(state)s): pair it in Invoicing > Integrations > "
+                "Consultant pairing.",
                 email=consultant.email or "-",
                 state=dict(consultant._fields["pairing_state"]._description_selection(self.env))[
                     consultant.pairing_state

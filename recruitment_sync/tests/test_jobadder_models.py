@@ -56,7 +56,7 @@ class TestConsultantPairing(TransactionCase):
             [("recipient_ids", "in", consultant.user_id.partner_id.ids)], order="id desc", limit=1
         )
         self.assertTrue(invitation, "an invitation to choose a password is emailed")
-        self.assertIn("/web/signup", invitation.body_html)
+        self.assertEqual(consultant.user_id.partner_id.signup_type, "signup")
         self.assertEqual(consultant.user_id.login, "new.consultant@agency.example")
         self.assertFalse(consultant.user_id.share, "an internal user")
         self.assertEqual(consultant.pairing_state, "paired")
