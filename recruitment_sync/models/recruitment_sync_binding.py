@@ -43,7 +43,7 @@ class RecruitmentSyncBinding(models.Model):
     res_model_name = fields.Char(compute="_compute_labels", string="Odoo type")
     external_model_label = fields.Char(compute="_compute_labels", string="Remote type")
     record_accessible = fields.Boolean(compute="_compute_record_name")
-    external_model = fields.Char(string="Remote type", required=True, default="default")
+    external_model = fields.Char(string="Remote type code", required=True, default="default")
     external_id = fields.Char(string="External ID", required=True, index=True)
     remote_updated_at = fields.Datetime(string="Remote updated at", help="When the remote system last changed it.")
     last_synced_at = fields.Datetime(string="Last synced at", default=fields.Datetime.now)

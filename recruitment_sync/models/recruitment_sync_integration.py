@@ -180,7 +180,7 @@ class RecruitmentSyncIntegration(models.Model):
         string="Last run status",
     )
     last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run started")
-    last_run_progress = fields.Char(related="last_run_id.progress_display", string="Progress")
+    last_run_progress = fields.Char(compute="_compute_run_stats", string="Progress")
 
     _sql_constraints = [
         (
@@ -215,6 +215,7 @@ class RecruitmentSyncIntegration(models.Model):
             integration.last_run_id = last_run
             integration.last_run_state = last_run.state
             integration.last_run_at = last_run.started_at or last_run.create_date
+            integration.last_run_progress = last_run.progress_display
 
     @api.constrains("department_scope", "department_ids")
     def _check_departments(self):

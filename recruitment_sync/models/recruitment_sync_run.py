@@ -549,13 +549,13 @@ class RecruitmentSyncRunLine(models.Model):
     integration_id = fields.Many2one(related="run_id.integration_id", store=True, index=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True)
     run_state = fields.Selection(related="run_id.state")
-    kind = fields.Char(readonly=True, help="The kind of record, e.g. placements or invoices.")
+    kind = fields.Char(string="Kind code", readonly=True, help="The kind of record, e.g. placements or invoices.")
     kind_label = fields.Char(string="Kind", compute="_compute_kind_label")
     record_accessible = fields.Boolean(
         compute="_compute_record_accessible", help="The line's Odoo record exists and the user may open it."
     )
     record_label = fields.Char(string="Record", compute="_compute_record_accessible")
-    name = fields.Char(string="Record", readonly=True)
+    name = fields.Char(string="Record name", readonly=True)
     res_model = fields.Char(string="Model", readonly=True, index=True)
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     external_id = fields.Char(string="External ID", readonly=True, index=True)
