@@ -620,7 +620,12 @@ def print_welcome(args, summary, sandbox_state):
                 "then Accept on JobAdder's page. The initial load runs in the background; watch it in "
                 "Invoicing > Sync History, then see Invoicing > Placements."
             )
-    if "xero" in integrations:
+    if "xero" in integrations and integrations["xero"]["state"] == "connected":
+        steps.append(
+            "Invoicing > Integrations > Xero is connected: post an invoice of the London department (Other Info "
+            "tab), then Save & Sync on the Xero integration."
+        )
+    elif "xero" in integrations:
         xero = integrations["xero"]
         steps.append(
             f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero): Connect, tick both "

@@ -129,10 +129,20 @@ class Setup:
 
     def accounting(self, company):
         """A 20% VAT sales tax, the income accounts Xero has too, the agency's fee products."""
+        # Its own tax group, so that invoice totals say "VAT 20%" (not the chart's first group's name).
+        tax_group = self.upsert(
+            "tax_group_vat_20", "account.tax.group", {"name": SALES_TAX["description"], "company_id": company.id}
+        )
         tax = self.upsert(
             "tax_vat_20",
             "account.tax",
-            {**SALES_TAX, "type_tax_use": "sale", "amount_type": "percent", "company_id": company.id},
+            {
+                **SALES_TAX,
+                "type_tax_use": "sale",
+                "amount_type": "percent",
+                "company_id": company.id,
+                "tax_group_id": tax_group.id,
+            },
         )
         company.account_sale_tax_id = tax
         accounts = {}
@@ -220,7 +230,17 @@ class Setup:
 
     def jobadder(self, company):
         fake = self.state["jobadder"]
-        integration = self._integration("jobadder", company, {}, {"provider": "jobadder", **self._oauth2_values(fake)})
+        integration = self._integration(
+            "jobadder",
+            company,
+            {},
+            {
+                "provider": "jobadder",
+                **self._oauth2_values(fake),
+                # Open in JobAdder leads to the stand-in, not to JobAdder's real app.
+                "jobadder_app_url": f"{fake['url']}/placements/{{placement_id}}",
+            },
+        )
         if self._renew_tokens(integration, fake["token"]):
             integration.jobadder_user_ids._auto_pair()
         return integration
@@ -231,7 +251,8 @@ class Setup:
             "xero",
             company,
             departments,
-            {"provider": "xero", **self._oauth2_values(fake)},
+            # View in Xero leads to the stand-in, not to go.xero.com.
+            {"provider": "xero", **self._oauth2_values(fake), "xero_app_url": fake["url"]},
             {"xero_export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
         )
         if self._renew_tokens(integration, fake["token"]):
@@ -317,6 +338,20 @@ class Setup:
         }
 
 
+NETWORK_LOOKUP_MODULES = ("partner_autocomplete",)
+
+
+def without_network_lookups(env):
+    """Uninstall what looks partners up on Odoo's servers (IAP): the sandbox has no network, and
+    each lookup printed a traceback in the terminal (first login, customer searches). True when
+    something was uninstalled (the registry was reloaded)."""
+    modules = env["ir.module.module"].search([("name", "in", NETWORK_LOOKUP_MODULES), ("state", "=", "installed")])
+    if not modules:
+        return False
+    modules.button_immediate_uninstall()
+    return True
+
+
 def setup_sandbox(env, state):
     """Create (or update) the sandbox's records; a summary (users, integrations, notes)."""
     return Setup(env, state).run()
@@ -338,6 +373,10 @@ def main(argv=None):
     config.parse_config(["-c", str(args.config), "-d", args.database, "--log-level=warn"])
     odoo.netsvc.init_logger()
     registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if without_network_lookups(env):
+            registry = Registry(args.database)  # the uninstall loaded a new registry
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         summary = setup_sandbox(env, state)

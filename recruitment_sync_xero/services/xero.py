@@ -274,8 +274,11 @@ def connections_url(api_base_url):
     return base + CONNECTIONS_PATH
 
 
-def deep_link(kind, xero_id, short_code=None):
-    """The address of a Xero record in Xero's web app (in the right organisation with its short code)."""
+def deep_link(kind, xero_id, short_code=None, app_url=None):
+    """The address of a Xero record in Xero's web app (in the right organisation with its short code).
+
+    ``app_url`` replaces ``https://go.xero.com`` (a sandbox points it at its stand-in).
+    """
     templates = {
         "invoice": (INVOICE_LINK, INVOICE_LINK_NO_CODE),
         "credit_note": (CREDIT_NOTE_LINK, CREDIT_NOTE_LINK_NO_CODE),
@@ -283,8 +286,10 @@ def deep_link(kind, xero_id, short_code=None):
     }
     with_code, without_code = templates[kind]
     if short_code:
-        return with_code.format(short_code=short_code, xero_id=xero_id)
-    return without_code.format(xero_id=xero_id)
+        link = with_code.format(short_code=short_code, xero_id=xero_id)
+    else:
+        link = without_code.format(xero_id=xero_id)
+    return app_url.rstrip("/") + link.removeprefix(GO_URL) if app_url else link
 
 
 # --------------------------------------------------------------------------- HTTP client
