@@ -82,7 +82,9 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
         domain=[("provider", "=", "xero")],
     )
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
-    status = fields.Char(readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED).")
+    status = fields.Char(
+        string="Status code", readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED)."
+    )
     status_label = fields.Char(string="Status", compute="_compute_status_label")
     is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
 
@@ -160,7 +162,7 @@ class RecruitmentSyncXeroTaxRate(models.Model):
 
     tax_type = fields.Char(string="Tax type", required=True, readonly=True, help="Xero's code (e.g. OUTPUT2).")
     name = fields.Char(string="Xero tax rate", readonly=True)
-    report_tax_type = fields.Char(string="Report type", readonly=True)
+    report_tax_type = fields.Char(string="Report type code", readonly=True)
     report_tax_type_label = fields.Char(string="Report type", compute="_compute_report_tax_type_label")
     use = fields.Selection(
         [("sale", "Sales"), ("purchase", "Purchases"), ("other", "Other")],
@@ -244,8 +246,8 @@ class RecruitmentSyncXeroAccount(models.Model):
     xero_id = fields.Char(string="Xero account ID", required=True, readonly=True)
     code = fields.Char(readonly=True, help="The account's nominal code in Xero.")
     name = fields.Char(string="Xero account", readonly=True)
-    account_type = fields.Char(string="Type", readonly=True)
-    account_class = fields.Char(string="Class", readonly=True)
+    account_type = fields.Char(string="Type code", readonly=True)
+    account_class = fields.Char(string="Class code", readonly=True)
     account_type_label = fields.Char(string="Type", compute="_compute_account_labels")
     account_class_label = fields.Char(string="Class", compute="_compute_account_labels")
     tax_type = fields.Char(string="Default tax type", readonly=True)
