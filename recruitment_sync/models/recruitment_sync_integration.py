@@ -251,6 +251,11 @@ class RecruitmentSyncIntegration(models.Model):
         """What a sync of this integration processes: ``SyncKind`` items, dependencies first."""
         return []
 
+    def _provider_line_kinds(self):
+        """Every ``SyncKind`` a history line of this integration may carry: the sync kinds, plus
+        those of records a sync brings along (e.g. the clients of placements). Lines show their labels."""
+        return self._provider_sync_kinds()
+
     def _provider_count(self, kind):
         """How many records a sync of ``kind`` would process now (shown in the confirmation)."""
         return None

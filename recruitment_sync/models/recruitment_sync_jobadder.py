@@ -90,6 +90,11 @@ class RecruitmentSyncIntegration(models.Model):
             DELETED,
         ]
 
+    def _provider_line_kinds(self):
+        if self.provider != "jobadder":
+            return super()._provider_line_kinds()
+        return [*self._provider_sync_kinds(), CONSULTANTS, *(kind for kind, *_rest in RELATED)]
+
     def _provider_on_connected(self, first_time):
         if self.provider != "jobadder":
             return super()._provider_on_connected(first_time)

@@ -569,7 +569,7 @@ class RecruitmentSyncRunLine(models.Model):
             integration = line.integration_id
             if integration not in labels_by_integration:
                 labels_by_integration[integration] = {
-                    kind.code: kind_label(self.env, kind) for kind in integration.sudo()._provider_sync_kinds()
+                    kind.code: kind_label(self.env, kind) for kind in integration.sudo()._provider_line_kinds()
                 }
             line.kind_label = labels_by_integration[integration].get(line.kind, line.kind)
 

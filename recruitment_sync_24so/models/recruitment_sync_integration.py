@@ -9,7 +9,7 @@ from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, Sy
 from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 
 from ..services import twentyfour
-from .tso_export import TsoExporter, forget_run_cache
+from .tso_export import CUSTOMERS, PRODUCTS, TsoExporter, forget_run_cache
 
 _lt = LazyTranslate(__name__)
 INVOICES = SyncKind("invoices", _lt("Invoices and credit notes"), "export", batch_size=50)
@@ -85,6 +85,11 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "24so":
             return super()._provider_sync_kinds()
         return [INVOICES]
+
+    def _provider_line_kinds(self):
+        if self.provider != "24so":
+            return super()._provider_line_kinds()
+        return [INVOICES, PRODUCTS, CUSTOMERS]
 
     def _provider_count(self, kind):
         if self.provider != "24so":

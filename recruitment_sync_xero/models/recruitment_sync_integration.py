@@ -241,6 +241,20 @@ class RecruitmentSyncIntegration(models.Model):
         )
         return [kind for kind, enabled in wanted if enabled]
 
+    def _provider_line_kinds(self):
+        if self.provider != "xero":
+            return super()._provider_line_kinds()
+        # Lines of earlier runs keep their kinds when a setting turns a kind off.
+        return [
+            xero.TAX_RATES,
+            xero.ACCOUNTS,
+            xero.CUSTOMERS,
+            xero.EXPORT_CUSTOMERS,
+            xero.INVOICES,
+            xero.CREDIT_NOTES,
+            xero.PAYMENTS,
+        ]
+
     def _provider_count(self, kind):
         if self.provider != "xero":
             return super()._provider_count(kind)
