@@ -210,11 +210,19 @@ class RecruitmentSyncRun(models.Model):
                 "trigger": trigger,
                 "kinds": list(kinds) if kinds else False,
                 "user_id": (user or self.env.user).id,
-                "direction": direction or "both",
+                "direction": direction or self._direction_of(integration, kinds),
             }
         )
         self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
         return run, True
+
+    @api.model
+    def _direction_of(self, integration, kinds=None):
+        """Import, export, or both: what the run's kinds do (a JobAdder sync only imports)."""
+        directions = {
+            kind.direction for kind in integration._provider_sync_kinds() if not kinds or kind.code in kinds
+        }
+        return directions.pop() if len(directions) == 1 else "both"
 
     # ------------------------------------------------------------------------ runner
     @api.model
