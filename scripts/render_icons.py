@@ -1,6 +1,6 @@
 """Render each addon's static/description/icon.svg to the icon.png Odoo shows (headless Chromium).
 
-    python3 scripts/render_icons.py
+python3 scripts/render_icons.py
 """
 
 import shutil

@@ -219,9 +219,7 @@ class RecruitmentSyncRun(models.Model):
     @api.model
     def _direction_of(self, integration, kinds=None):
         """Import, export, or both: what the run's kinds do (a JobAdder sync only imports)."""
-        directions = {
-            kind.direction for kind in integration._provider_sync_kinds() if not kinds or kind.code in kinds
-        }
+        directions = {kind.direction for kind in integration._provider_sync_kinds() if not kinds or kind.code in kinds}
         return directions.pop() if len(directions) == 1 else "both"
 
     # ------------------------------------------------------------------------ runner

@@ -26,7 +26,9 @@ class RecruitmentSyncRunLine(models.Model):
     )
     tso_department_id = fields.Many2one(related="tso_move_id.department_id", string="Department")
     tso_login = fields.Char(
-        string="Login", compute="_compute_tso_login", help="The 24SevenOffice login that exports this department's invoices."
+        string="Login",
+        compute="_compute_tso_login",
+        help="The 24SevenOffice login that exports this department's invoices.",
     )
     tso_has_warning = fields.Boolean(compute="_compute_tso_login")
 

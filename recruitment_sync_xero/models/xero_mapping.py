@@ -65,6 +65,7 @@ def code_label(env, labels, code):
     label = labels.get(code or "")
     return env._(label) if label else code or False
 
+
 # What sync managers may change on a mapping row; the rest comes from Xero.
 MAPPING_FIELDS = {"tax_ids", "account_ids", "journal_ids", "match_note"}
 
@@ -92,6 +93,7 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
     def _compute_status_label(self):
         for row in self:
             row.status_label = code_label(self.env, STATUS_LABELS, row.status)
+
     match_note = fields.Char(
         string="How it was mapped",
         help="Automatically (and by which rule) or by hand; cleared when the mapping is changed by hand.",

@@ -109,7 +109,8 @@ class FakeService:
         rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details)
         body = (
             f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body style='font-family:sans-serif;margin:2rem'><p><em>Stand-in of {service}</em>: the real service shows this record in its web app.</p><h1>{html.escape(title)}</h1>"
+            f"<body style='font-family:sans-serif;margin:2rem'><p><em>Stand-in of {service}</em>: "
+            f"the real service shows this record in its web app.</p><h1>{html.escape(title)}</h1>"
             f"<table>{rows}</table></body></html>"
         )
         return Response(body, content_type="text/html; charset=utf-8")

@@ -126,7 +126,9 @@ class TestScreens(HttpCase):
         self.assertTrue(created)
         run.write({"state": "running", "started_at": run.create_date, "items_done": 120, "items_total": 200})
         self.env.flush_all()
-        session.run_tour("recruitment_sync_screens_integration_running", url=f"/odoo/sync-integrations/{self.jobadder.id}")
+        session.run_tour(
+            "recruitment_sync_screens_integration_running", url=f"/odoo/sync-integrations/{self.jobadder.id}"
+        )
         self.capture(session, "integration_running")
         with session.server_paused():
             run._finish("done")
@@ -138,7 +140,9 @@ class TestScreens(HttpCase):
     # ------------------------------------------------------------------------ Create user
     def walk_create_user(self, session):
         Consultant = self.env["recruitment.jobadder.user"]
-        unpaired = Consultant.search([("user_id", "=", False), ("pairing_state", "=", "unpaired"), ("email", "!=", False)])
+        unpaired = Consultant.search(
+            [("user_id", "=", False), ("pairing_state", "=", "unpaired"), ("email", "!=", False)]
+        )
         self.assertTrue(unpaired, "the agency has consultants without an Odoo user")
         session.run_tour("recruitment_sync_screens_create_user", url="/odoo/jobadder-consultants")
         with session.server_paused():
@@ -183,7 +187,9 @@ class TestScreens(HttpCase):
         self.env.flush_all()
         session = self.browse_as("manager")
         session.evaluate(f"sessionStorage.setItem('recruitment_sync_screens', {invoices.mapped('name')!r}.join(','))")
-        session.run_tour("recruitment_sync_screens_24so_export_nb", url="/odoo/action-account.action_move_out_invoice_type")
+        session.run_tour(
+            "recruitment_sync_screens_24so_export_nb", url="/odoo/action-account.action_move_out_invoice_type"
+        )
         with session.server_paused():
             run = self.env["recruitment.sync.run"].search([("integration_id", "=", self.tso.id)], limit=1)
             self.process_runs()
