@@ -95,6 +95,9 @@ class TestScreens(HttpCase):
         session.run_tour("recruitment_sync_screens_run_form", url=f"/odoo/sync-history/{self.initial_load.id}")
         if login == "admin":
             self.capture(session, "run_form")
+        user = self.env["res.users"].search([("login", "=", login)])
+        if not self.env["recruitment.placement"].with_user(user).search_count([("is_ended", "=", False)]):
+            return  # none of this department's placements is running: nothing to read
         session.run_tour("recruitment_sync_screens_placements", url="/odoo/placements")
         if login == "admin":
             self.capture(session, "placements_list")
@@ -180,7 +183,7 @@ class TestScreens(HttpCase):
         if not self.tso:
             self.skipTest(f"no 24SevenOffice stand-in: {self.sandbox.twentyfour_missing}")
         self.env["res.lang"]._activate_lang("nb_NO")
-        self.env["ir.module.module"]._load_module_terms([*ADDONS, "account", "web"], ["nb_NO"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(ADDONS, ["nb_NO"], overwrite=True)
         manager = self.env["res.users"].search([("login", "=", "manager")])
         manager.lang = "nb_NO"
         invoices = self.norwegian_invoices()
