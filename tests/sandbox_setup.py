@@ -34,6 +34,8 @@ COMPANY_NAME = "Brightstaff Recruitment"
 CURRENCY = "GBP"
 AGENCY_CURRENCIES = ("AUD", "NZD", "GBP", "USD", "EUR", "NOK")  # the JobAdder placements' currencies
 DEPARTMENTS = ("Sydney", "Auckland", "London", "Oslo", "Bergen")
+NORWEGIAN_OFFICES = ("Oslo", "Bergen")
+NOK_PER_GBP = 13.5  # the sandbox's exchange rate (Odoo's rate: units of NOK for one GBP)
 SALES_TAX = {"name": "20% VAT", "amount": 20.0, "description": "VAT 20%"}
 INCOME_ACCOUNTS = {"201": "Permanent Placement Fees", "202": "Contract Placement Fees"}
 # (key = login = password, name, email of the JobAdder consultant, department, group, role)
@@ -120,12 +122,37 @@ class Setup:
     def departments(self, company):
         departments = {}
         refs = (self.state.get("24so") or {}).get("departments") or {}
+        norwegian_journal = self.norwegian_sales_journal(company)
         for name in DEPARTMENTS:
             values = {"name": name, "company_id": company.id}
+            if name in NORWEGIAN_OFFICES:
+                values["sale_journal_id"] = norwegian_journal.id
             if name in refs and "tso_department_ref" in self.env["hr.department"]._fields:
                 values["tso_department_ref"] = refs[name]
             departments[name] = self.upsert(f"department_{name.lower()}", "hr.department", values)
         return departments
+
+    def norwegian_sales_journal(self, company):
+        """The Norwegian offices invoice in NOK: their own sales journal (picked with the department)."""
+        nok = self.env.ref("base.NOK")
+        if not nok.rate_ids.filtered(lambda rate: rate.company_id in (company, self.env["res.company"])):
+            nok.rate_ids = [
+                (
+                    0,
+                    0,
+                    {
+                        "name": date.fromisoformat(self.state["today"]) - timedelta(days=30),
+                        "rate": NOK_PER_GBP,
+                        "company_id": company.id,
+                    },
+                )
+            ]
+        return self.upsert(
+            "journal_sales_nok",
+            "account.journal",
+            {"name": "Customer Invoices (NOK)", "type": "sale", "currency_id": nok.id, "company_id": company.id},
+            {"code": "INVNO"},
+        )
 
     def accounting(self, company):
         """A 20% VAT sales tax, the income accounts Xero has too, the agency's fee products."""

@@ -39,3 +39,10 @@ class AccountMove(models.Model):
                 lambda employee, move=move: employee.company_id == move.company_id
             )
             move.department_id = employees[:1].department_id or move.department_id
+
+    @api.onchange("department_id")
+    def _onchange_department_id_journal(self):
+        # An office that invoices in its own currency has its own sales journal (e.g. NOK).
+        journal = self.department_id.sale_journal_id
+        if journal and self.state == "draft" and self.is_sale_document(include_receipts=True):
+            self.journal_id = journal
