@@ -579,7 +579,7 @@ class RecruitmentSyncRunLine(models.Model):
                 }
             line.kind_label = labels_by_integration[integration].get(line.kind, line.kind)
 
-    @api.depends("res_model", "res_id")
+    @api.depends("res_model", "res_id", "name")
     def _compute_record_accessible(self):
         for line in self:
             model = line.res_model if line.res_model in self.env else None
