@@ -53,9 +53,11 @@ class TestConsultantPairing(TransactionCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("new.consultant@agency.example", action["params"]["message"])
         invitation = self.env["mail.mail"].search(
-            [("recipient_ids", "in", consultant.user_id.partner_id.ids)], order="id desc", limit=1
+            [("model", "=", "res.users"), ("res_id", "=", consultant.user_id.id)], order="id desc", limit=1
         )
         self.assertTrue(invitation, "an invitation to choose a password is emailed")
+        self.assertEqual(invitation.email_to, "new.consultant@agency.example")
+        self.assertIn("signup", invitation.body_html)
         self.assertEqual(consultant.user_id.partner_id.signup_type, "signup")
         self.assertEqual(consultant.user_id.login, "new.consultant@agency.example")
         self.assertFalse(consultant.user_id.share, "an internal user")

@@ -151,7 +151,9 @@ class TestScreens(HttpCase):
         with session.server_paused():
             created = unpaired.filtered("user_id")
             self.assertEqual(len(created), 1, "one click on Create user, after its confirmation, made one user")
-            invitation = self.env["mail.mail"].search([("recipient_ids", "in", created.user_id.partner_id.ids)])
+            invitation = self.env["mail.mail"].search(
+                [("model", "=", "res.users"), ("res_id", "=", created.user_id.id)]
+            )
             self.assertTrue(invitation, "the new user is emailed an invitation to choose a password")
 
     # ------------------------------------------------------------------------ 24SevenOffice
