@@ -12,7 +12,7 @@ What it makes:
   chart of accounts, plus a 20% VAT sales tax, the income accounts 201 and 202 that Xero's
   chart has too, and the agency's fee products with the numbers 24SevenOffice knows);
 * departments Sydney, Auckland, London (the agency's JobAdder offices), Oslo and Bergen (the
-  Norwegian office, with their 24SevenOffice department numbers);
+  Norwegian office, with their 24SevenOffice department numbers and a NOK sales journal);
 * users (password = login): ``admin`` (the administrator), ``manager`` (Zoë Williams, sync
   manager, Sydney) and ``london`` (Ana Jones, sync user of the London department); both are
   JobAdder consultants of the agency, paired with JobAdder by their email;
