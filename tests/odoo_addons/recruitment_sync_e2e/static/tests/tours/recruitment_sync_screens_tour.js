@@ -279,7 +279,7 @@ tours.add("recruitment_sync_screens_department_user", {
             run: "click",
         },
         {
-            trigger: ".o_form_view .o_breadcrumb .o_back_button, .o_form_view .breadcrumb-item",
+            trigger: ".o_control_panel .o_breadcrumb .breadcrumb-item",
         },
         {
             trigger: "body:not(:has(.o_error_dialog))",
