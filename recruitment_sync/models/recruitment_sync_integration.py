@@ -256,6 +256,12 @@ class RecruitmentSyncIntegration(models.Model):
         those of records a sync brings along (e.g. the clients of placements). Lines show their labels."""
         return self._provider_sync_kinds()
 
+    def _provider_lines_out_of_reach(self, lines):
+        """History ``lines`` of this integration whose record the current user may read but should
+        not see named (e.g. another department's candidates): they read "Another department's record"
+        and cannot be opened. Default: none (records the user cannot read are hidden anyway)."""
+        return lines.browse()
+
     def _provider_count(self, kind):
         """How many records a sync of ``kind`` would process now (shown in the confirmation)."""
         return None

@@ -95,6 +95,22 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_line_kinds()
         return [*self._provider_sync_kinds(), CONSULTANTS, *(kind for kind, *_rest in RELATED)]
 
+    def _provider_lines_out_of_reach(self, lines):
+        if self.provider != "jobadder":
+            return super()._provider_lines_out_of_reach(lines)
+        if self.env.su or self.env.user.has_group("recruitment_sync.group_sync_manager"):
+            return lines.browse()
+        # A candidate belongs to the departments of their placements: a department user sees the
+        # candidates of the placements she may read, not the other departments' ones.
+        candidates = lines.filtered(lambda line: line.kind == CANDIDATES.code and line.res_model == "res.partner")
+        if not candidates:
+            return lines.browse()
+        placements = self.env["recruitment.placement"].search(
+            [("candidate_id", "in", candidates.mapped("res_id")), ("integration_id", "=", self.id)]
+        )
+        in_reach = set(placements.candidate_id.ids)
+        return candidates.filtered(lambda line: line.res_id not in in_reach)
+
     def _provider_on_connected(self, first_time):
         if self.provider != "jobadder":
             return super()._provider_on_connected(first_time)

@@ -581,10 +581,15 @@ class RecruitmentSyncRunLine(models.Model):
 
     @api.depends("res_model", "res_id", "name")
     def _compute_record_accessible(self):
+        out_of_reach = self.browse()
+        for integration in self.integration_id:
+            out_of_reach |= integration._provider_lines_out_of_reach(
+                self.filtered(lambda line, integration=integration: line.integration_id == integration)
+            )
         for line in self:
             model = line.res_model if line.res_model in self.env else None
             record = self.env[model].browse(line.res_id).exists() if model and line.res_id else None
-            line.record_accessible = bool(record) and record.has_access("read")
+            line.record_accessible = bool(record) and record.has_access("read") and line not in out_of_reach
             # A record out of the user's reach (another department's) is not named either.
             hidden = bool(record) and not line.record_accessible
             line.record_label = self.env._("Another department's record") if hidden else line.name

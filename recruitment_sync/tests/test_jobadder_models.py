@@ -102,6 +102,35 @@ class TestPlacements(TransactionCase):
         self.placement.department_id = self.dept_b
         self.assertEqual(self.placement.department_id, self.dept_b)
 
+    def test_history_does_not_name_other_departments_candidates(self):
+        candidate = self.env["res.partner"].create({"name": "Carla Candidate"})
+        self.placement.candidate_id = candidate
+        run = self.env["recruitment.sync.run"].create({"integration_id": self.integration.id})
+        lines = self.env["recruitment.sync.run.line"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "kind": kind,
+                    "action": "created",
+                    "res_model": model,
+                    "res_id": record.id,
+                    "name": record.display_name,
+                }
+                for kind, model, record in (
+                    ("candidates", "res.partner", candidate),
+                    ("placements", "recruitment.placement", self.placement),
+                )
+            ]
+        )
+        for user, named in ((self.user_a, True), (self.user_b, False)):
+            seen = lines.with_user(user)
+            self.assertEqual(seen.mapped("record_accessible"), [named, named], user.login)
+            self.assertEqual(seen[0].record_label == "Carla Candidate", named, user.login)
+            self.assertEqual(
+                seen.mapped("kind_label"),
+                ["Candidates", "Placements (with their clients, contacts, candidates, consultants)"],
+            )
+
     def test_department_users_see_their_departments_placements_only(self):
         Placement = self.env["recruitment.placement"]
         self.assertEqual(Placement.with_user(self.user_a).search([("id", "=", self.placement.id)]), self.placement)
