@@ -71,6 +71,7 @@ class RecruitmentSyncBinding(models.Model):
         return super().create(vals_list)
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_record_name(self):
         for binding in self:
             record = binding._get_record()
@@ -79,6 +80,7 @@ class RecruitmentSyncBinding(models.Model):
             binding.record_name = record.display_name if binding.record_accessible else False
 
     @api.depends("res_model", "external_model")
+    @api.depends_context("lang")
     def _compute_labels(self):
         for binding in self:
             # The model's description (translated), not its technical name.

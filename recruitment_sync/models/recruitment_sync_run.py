@@ -167,6 +167,7 @@ class RecruitmentSyncRun(models.Model):
                 run.duration = 0.0
 
     @api.depends("items_done", "items_total", "state")
+    @api.depends_context("lang")
     def _compute_progress_display(self):
         for run in self:
             if run.items_total:
@@ -569,6 +570,7 @@ class RecruitmentSyncRunLine(models.Model):
     reason = fields.Text(readonly=True)
 
     @api.depends("kind", "integration_id")
+    @api.depends_context("lang")
     def _compute_kind_label(self):
         labels_by_integration = {}
         for line in self:
@@ -580,6 +582,7 @@ class RecruitmentSyncRunLine(models.Model):
             line.kind_label = labels_by_integration[integration].get(line.kind, line.kind)
 
     @api.depends("res_model", "res_id", "name")
+    @api.depends_context("uid")
     def _compute_record_accessible(self):
         out_of_reach = self.browse()
         for integration in self.integration_id:

@@ -90,6 +90,7 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
     is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
 
     @api.depends("status")
+    @api.depends_context("lang")
     def _compute_status_label(self):
         for row in self:
             row.status_label = code_label(self.env, STATUS_LABELS, row.status)
@@ -197,6 +198,7 @@ class RecruitmentSyncXeroTaxRate(models.Model):
         self._check_mapped_once("tax_ids", _("Tax"))
 
     @api.depends("report_tax_type")
+    @api.depends_context("lang")
     def _compute_report_tax_type_label(self):
         for row in self:
             row.report_tax_type_label = code_label(self.env, REPORT_TAX_TYPE_LABELS, row.report_tax_type)
@@ -286,6 +288,7 @@ class RecruitmentSyncXeroAccount(models.Model):
     ]
 
     @api.depends("account_type", "account_class")
+    @api.depends_context("lang")
     def _compute_account_labels(self):
         for row in self:
             row.account_type_label = code_label(self.env, ACCOUNT_TYPE_LABELS, row.account_type)

@@ -191,6 +191,7 @@ class TestScreens(HttpCase):
         invoices = self.norwegian_invoices()
         self.env.flush_all()
         session = self.browse_as("manager")
+        session.browser.navigate_to(self.base_url() + "/odoo", wait_stop=True)  # sessionStorage is per site
         session.evaluate(f"sessionStorage.setItem('recruitment_sync_screens', {invoices.mapped('name')!r}.join(','))")
         session.run_tour(
             "recruitment_sync_screens_24so_export_nb", url="/odoo/action-account.action_move_out_invoice_type"
