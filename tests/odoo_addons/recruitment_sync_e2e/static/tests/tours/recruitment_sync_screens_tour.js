@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // The screens as each sandbox user sees them (test_screens.py). Checks of layout read the
 // positions the browser computed, as a person's eye would.
@@ -207,10 +208,7 @@ tours.add("recruitment_sync_screens_receipt", {
 // The sync user of the London department: no action she cannot take, no access error.
 tours.add("recruitment_sync_screens_department_user", {
     steps: () => [
-        {
-            trigger: '.o_app[data-menu-xmlid="account.menu_finance"]',
-            run: "click",
-        },
+        ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
         {
             trigger: '[data-menu-xmlid="recruitment_sync.menu_recruitment_sync_root"]',
             run: "click",
