@@ -80,7 +80,7 @@ class TestScreens(HttpCase):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(base64.b64decode(answer["data"]))
 
-    def browse_as(self, login, width=1366, height=900):
+    def browse_as(self, login, width=1920, height=1080):
         session = BrowserSession(self, login)
         session.browser._websocket_request(
             "Emulation.setDeviceMetricsOverride",
@@ -101,6 +101,7 @@ class TestScreens(HttpCase):
         session.run_tour("recruitment_sync_screens_placements", url="/odoo/placements")
         if login == "admin":
             self.capture(session, "placements_list")
+        session.run_tour("recruitment_sync_screens_placements_grouped")
 
     def test_admin(self):
         session = self.browse_as("admin")

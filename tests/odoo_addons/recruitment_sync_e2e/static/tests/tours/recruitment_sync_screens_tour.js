@@ -101,6 +101,11 @@ tours.add("recruitment_sync_screens_placements", {
                 }
             },
         },
+    ],
+});
+
+tours.add("recruitment_sync_screens_placements_grouped", {
+    steps: () => [
         {
             content: "Open the search options",
             trigger: ".o_control_panel .o_searchview_dropdown_toggler",
@@ -192,7 +197,7 @@ tours.add("recruitment_sync_screens_receipt", {
             trigger: '.o_list_view .o_data_row td[name="tso_login"]:contains(@)',
             run() {
                 for (const row of document.querySelectorAll(".o_list_view .o_data_row")) {
-                    if (rect(row).height > 60) {
+                    if (rect(row).height > 45) {
                         fail(`A receipt row is ${Math.round(rect(row).height)} px tall`);
                     }
                 }
