@@ -18,57 +18,31 @@ With the environment variable ``RECRUITMENT_SYNC_SCREENSHOTS`` set to a folder (
 """
 
 import base64
-import functools
 import os
-from datetime import date, timedelta
 from pathlib import Path
 
-from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
-from odoo.addons.recruitment_sync.services.http_client import HttpClient
-from odoo.addons.recruitment_sync.tests.common import no_sleep
-from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession
+from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession, JobAdderJourney
 
-from tests.fakes.sandbox import Sandbox, build_world  # noqa: I001  (on the path set by the core's tests)
-from tests.sandbox_setup import setup_sandbox
+from .common import SandboxCase
 
-SEED = 1
-PLACEMENTS = 40
 ADDONS = ["recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so"]
 
 
 @tagged("post_install", "-at_install", "recruitment_sync", "recruitment_sync_e2e")
-class TestScreens(HttpCase):
+class TestScreens(JobAdderJourney, SandboxCase):
+    placements = 40
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=PLACEMENTS)
-        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0})
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
-        cls.state = cls.sandbox.state()
-        summary = setup_sandbox(cls.env, cls.state)
-        Integration = cls.env["recruitment.sync.integration"]
-        ids = {key: value["id"] for key, value in summary["integrations"].items()}
-        cls.jobadder = Integration.browse(ids["jobadder"])
-        cls.tso = Integration.browse(ids.get("24so"))
         # JobAdder connected (the fake's tokens, as a second `make run` does) and its initial load run.
         cls.jobadder._oauth2_store(cls.state["jobadder"]["token"])
         cls.jobadder.write({"state": "connected", "connection_message": False})
         cls.initial_load, _created = cls.jobadder._queue_run("initial_load")
-        cls.process_runs()
+        JobAdderJourney.process_runs(cls)
         cls.env.flush_all()
-
-    @classmethod
-    def process_runs(cls):
-        Run = cls.env["recruitment.sync.run"]
-        for _attempt in range(20):
-            if not Run._cron_process_runs(time_budget=600):
-                return
-        raise AssertionError("the runner never finished")
 
     def capture(self, session, name):
         """Save what the browser shows as docs/screenshots/<name>.png (when asked to)."""
@@ -159,28 +133,11 @@ class TestScreens(HttpCase):
 
     # ------------------------------------------------------------------------ 24SevenOffice
     def export_norwegian_invoices(self, lang=None):
-        invoices = self.norwegian_invoices()
+        invoices = self.post_norwegian_invoices()
         run = self.tso.with_context(lang=lang)._tso_queue_export(invoices)
         self.process_runs()
         self.assertEqual(run.state, "done", run.summary)
         return run
-
-    def norwegian_invoices(self):
-        clients = self.sandbox.world.invoiced_clients[1:3]
-        product = self.env["product.product"].search([("default_code", "=", "CONTRACT-HOUR")])
-        invoices = self.env["account.move"]
-        for client, department in zip(clients, ("Oslo", "Bergen"), strict=True):
-            partner = self.env["res.partner"].search([("name", "=", client), ("is_company", "=", True)], limit=1)
-            invoices |= self.env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "department_id": self.env["hr.department"].search([("name", "=", department)]).id,
-                    "invoice_line_ids": [Command.create({"product_id": product.id, "quantity": 37.5})],
-                }
-            )
-        invoices.action_post()
-        return invoices
 
     def test_norwegian_24so_export(self):
         if not self.tso:
@@ -189,7 +146,7 @@ class TestScreens(HttpCase):
         self.env["ir.module.module"]._load_module_terms(ADDONS, ["nb_NO"], overwrite=True)
         manager = self.env["res.users"].search([("login", "=", "manager")])
         manager.lang = "nb_NO"
-        invoices = self.norwegian_invoices()
+        invoices = self.post_norwegian_invoices()
         self.env.flush_all()
         session = self.browse_as("manager")
         session.browser.navigate_to(self.base_url() + "/odoo", wait_stop=True)  # sessionStorage is per site
