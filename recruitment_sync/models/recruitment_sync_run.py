@@ -5,6 +5,7 @@ import math
 import time
 
 from markupsafe import Markup
+from psycopg2.errors import TransactionRollbackError
 
 from odoo import _, api, fields, models, modules, tools
 from odoo.exceptions import UserError, ValidationError
@@ -330,6 +331,15 @@ class RecruitmentSyncRun(models.Model):
             # rather than failing every remaining item, the run waits and resumes by itself.
             self._rollback_batch()
             self._pause(error.retry_after, describe_error(self.env, error))
+            return False
+        except TransactionRollbackError:
+            # Another transaction changed the same rows meanwhile (e.g. the scheduler writing the
+            # integration): as Odoo retries such a request, the batch is done again at the next pass.
+            _logger.info("Sync run %s met a concurrent update: its batch is retried", self.id)
+            self._rollback_batch()
+            self.write({"continuation_pending": True})
+            self._commit()
+            self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
             return False
         except Exception as error:  # the run fails, with its reason; committed batches stay
             _logger.warning("Sync run %s failed", self.id, exc_info=True)

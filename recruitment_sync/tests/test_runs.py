@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo.tests import tagged
@@ -271,6 +272,24 @@ class TestRunScreens(SyncCase):
             self.process_runs()
         [payload] = [c.args[2] for c in bus_send.call_args_list if c.args[1] == "recruitment_sync/run_done"]
         self.assertEqual((run.state, payload["type"], payload["sticky"]), ("done_errors", "warning", True))
+
+    def test_a_concurrent_update_retries_the_batch_instead_of_failing_the_run(self):
+        self.fake.seed(30)
+        run, _created = self.integration._queue_run("manual")
+        original = RecruitmentSyncRun._run_batch
+        calls = []
+
+        def conflicting_once(run_self, kind):
+            calls.append(kind.code)
+            if len(calls) == 1:
+                raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            return original(run_self, kind)
+
+        with patch.object(RecruitmentSyncRun, "_run_batch", conflicting_once):
+            self.process_runs()
+        self.assertEqual(run.state, "done", run.summary)
+        self.assertEqual(run.created_count, 30)
+        self.assertGreaterEqual(len(calls), 2, "the batch was done again")
 
     def test_lines_show_kind_labels_and_the_direction_of_their_kinds(self):
         self.fake.seed(3)
