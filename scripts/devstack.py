@@ -616,8 +616,8 @@ def print_welcome(args, summary, sandbox_state):
             steps.append("Invoicing > Placements: the placements JobAdder brought; Sync JobAdder fetches changes.")
         else:
             steps.append(
-                f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > Integrations, JobAdder): Connect, "
-                "then Accept on JobAdder's page. The initial load runs in the background; watch it in "
+                f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > Integrations, "
+                "JobAdder): Connect, then Accept on JobAdder's page. The initial load runs in the background; watch it in "
                 "Invoicing > Sync History, then see Invoicing > Placements."
             )
     if "xero" in integrations and integrations["xero"]["state"] == "connected":
