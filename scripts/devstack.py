@@ -617,8 +617,8 @@ def print_welcome(args, summary, sandbox_state):
         else:
             steps.append(
                 f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > Integrations, "
-                "JobAdder): Connect, then Accept on JobAdder's page. The initial load runs in the background; watch it in "
-                "Invoicing > Sync History, then see Invoicing > Placements."
+                "JobAdder): Connect, then Accept on JobAdder's page. The initial load runs in the background "
+                "(the form follows it); watch it in Invoicing > Sync History, then see Invoicing > Placements."
             )
     if "xero" in integrations and integrations["xero"]["state"] == "connected":
         steps.append(
