@@ -61,6 +61,15 @@ class TestScreens(JobAdderJourney, SandboxCase):
             params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
         self.addCleanup(session.close)
+        # The first page of a new browser loads the test tours lazily: on a busy machine, longer
+        # than a tour's own wait.
+        session.browser.navigate_to(self.base_url() + "/odoo", wait_stop=True)
+        session.wait_for(
+            "odoo.loader.modules.get('@web/core/registry').registry.category('web_tour.tours')"
+            ".contains('recruitment_sync_screens_run_form')",
+            "the tours of the screens",
+            timeout=180,
+        )
         return session
 
     # ------------------------------------------------------------------------ every user
