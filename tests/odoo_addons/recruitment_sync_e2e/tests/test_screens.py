@@ -74,12 +74,14 @@ class TestScreens(JobAdderJourney, SandboxCase):
 
     # ------------------------------------------------------------------------ every user
     def walk_history_and_placements(self, session, login):
-        self.assertIn(self.initial_load.state, ("done", "done_errors"), self.initial_load.summary)
+        with session.server_paused():  # the browser's requests share the test's cursor
+            self.assertIn(self.initial_load.state, ("done", "done_errors"), self.initial_load.summary)
+            user = self.env["res.users"].search([("login", "=", login)])
+            running = self.env["recruitment.placement"].with_user(user).search_count([("is_ended", "=", False)])
         session.run_tour("recruitment_sync_screens_run_form", url=f"/odoo/sync-history/{self.initial_load.id}")
         if login == "admin":
             self.capture(session, "run_form")
-        user = self.env["res.users"].search([("login", "=", login)])
-        if not self.env["recruitment.placement"].with_user(user).search_count([("is_ended", "=", False)]):
+        if not running:
             return  # none of this department's placements is running: nothing to read
         session.run_tour("recruitment_sync_screens_placements", url="/odoo/placements")
         if login == "admin":
@@ -92,7 +94,8 @@ class TestScreens(JobAdderJourney, SandboxCase):
         self.walk_live_integration_form(session)
         self.walk_create_user(session)
         if self.tso:
-            run = self.export_norwegian_invoices()
+            with session.server_paused():
+                run = self.export_norwegian_invoices()
             session.run_tour("recruitment_sync_screens_receipt", url=f"/odoo/sync-history/{run.id}")
             self.capture(session, "receipt")
         else:
@@ -109,10 +112,10 @@ class TestScreens(JobAdderJourney, SandboxCase):
 
     # ------------------------------------------------------------------------ live state
     def walk_live_integration_form(self, session):
-        run, created = self.jobadder._queue_run("manual")
-        self.assertTrue(created)
-        run.write({"state": "running", "started_at": run.create_date, "items_done": 120, "items_total": 200})
-        self.env.flush_all()
+        with session.server_paused():
+            run, created = self.jobadder._queue_run("manual")
+            self.assertTrue(created)
+            run.write({"state": "running", "started_at": run.create_date, "items_done": 120, "items_total": 200})
         session.run_tour(
             "recruitment_sync_screens_integration_running", url=f"/odoo/sync-integrations/{self.jobadder.id}"
         )
@@ -126,11 +129,11 @@ class TestScreens(JobAdderJourney, SandboxCase):
 
     # ------------------------------------------------------------------------ Create user
     def walk_create_user(self, session):
-        Consultant = self.env["recruitment.jobadder.user"]
-        unpaired = Consultant.search(
-            [("user_id", "=", False), ("pairing_state", "=", "unpaired"), ("email", "!=", False)]
-        )
-        self.assertTrue(unpaired, "the agency has consultants without an Odoo user")
+        with session.server_paused():
+            unpaired = self.env["recruitment.jobadder.user"].search(
+                [("user_id", "=", False), ("pairing_state", "=", "unpaired"), ("email", "!=", False)]
+            )
+            self.assertTrue(unpaired, "the agency has consultants without an Odoo user")
         session.run_tour("recruitment_sync_screens_create_user", url="/odoo/jobadder-consultants")
         with session.server_paused():
             created = unpaired.filtered("user_id")
