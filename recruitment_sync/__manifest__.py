@@ -11,7 +11,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "hr", "mail", "bus"],
+    "depends": ["account", "hr", "mail", "bus", "auth_signup"],
     "external_dependencies": {
         "python": ["requests", "requests-oauthlib"],
     },
@@ -35,6 +35,7 @@
     "assets": {
         "web.assets_backend": [
             "recruitment_sync/static/src/js/*.js",
+            "recruitment_sync/static/src/js/*.xml",
         ],
         "web.assets_tests": [
             "recruitment_sync/static/tests/tours/*.js",

@@ -616,14 +616,19 @@ def print_welcome(args, summary, sandbox_state):
             steps.append("Invoicing > Placements: the placements JobAdder brought; Sync JobAdder fetches changes.")
         else:
             steps.append(
-                f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > JobAdder): Connect, "
-                "then Accept on JobAdder's page. The initial load runs in the background; watch it in "
-                "Invoicing > Sync History, then see Invoicing > Placements."
+                f"{url}/odoo/sync-integrations/{jobadder['id']} (Invoicing > Integrations > Integrations, "
+                "JobAdder): Connect, then Accept on JobAdder's page. The initial load runs in the background "
+                "(the form follows it); watch it in Invoicing > Sync History, then see Invoicing > Placements."
             )
-    if "xero" in integrations:
+    if "xero" in integrations and integrations["xero"]["state"] == "connected":
+        steps.append(
+            "Invoicing > Integrations > Xero is connected: post an invoice of the London department (Other Info "
+            "tab), then Save & Sync on the Xero integration."
+        )
+    elif "xero" in integrations:
         xero = integrations["xero"]
         steps.append(
-            f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero): Connect, tick both "
+            f"{url}/odoo/sync-integrations/{xero['id']} (Invoicing > Integrations > Xero, Xero): Connect, tick both "
             "organisations, Accept, pick the UK one in the Xero tab and save: tax rates, accounts and customers "
             "come in. Map the 20% VAT tax under Xero tax rates, post an invoice of the London department "
             "(Other Info tab), Save & Sync."

@@ -12,7 +12,7 @@ What it makes:
   chart of accounts, plus a 20% VAT sales tax (and Norway's 25% MVA), the income accounts 201 and 202 that Xero's
   chart has too, and the agency's fee products with the numbers 24SevenOffice knows);
 * departments Sydney, Auckland, London (the agency's JobAdder offices), Oslo and Bergen (the
-  Norwegian office, with their 24SevenOffice department numbers);
+  Norwegian office, with their 24SevenOffice department numbers and a NOK sales journal);
 * users (password = login): ``admin`` (the administrator), ``manager`` (Zoë Williams, sync
   manager, Sydney) and ``london`` (Ana Jones, sync user of the London department); both are
   JobAdder consultants of the agency, paired with JobAdder by their email;
@@ -34,6 +34,8 @@ COMPANY_NAME = "Brightstaff Recruitment"
 CURRENCY = "GBP"
 AGENCY_CURRENCIES = ("AUD", "NZD", "GBP", "USD", "EUR", "NOK")  # the JobAdder placements' currencies
 DEPARTMENTS = ("Sydney", "Auckland", "London", "Oslo", "Bergen")
+NORWEGIAN_OFFICES = ("Oslo", "Bergen")
+NOK_PER_GBP = 13.5  # the sandbox's exchange rate (Odoo's rate: units of NOK for one GBP)
 SALES_TAX = {"name": "20% VAT", "amount": 20.0, "description": "VAT 20%"}
 NORWEGIAN_SALES_TAX = {"name": "25% MVA", "amount": 25.0, "description": "MVA 25%"}
 INCOME_ACCOUNTS = {"201": "Permanent Placement Fees", "202": "Contract Placement Fees"}
@@ -121,19 +123,54 @@ class Setup:
     def departments(self, company):
         departments = {}
         refs = (self.state.get("24so") or {}).get("departments") or {}
+        norwegian_journal = self.norwegian_sales_journal(company)
         for name in DEPARTMENTS:
             values = {"name": name, "company_id": company.id}
+            if name in NORWEGIAN_OFFICES:
+                values["sale_journal_id"] = norwegian_journal.id
             if name in refs and "tso_department_ref" in self.env["hr.department"]._fields:
                 values["tso_department_ref"] = refs[name]
             departments[name] = self.upsert(f"department_{name.lower()}", "hr.department", values)
         return departments
 
+    def norwegian_sales_journal(self, company):
+        """The Norwegian offices invoice in NOK: their own sales journal (picked with the department)."""
+        nok = self.env.ref("base.NOK")
+        if not nok.rate_ids.filtered(lambda rate: rate.company_id in (company, self.env["res.company"])):
+            nok.rate_ids = [
+                (
+                    0,
+                    0,
+                    {
+                        "name": date.fromisoformat(self.state["today"]) - timedelta(days=30),
+                        "rate": NOK_PER_GBP,
+                        "company_id": company.id,
+                    },
+                )
+            ]
+        return self.upsert(
+            "journal_sales_nok",
+            "account.journal",
+            {"name": "Customer Invoices (NOK)", "type": "sale", "currency_id": nok.id, "company_id": company.id},
+            {"code": "INVNO"},
+        )
+
     def accounting(self, company):
         """A 20% VAT sales tax, the income accounts Xero has too, the agency's fee products."""
+        # Its own tax group, so that invoice totals say "VAT 20%" (not the chart's first group's name).
+        tax_group = self.upsert(
+            "tax_group_vat_20", "account.tax.group", {"name": SALES_TAX["description"], "company_id": company.id}
+        )
         tax = self.upsert(
             "tax_vat_20",
             "account.tax",
-            {**SALES_TAX, "type_tax_use": "sale", "amount_type": "percent", "company_id": company.id},
+            {
+                **SALES_TAX,
+                "type_tax_use": "sale",
+                "amount_type": "percent",
+                "company_id": company.id,
+                "tax_group_id": tax_group.id,
+            },
         )
         company.account_sale_tax_id = tax
         # The Norwegian offices invoice with Norway's standard VAT (24SevenOffice's code 3).
@@ -227,7 +264,17 @@ class Setup:
 
     def jobadder(self, company):
         fake = self.state["jobadder"]
-        integration = self._integration("jobadder", company, {}, {"provider": "jobadder", **self._oauth2_values(fake)})
+        integration = self._integration(
+            "jobadder",
+            company,
+            {},
+            {
+                "provider": "jobadder",
+                **self._oauth2_values(fake),
+                # Open in JobAdder leads to the stand-in, not to JobAdder's real app.
+                "jobadder_app_url": f"{fake['url']}/placements/{{placement_id}}",
+            },
+        )
         if self._renew_tokens(integration, fake["token"]):
             integration.jobadder_user_ids._auto_pair()
         return integration
@@ -238,7 +285,8 @@ class Setup:
             "xero",
             company,
             departments,
-            {"provider": "xero", **self._oauth2_values(fake)},
+            # View in Xero leads to the stand-in, not to go.xero.com.
+            {"provider": "xero", **self._oauth2_values(fake), "xero_app_url": fake["url"]},
             {"xero_export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
         )
         if self._renew_tokens(integration, fake["token"]):
@@ -324,6 +372,20 @@ class Setup:
         }
 
 
+NETWORK_LOOKUP_MODULES = ("partner_autocomplete",)
+
+
+def without_network_lookups(env):
+    """Uninstall what looks partners up on Odoo's servers (IAP): the sandbox has no network, and
+    each lookup printed a traceback in the terminal (first login, customer searches). True when
+    something was uninstalled (the registry was reloaded)."""
+    modules = env["ir.module.module"].search([("name", "in", NETWORK_LOOKUP_MODULES), ("state", "=", "installed")])
+    if not modules:
+        return False
+    modules.button_immediate_uninstall()
+    return True
+
+
 def setup_sandbox(env, state):
     """Create (or update) the sandbox's records; a summary (users, integrations, notes)."""
     return Setup(env, state).run()
@@ -345,6 +407,10 @@ def main(argv=None):
     config.parse_config(["-c", str(args.config), "-d", args.database, "--log-level=warn"])
     odoo.netsvc.init_logger()
     registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if without_network_lookups(env):
+            registry = Registry(args.database)  # the uninstall loaded a new registry
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         summary = setup_sandbox(env, state)

@@ -114,6 +114,17 @@ def test_state_serves_the_three_fakes(sandbox, world):
 
 
 @needs_wsdls
+def test_deep_links_of_the_sandbox_lead_to_the_stand_ins(sandbox):
+    """Open in JobAdder and View in Xero (pointed at the stand-ins by the sandbox) show a page."""
+    state = sandbox.state()
+    page = requests.get(f"{state['jobadder']['url']}/placements/500083", timeout=10)
+    assert page.status_code == 200
+    assert "Stand-in of JobAdder" in page.text and "500083" in page.text
+    page = requests.get(f"{state['xero']['url']}/app/!abc12/invoicing/view/some-id", timeout=10)
+    assert page.status_code == 200
+    assert "Stand-in of Xero" in page.text and "invoicing/view/some-id" in page.text
+
+
 def test_24so_client_has_departments_products_and_the_sandbox_logins(sandbox):
     state = sandbox.state()["24so"]
     assert state["departments"] == TWENTYFOUR_DEPARTMENTS

@@ -6,6 +6,7 @@ from . import recruitment_sync_binding
 from . import bound_records
 from . import res_config_settings
 from . import hr_employee
+from . import hr_department
 from . import recruitment_jobadder_user
 from . import recruitment_placement
 from . import recruitment_sync_jobadder

@@ -40,6 +40,13 @@ class AccountMove(models.Model):
             )
             move.department_id = employees[:1].department_id or move.department_id
 
+    @api.onchange("department_id")
+    def _onchange_department_id_journal(self):
+        # An office that invoices in its own currency has its own sales journal (e.g. NOK).
+        journal = self.department_id.sale_journal_id
+        if journal and self.state == "draft" and self.is_sale_document(include_receipts=True):
+            self.journal_id = journal
+
     def _recruitment_sync_other_ledger(self, integration):
         """The binding of this invoice by an integration other than ``integration`` (the ledger
         that already holds it), or an empty recordset: an invoice goes to one ledger only."""

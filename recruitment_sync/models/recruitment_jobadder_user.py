@@ -19,7 +19,7 @@ class RecruitmentJobadderUser(models.Model):
         "recruitment.sync.integration", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
-    jobadder_id = fields.Integer(string="JobAdder ID", required=True, index=True)
+    jobadder_id = fields.Integer(string="JobAdder ID", required=True, index=True, aggregator=None)
     name = fields.Char(required=True)
     email = fields.Char()
     position = fields.Char()
@@ -91,6 +91,26 @@ class RecruitmentJobadderUser(models.Model):
             "name": _("Link %s to an Odoo user", self.name),
         }
 
+    def _send_invitation(self, user):
+        """Odoo's invitation to a new user (auth_signup's "set your password" email with a signup
+        link), queued with the outgoing mail rather than sent inside the user's transaction: a mail
+        server that does not answer never undoes the user."""
+        user.partner_id.signup_prepare(signup_type="signup")
+        template = self.env.ref("auth_signup.set_password_email")
+        template.sudo().send_mail(
+            user.id,
+            force_send=False,
+            email_values={
+                "email_to": user.email,
+                "email_cc": False,
+                "recipient_ids": [],
+                "partner_ids": [],
+                "auto_delete": True,
+                "message_type": "user_notification",
+                "scheduled_date": False,
+            },
+        )
+
     def action_create_user(self):
         """Create an internal Odoo user for this consultant (on request, never by a sync)."""
         self.ensure_one()
@@ -116,4 +136,18 @@ class RecruitmentJobadderUser(models.Model):
             )
         )
         self.user_id = user
-        return True
+        self._send_invitation(user)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("User created"),
+                "message": _(
+                    "%(user)s can now use Odoo: an invitation to choose a password was sent to %(email)s.",
+                    user=user.name,
+                    email=user.email,
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

@@ -20,7 +20,7 @@ class RecruitmentPlacement(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     integration_id = fields.Many2one("recruitment.sync.integration", index=True, readonly=True, check_company=True)
-    jobadder_id = fields.Integer(string="JobAdder ID", index=True, readonly=True, copy=False)
+    jobadder_id = fields.Integer(string="JobAdder ID", index=True, readonly=True, copy=False, aggregator=None)
     jobadder_url = fields.Char(string="Open in JobAdder", compute="_compute_jobadder_url")
     job_title = fields.Char(tracking=True)
     placement_type = fields.Selection(
@@ -146,7 +146,9 @@ class RecruitmentPlacement(models.Model):
         if not connected:
             return self.env["recruitment.sync.integration"]._notification_action(
                 _("JobAdder is not connected"),
-                _("Ask an administrator to connect JobAdder in Invoicing > Integrations."),
+                _("Connect it in Invoicing > Integrations > Integrations (JobAdder), then sync again.")
+                if self.env.user.has_group("base.group_system")
+                else _("Ask a System Administrator to connect JobAdder in Invoicing > Integrations."),
                 "warning",
             )
         return connected[:1].action_sync_now()

@@ -40,7 +40,10 @@ class RecruitmentSyncBinding(models.Model):
     res_model = fields.Char(string="Odoo model", required=True, index=True)
     res_id = fields.Many2oneReference(string="Odoo record ID", model_field="res_model", required=True, index=True)
     record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
-    external_model = fields.Char(string="Remote type", required=True, default="default")
+    res_model_name = fields.Char(compute="_compute_labels", string="Odoo type")
+    external_model_label = fields.Char(compute="_compute_labels", string="Remote type")
+    record_accessible = fields.Boolean(compute="_compute_record_name")
+    external_model = fields.Char(string="Remote type code", required=True, default="default")
     external_id = fields.Char(string="External ID", required=True, index=True)
     remote_updated_at = fields.Datetime(string="Remote updated at", help="When the remote system last changed it.")
     last_synced_at = fields.Datetime(string="Last synced at", default=fields.Datetime.now)
@@ -68,10 +71,26 @@ class RecruitmentSyncBinding(models.Model):
         return super().create(vals_list)
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_record_name(self):
         for binding in self:
             record = binding._get_record()
-            binding.record_name = record.display_name if record else False
+            binding.record_accessible = bool(record) and record.has_access("read")
+            # A record out of the user's reach is neither named nor opened.
+            binding.record_name = record.display_name if binding.record_accessible else False
+
+    @api.depends("res_model", "external_model")
+    @api.depends_context("lang")
+    def _compute_labels(self):
+        for binding in self:
+            # The model's description (translated), not its technical name.
+            binding.res_model_name = self.env["ir.model"].sudo()._get(binding.res_model).name or binding.res_model
+            # Remote types kept per remote client read "product@1001": say it in words.
+            remote_type, _sep, client = (binding.external_model or "").partition("@")
+            remote_type = "" if remote_type == "default" else remote_type.replace("_", " ").capitalize()
+            binding.external_model_label = (
+                self.env._("%(type)s (client %(client)s)", type=remote_type, client=client) if client else remote_type
+            )
 
     def _get_record(self):
         self.ensure_one()

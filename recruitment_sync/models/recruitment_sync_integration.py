@@ -109,7 +109,7 @@ class RecruitmentSyncIntegration(models.Model):
 
     # -- department scope -------------------------------------------------------------------
     department_scope = fields.Selection(
-        selection=[("all", "All departments"), ("selected", "Selected departments")],
+        selection=[("all", "All departments"), ("selected", "Specific departments")],
         default="all",
         required=True,
         tracking=True,
@@ -177,9 +177,10 @@ class RecruitmentSyncIntegration(models.Model):
     last_run_state = fields.Selection(
         selection=lambda self: self.env["recruitment.sync.run"]._fields["state"].selection,
         compute="_compute_run_stats",
-        string="Last run",
+        string="Last run status",
     )
-    last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run at")
+    last_run_at = fields.Datetime(compute="_compute_run_stats", string="Last run started")
+    last_run_progress = fields.Char(compute="_compute_run_stats", string="Progress")
 
     _sql_constraints = [
         (
@@ -214,6 +215,7 @@ class RecruitmentSyncIntegration(models.Model):
             integration.last_run_id = last_run
             integration.last_run_state = last_run.state
             integration.last_run_at = last_run.started_at or last_run.create_date
+            integration.last_run_progress = last_run.progress_display
 
     @api.constrains("department_scope", "department_ids")
     def _check_departments(self):
@@ -221,7 +223,7 @@ class RecruitmentSyncIntegration(models.Model):
             if integration.department_scope == "selected" and not integration.department_ids:
                 raise ValidationError(
                     _(
-                        "Integration %(name)s serves selected departments: choose at least one.",
+                        "Integration %(name)s serves specific departments: choose at least one.",
                         name=integration.name,
                     )
                 )
@@ -248,6 +250,17 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         """What a sync of this integration processes: ``SyncKind`` items, dependencies first."""
         return []
+
+    def _provider_line_kinds(self):
+        """Every ``SyncKind`` a history line of this integration may carry: the sync kinds, plus
+        those of records a sync brings along (e.g. the clients of placements). Lines show their labels."""
+        return self._provider_sync_kinds()
+
+    def _provider_lines_out_of_reach(self, lines):
+        """History ``lines`` of this integration whose record the current user may read but should
+        not see named (e.g. another department's candidates): they read "Another department's record"
+        and cannot be opened. Default: none (records the user cannot read are hidden anyway)."""
+        return lines.browse()
 
     def _provider_count(self, kind):
         """How many records a sync of ``kind`` would process now (shown in the confirmation)."""
@@ -524,6 +537,26 @@ class RecruitmentSyncIntegration(models.Model):
         if next_action:
             params["next"] = next_action
         return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+    def _notify_run_queued(self, run):
+        """Tell the current user that ``run`` works in the background (for actions that cannot
+        return a notification themselves, e.g. a form save that starts an import)."""
+        self.ensure_one()
+        if self.env.user._is_public():
+            return
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "info",
+                "title": self.env._("%s: started in the background", self.name),
+                "message": self.env._(
+                    "The sync runs in the background; this screen updates as it goes, and you are notified when "
+                    "it ends. Sync History shows run %s meanwhile.",
+                    run.display_name,
+                ),
+                "sticky": False,
+            },
+        )
 
     # ------------------------------------------------------------------------ scheduling
     @api.model

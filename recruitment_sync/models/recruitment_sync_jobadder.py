@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytz
 
 from odoo import _, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from ..services import jobadder
 from ..services.http_client import SyncError
@@ -14,13 +15,14 @@ from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
-PLACEMENTS = SyncKind("placements", "Placements (with their clients, contacts, candidates, consultants)", "import")
-DELETED = SyncKind("deleted_placements", "Placements deleted in JobAdder (archived)", "import", batch_size=1000)
+_lt = LazyTranslate(__name__)
+PLACEMENTS = SyncKind("placements", _lt("Placements (with their clients, contacts, candidates, consultants)"), "import")
+DELETED = SyncKind("deleted_placements", _lt("Placements deleted in JobAdder (archived)"), "import", batch_size=1000)
 # Kinds of the history lines of records a placement brings along.
-CONSULTANTS = SyncKind("consultants", "Consultants")
-COMPANIES = SyncKind("companies", "Clients")
-CONTACTS = SyncKind("contacts", "Client contacts")
-CANDIDATES = SyncKind("candidates", "Candidates")
+CONSULTANTS = SyncKind("consultants", _lt("Consultants"))
+COMPANIES = SyncKind("companies", _lt("Clients"))
+CONTACTS = SyncKind("contacts", _lt("Client contacts"))
+CANDIDATES = SyncKind("candidates", _lt("Candidates"))
 
 RELATED = (
     # (kind, endpoint, id field, binding type)
@@ -102,6 +104,27 @@ class RecruitmentSyncIntegration(models.Model):
             SyncKind(PLACEMENTS.code, PLACEMENTS.label, "import", batch_size=batch),
             DELETED,
         ]
+
+    def _provider_line_kinds(self):
+        if self.provider != "jobadder":
+            return super()._provider_line_kinds()
+        return [*self._provider_sync_kinds(), CONSULTANTS, *(kind for kind, *_rest in RELATED)]
+
+    def _provider_lines_out_of_reach(self, lines):
+        if self.provider != "jobadder":
+            return super()._provider_lines_out_of_reach(lines)
+        if self.env.su or self.env.user.has_group("recruitment_sync.group_sync_manager"):
+            return lines.browse()
+        # A candidate belongs to the departments of their placements: a department user sees the
+        # candidates of the placements she may read, not the other departments' ones.
+        candidates = lines.filtered(lambda line: line.kind == CANDIDATES.code and line.res_model == "res.partner")
+        if not candidates:
+            return lines.browse()
+        placements = self.env["recruitment.placement"].search(
+            [("candidate_id", "in", candidates.mapped("res_id")), ("integration_id", "=", self.id)]
+        )
+        in_reach = set(placements.candidate_id.ids)
+        return candidates.filtered(lambda line: line.res_id not in in_reach)
 
     def _provider_on_connected(self, first_time):
         if self.provider != "jobadder":
@@ -578,7 +601,8 @@ class RecruitmentSyncIntegration(models.Model):
         reason = None
         if consultant.pairing_state != "paired":
             reason = _(
-                "No single Odoo user has the email %(email)s (%(state)s): pair it in Consultants.",
+                "No single Odoo user has the email %(email)s (%(state)s): pair it in Invoicing > Integrations > "
+                "Consultant pairing.",
                 email=consultant.email or "-",
                 state=dict(consultant._fields["pairing_state"]._description_selection(self.env))[
                     consultant.pairing_state

@@ -144,6 +144,20 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
             raise Forbidden(_("This authorisation was already used or superseded. Click Connect again."))
         return integration
 
+    def _oauth2_error_text(self, error, description=None):
+        """The words for an OAuth2 error code of the consent page (RFC 6749 §4.1.2.1)."""
+        texts = {
+            "access_denied": _("the access was declined on the consent page. Click Connect and accept to connect."),
+            "invalid_scope": _("the app may not ask for these permissions; check the app's settings."),
+            "unauthorized_client": _("the app is not allowed to connect this way; check its client ID."),
+            "server_error": _("the service had an error; try again in a moment."),
+            "temporarily_unavailable": _("the service is busy; try again in a moment."),
+        }
+        text = texts.get(error)
+        if text and description and description != error:
+            return f"{text} ({description})"
+        return text or description or error
+
     def _oauth2_complete(self, state, code=None, error=None, error_description=None):
         """Finish the consent flow: swap the code for tokens and mark the integration connected."""
         self.ensure_one()
@@ -154,7 +168,7 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
             message = _(
                 "Connecting was refused by %(name)s: %(error)s",
                 name=self.name,
-                error=error_description or error,
+                error=self._oauth2_error_text(error, error_description),
             )
             self.message_post(body=message, subtype_xmlid="mail.mt_note")
             return message

@@ -5,6 +5,7 @@ import math
 import time
 
 from markupsafe import Markup
+from psycopg2.errors import TransactionRollbackError
 
 from odoo import _, api, fields, models, modules, tools
 from odoo.exceptions import UserError, ValidationError
@@ -60,6 +61,11 @@ def describe_error(env, error):
     if isinstance(error, TypeError | ValueError):
         return env._("Invalid value in the remote record: %s", error)
     return f"{type(error).__name__}: {error}"
+
+
+def kind_label(env, kind):
+    """A ``SyncKind``'s label in the user's language (connectors declare labels with ``_lt``)."""
+    return kind.label if isinstance(kind.label, str) else env._(kind.label)
 
 
 class RecruitmentSyncRun(models.Model):
@@ -125,6 +131,17 @@ class RecruitmentSyncRun(models.Model):
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     exported_count = fields.Integer(string="Exported", readonly=True)
     failed_count = fields.Integer(string="Failed", readonly=True)
+    items_done = fields.Integer(
+        string="Items processed", readonly=True, copy=False, help="Items of every kind processed so far."
+    )
+    items_total = fields.Integer(
+        string="Items in all",
+        readonly=True,
+        copy=False,
+        help="How many items the run processes, where the remote system tells (0: not known).",
+    )
+    kind_totals = fields.Json(readonly=True, copy=False)
+    progress_display = fields.Char(string="Progress", compute="_compute_progress_display")
     summary = fields.Text(readonly=True)
     line_ids = fields.One2many("recruitment.sync.run.line", "run_id", string="Lines", readonly=True)
     line_count = fields.Integer(compute="_compute_line_count")
@@ -151,6 +168,19 @@ class RecruitmentSyncRun(models.Model):
                 run.duration = (run.ended_at - run.started_at).total_seconds()
             else:
                 run.duration = 0.0
+
+    @api.depends("items_done", "items_total", "state")
+    @api.depends_context("lang")
+    def _compute_progress_display(self):
+        for run in self:
+            if run.items_total:
+                run.progress_display = self.env._(
+                    "%(done)s of %(total)s items", done=run.items_done, total=max(run.items_total, run.items_done)
+                )
+            elif run.items_done or run.state == "running":
+                run.progress_display = self.env._("%s items", run.items_done)
+            else:
+                run.progress_display = False
 
     def _compute_line_count(self):
         counts = dict(
@@ -186,11 +216,17 @@ class RecruitmentSyncRun(models.Model):
                 "trigger": trigger,
                 "kinds": list(kinds) if kinds else False,
                 "user_id": (user or self.env.user).id,
-                "direction": direction or "both",
+                "direction": direction or self._direction_of(integration, kinds),
             }
         )
         self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
         return run, True
+
+    @api.model
+    def _direction_of(self, integration, kinds=None):
+        """Import, export, or both: what the run's kinds do (a JobAdder sync only imports)."""
+        directions = {kind.direction for kind in integration._provider_sync_kinds() if not kinds or kind.code in kinds}
+        return directions.pop() if len(directions) == 1 else "both"
 
     # ------------------------------------------------------------------------ runner
     @api.model
@@ -286,6 +322,7 @@ class RecruitmentSyncRun(models.Model):
         integration = self.integration_id
         if self.state == "queued":
             self.write({"state": "running", "started_at": fields.Datetime.now(), "continuation_pending": False})
+            self._notify_progress()
         else:
             self.write({"continuation_pending": False, "resume_at": False, "pause_reason": False})
         self._commit()
@@ -316,6 +353,15 @@ class RecruitmentSyncRun(models.Model):
             # rather than failing every remaining item, the run waits and resumes by itself.
             self._rollback_batch()
             self._pause(error.retry_after, describe_error(self.env, error))
+            return False
+        except TransactionRollbackError:
+            # Another transaction changed the same rows meanwhile (e.g. the scheduler writing the
+            # integration): as Odoo retries such a request, the batch is done again at the next pass.
+            _logger.info("Sync run %s met a concurrent update: its batch is retried", self.id)
+            self._rollback_batch()
+            self.write({"continuation_pending": True})
+            self._commit()
+            self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
             return False
         except Exception as error:  # the run fails, with its reason; committed batches stay
             _logger.warning("Sync run %s failed", self.id, exc_info=True)
@@ -359,11 +405,35 @@ class RecruitmentSyncRun(models.Model):
             self._pending_results().clear()
             integration._provider_process_batch(self, kind, batch)
             self._flush_results()
+            self._count_progress(kind, batch)
             checkpoint[kind.code] = batch.checkpoint
             integration.sudo().sync_checkpoint = checkpoint
             self.env.flush_all()
         self._commit()
         return batch.done
+
+    def _count_progress(self, kind, batch):
+        """Items processed so far and, where the provider tells (``Batch.total``), how many in all."""
+        values = {"items_done": self.items_done + len(batch.items)}
+        if batch.total is not None:
+            totals = {**(self.kind_totals or {}), kind.code: batch.total}
+            values.update(kind_totals=totals, items_total=sum(totals.values()))
+        self.write(values)
+        self._notify_progress()
+
+    def _notify_progress(self):
+        """Tell the open forms (integration, run, receipts) that this run moved on.
+
+        Sent on the sync users' group channel once the transaction commits; it carries ids
+        only: each client reloads what it shows through the ORM, with its own access rights.
+        """
+        group = self.env.ref("recruitment_sync.group_sync_user", raise_if_not_found=False)
+        if group:
+            for run in self:
+                group._bus_send(
+                    "recruitment_sync/run_progress",
+                    {"run_id": run.id, "integration_id": run.integration_id.id, "state": run.state},
+                )
 
     def _rollback_batch(self):
         if can_commit():
@@ -449,6 +519,7 @@ class RecruitmentSyncRun(models.Model):
             }
         )
         self._notify_end()
+        self._notify_progress()
         self._commit()
 
     def _summary_text(self, reason=None):
@@ -475,6 +546,8 @@ class RecruitmentSyncRun(models.Model):
                     "title": title,
                     "message": self.summary,
                     "type": {"done": "success", "done_errors": "warning"}.get(self.state, "danger"),
+                    # Failures and errors stay on screen until dismissed.
+                    "sticky": self.state != "done",
                 },
             )
         if self.state in ("failed", "done_errors"):
@@ -515,13 +588,46 @@ class RecruitmentSyncRunLine(models.Model):
     integration_id = fields.Many2one(related="run_id.integration_id", store=True, index=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True)
     run_state = fields.Selection(related="run_id.state")
-    kind = fields.Char(readonly=True, help="The kind of record, e.g. placements or invoices.")
-    name = fields.Char(string="Record", readonly=True)
+    kind = fields.Char(string="Kind code", readonly=True, help="The kind of record, e.g. placements or invoices.")
+    kind_label = fields.Char(string="Kind", compute="_compute_kind_label")
+    record_accessible = fields.Boolean(
+        compute="_compute_record_accessible", help="The line's Odoo record exists and the user may open it."
+    )
+    record_label = fields.Char(string="Record", compute="_compute_record_accessible")
+    name = fields.Char(string="Record name", readonly=True)
     res_model = fields.Char(string="Model", readonly=True, index=True)
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     external_id = fields.Char(string="External ID", readonly=True, index=True)
     action = fields.Selection(LINE_ACTIONS, required=True, readonly=True, index=True)
     reason = fields.Text(readonly=True)
+
+    @api.depends("kind", "integration_id")
+    @api.depends_context("lang")
+    def _compute_kind_label(self):
+        labels_by_integration = {}
+        for line in self:
+            integration = line.integration_id
+            if integration not in labels_by_integration:
+                labels_by_integration[integration] = {
+                    kind.code: kind_label(self.env, kind) for kind in integration.sudo()._provider_line_kinds()
+                }
+            line.kind_label = labels_by_integration[integration].get(line.kind, line.kind)
+
+    @api.depends("res_model", "res_id", "name")
+    @api.depends_context("uid")
+    def _compute_record_accessible(self):
+        out_of_reach = self.browse()
+        for integration in self.integration_id:
+            out_of_reach |= integration._provider_lines_out_of_reach(
+                self.filtered(lambda line, integration=integration: line.integration_id == integration)
+            )
+        for line in self:
+            model = line.res_model if line.res_model in self.env else None
+            record = self.env[model].browse(line.res_id).exists() if model and line.res_id else None
+            line.record_accessible = bool(record) and record.has_access("read") and line not in out_of_reach
+            # A record out of the user's reach (another department's) is not named either.
+            hidden = bool(record) and not line.record_accessible
+            line.record_label = self.env._("Another department's record") if hidden else line.name
 
     def action_open_record(self):
         self.ensure_one()

@@ -63,7 +63,11 @@ class RateLimits:
 
 @dataclass(frozen=True)
 class SyncKind:
-    """One kind of record a sync processes, e.g. ``SyncKind("placements", "Placements", "import")``."""
+    """One kind of record a sync processes, e.g. ``SyncKind("placements", _lt("Placements"), "import")``.
+
+    Declare the label with ``odoo.tools.LazyTranslate`` (``_lt``) so history lines show it in the
+    user's language.
+    """
 
     code: str
     label: str
@@ -81,6 +85,9 @@ class Batch:
     # What the provider fetched alongside the items and needs to process them (e.g. the
     # records a page of placements references).
     context: dict = field(default_factory=dict)
+    # How many items of this kind the whole run processes, when the remote system tells
+    # (e.g. a page's total count): the run's progress figure shows "done of total".
+    total: int | None = None
 
 
 @dataclass

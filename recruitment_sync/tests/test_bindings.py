@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.recruitment_sync.models.recruitment_sync_binding import FROM_REMOTE
@@ -101,3 +101,22 @@ class TestBindings(SyncCase):
         for model in ("account.move", "res.users", "res.partner"):
             self.assertIn("sync_local_changed_at", self.env[model]._fields)
             self.assertIn("sync_external_id", self.env[model]._fields)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestDepartmentJournal(SyncCase):
+    def test_an_office_invoices_in_its_own_journal_and_currency(self):
+        nok = self.env.ref("base.NOK")
+        nok.active = True
+        journal = self.env["account.journal"].create(
+            {"name": "Customer Invoices (NOK)", "code": "INVNO", "type": "sale", "currency_id": nok.id}
+        )
+        oslo = self.env["hr.department"].create({"name": "Oslo office", "sale_journal_id": journal.id})
+        partner = self.env["res.partner"].create({"name": "Fjord AS"})
+        with Form(self.env["account.move"].with_context(default_move_type="out_invoice")) as invoice:
+            invoice.partner_id = partner
+            default_journal = invoice.journal_id
+            invoice.department_id = oslo
+            self.assertEqual(invoice.journal_id, journal)
+            self.assertEqual(invoice.currency_id, nok)
+        self.assertNotEqual(default_journal, journal, "without a department, the company's own journal")

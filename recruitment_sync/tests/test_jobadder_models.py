@@ -48,8 +48,17 @@ class TestConsultantPairing(TransactionCase):
     def test_create_user_on_request(self):
         consultant = self.consultant("new.consultant@agency.example")
         users_before = self.env["res.users"].search_count([])
-        consultant.action_create_user()
+        action = consultant.action_create_user()
         self.assertEqual(self.env["res.users"].search_count([]), users_before + 1)
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("new.consultant@agency.example", action["params"]["message"])
+        invitation = self.env["mail.mail"].search(
+            [("model", "=", "res.users"), ("res_id", "=", consultant.user_id.id)], order="id desc", limit=1
+        )
+        self.assertTrue(invitation, "an invitation to choose a password is emailed")
+        self.assertEqual(invitation.email_to, "new.consultant@agency.example")
+        self.assertIn("signup", invitation.body_html)
+        self.assertEqual(consultant.user_id.partner_id.signup_type, "signup")
         self.assertEqual(consultant.user_id.login, "new.consultant@agency.example")
         self.assertFalse(consultant.user_id.share, "an internal user")
         self.assertEqual(consultant.pairing_state, "paired")
@@ -92,6 +101,35 @@ class TestPlacements(TransactionCase):
         self.assertEqual(self.placement.department_id, self.dept_a)
         self.placement.department_id = self.dept_b
         self.assertEqual(self.placement.department_id, self.dept_b)
+
+    def test_history_does_not_name_other_departments_candidates(self):
+        candidate = self.env["res.partner"].create({"name": "Carla Candidate"})
+        self.placement.candidate_id = candidate
+        run = self.env["recruitment.sync.run"].create({"integration_id": self.integration.id})
+        lines = self.env["recruitment.sync.run.line"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "kind": kind,
+                    "action": "created",
+                    "res_model": model,
+                    "res_id": record.id,
+                    "name": record.display_name,
+                }
+                for kind, model, record in (
+                    ("candidates", "res.partner", candidate),
+                    ("placements", "recruitment.placement", self.placement),
+                )
+            ]
+        )
+        for user, named in ((self.user_a, True), (self.user_b, False)):
+            seen = lines.with_user(user)
+            self.assertEqual(seen.mapped("record_accessible"), [named, named], user.login)
+            self.assertEqual(seen[0].record_label == "Carla Candidate", named, user.login)
+            self.assertEqual(
+                seen.mapped("kind_label"),
+                ["Candidates", "Placements (with their clients, contacts, candidates, consultants)"],
+            )
 
     def test_department_users_see_their_departments_placements_only(self):
         Placement = self.env["recruitment.placement"]

@@ -94,6 +94,8 @@ class TestOAuthConsent(SyncCase):
         )
         message = found._oauth2_complete(answer["state"], error=answer["error"])
         self.assertIn("refused", message)
+        self.assertIn("declined on the consent page", message, "the error code in words")
+        self.assertNotIn("access_denied", message)
         self.assertEqual(self.fresh.state, "not_connected")
 
     def test_only_administrators_connect(self):

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo.tests import Form, tagged
@@ -270,3 +271,70 @@ class TestScheduling(SyncCase):
     def test_disconnected_or_paused_integrations_are_not_scheduled(self):
         self.integration.sudo().schedule_active = False
         self.assertFalse(self.env["recruitment.sync.integration"]._cron_schedule_syncs())
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestRunScreens(SyncCase):
+    """What the run and integration screens read: labels, progress, live news, reach."""
+
+    def test_progress_and_live_news_on_the_bus(self):
+        self.fake.seed(250)
+        run, _created = self.integration._queue_run("manual")
+        group = self.env.ref("recruitment_sync.group_sync_user")
+        with patch.object(type(group), "_bus_send", autospec=True) as bus_send:
+            self.process_runs()
+        news = [c.args[2] for c in bus_send.call_args_list if c.args[1] == "recruitment_sync/run_progress"]
+        self.assertEqual(news[0], {"run_id": run.id, "integration_id": self.integration.id, "state": "running"})
+        self.assertEqual(news[-1]["state"], "done")
+        self.assertGreaterEqual(len(news), 4, "start, each batch of 100, end")
+        self.assertEqual(run.items_done, 250)
+        run.state = "running"  # as the form shows it while the run goes on
+        self.assertEqual(run.progress_display, "250 items")
+        run.items_total = 400
+        self.assertEqual(run.progress_display, "250 of 400 items")
+        self.assertEqual(self.integration.last_run_progress, "250 of 400 items")
+
+    def test_end_notification_of_errors_stays(self):
+        self.fake.seed(5, bad=1)
+        run, _created = self.integration._queue_run("manual")
+        with patch.object(type(self.env["res.users"]), "_bus_send", autospec=True) as bus_send:
+            self.process_runs()
+        [payload] = [c.args[2] for c in bus_send.call_args_list if c.args[1] == "recruitment_sync/run_done"]
+        self.assertEqual((run.state, payload["type"], payload["sticky"]), ("done_errors", "warning", True))
+
+    def test_a_concurrent_update_retries_the_batch_instead_of_failing_the_run(self):
+        self.fake.seed(30)
+        run, _created = self.integration._queue_run("manual")
+        original = RecruitmentSyncRun._run_batch
+        calls = []
+
+        def conflicting_once(run_self, kind):
+            calls.append(kind.code)
+            if len(calls) == 1:
+                raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            return original(run_self, kind)
+
+        with patch.object(RecruitmentSyncRun, "_run_batch", conflicting_once):
+            self.process_runs()
+        self.assertEqual(run.state, "done", run.summary)
+        self.assertEqual(run.created_count, 30)
+        self.assertGreaterEqual(len(calls), 2, "the batch was done again")
+
+    def test_lines_show_kind_labels_and_the_direction_of_their_kinds(self):
+        self.fake.seed(3)
+        run = self.sync()
+        self.assertEqual(run.direction, "import", "a provider that only imports: not 'Import and export'")
+        self.assertEqual(set(run.line_ids.mapped("kind")), {"records"})
+        self.assertEqual(set(run.line_ids.mapped("kind_label")), {"Contacts"})
+
+    def test_lines_out_of_reach_are_neither_named_nor_opened(self):
+        self.fake.seed(2)
+        run = self.sync()
+        line = run.line_ids[0]
+        self.assertTrue(line.record_accessible)
+        self.assertEqual(line.record_label, line.name)
+        partner = self.env["res.partner"].browse(line.res_id)
+        partner.company_id = self.env["res.company"].create({"name": "Another agency"})
+        line.invalidate_recordset(["record_accessible", "record_label"])
+        self.assertFalse(line.with_user(self.manager).record_accessible)
+        self.assertNotEqual(line.with_user(self.manager).record_label, line.name)

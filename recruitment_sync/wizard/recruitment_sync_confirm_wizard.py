@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
 
+from ..models.recruitment_sync_run import kind_label
+
 
 class RecruitmentSyncConfirmWizard(models.TransientModel):
     """Confirmation before a manual sync: what is about to be synced, and how many."""
@@ -24,7 +26,7 @@ class RecruitmentSyncConfirmWizard(models.TransientModel):
                     fields.Command.create(
                         {
                             "kind": kind.code,
-                            "label": kind.label,
+                            "label": kind_label(self.env, kind),
                             "direction": kind.direction,
                             "count": count if count is not None else -1,
                             "selected": True,

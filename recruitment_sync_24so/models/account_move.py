@@ -68,6 +68,14 @@ class AccountMove(models.Model):
                 [("provider", "=", "24so"), ("company_id", "=", company.id), ("state", "=", "connected")]
             )
             if not integrations:
+                if self.env.user.has_group("base.group_system"):
+                    raise UserError(
+                        _(
+                            "24SevenOffice is not activated for %s: connect it in Invoicing > Integrations > "
+                            "24SevenOffice.",
+                            company.name,
+                        )
+                    )
                 raise UserError(
                     _(
                         "24SevenOffice is not activated for %s: ask a System Administrator to activate it.",

@@ -2,15 +2,17 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, SyncKind
 from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 
 from ..services import twentyfour
-from .tso_export import TsoExporter, forget_run_cache
+from .tso_export import CUSTOMERS, PRODUCTS, TsoExporter, forget_run_cache
 
-INVOICES = SyncKind("invoices", "Invoices and credit notes", "export", batch_size=50)
+_lt = LazyTranslate(__name__)
+INVOICES = SyncKind("invoices", _lt("Invoices and credit notes"), "export", batch_size=50)
 # At most this many invoices per SaveInvoices call (and per batch).
 MAX_INVOICES_PER_CALL = 50
 # How long Export waits while the runner is sending this integration's invoices.
@@ -103,6 +105,11 @@ class RecruitmentSyncIntegration(models.Model):
         if self.provider != "24so":
             return super()._provider_sync_kinds()
         return [INVOICES]
+
+    def _provider_line_kinds(self):
+        if self.provider != "24so":
+            return super()._provider_line_kinds()
+        return [INVOICES, PRODUCTS, CUSTOMERS]
 
     def _provider_count(self, kind):
         if self.provider != "24so":

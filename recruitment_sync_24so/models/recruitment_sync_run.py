@@ -25,6 +25,27 @@ class RecruitmentSyncRunLine(models.Model):
         related="tso_move_id.amount_total_signed", string="Total", currency_field="tso_currency_id"
     )
     tso_department_id = fields.Many2one(related="tso_move_id.department_id", string="Department")
+    tso_login = fields.Char(
+        string="Login",
+        compute="_compute_tso_login",
+        help="The 24SevenOffice login that exports this department's invoices.",
+    )
+    tso_has_warning = fields.Boolean(compute="_compute_tso_login")
+
+    @api.depends("tso_department_id", "integration_id")
+    def _compute_tso_login(self):
+        logins_by_integration = {}
+        for line in self:
+            integration = line.integration_id.sudo()
+            if integration.provider != "24so" or not line.tso_status:
+                line.tso_login = False
+            else:
+                if integration not in logins_by_integration:
+                    logins_by_integration[integration] = integration._tso_credentials_by_department()
+                credential = integration._tso_credential_for(line.tso_department_id, logins_by_integration[integration])
+                line.tso_login = credential.username or False
+            # Sent, but with a remark to read (e.g. a product or customer created on the way).
+            line.tso_has_warning = line.tso_status in ("exported", "already_exists") and bool(line.reason)
 
 
 class RecruitmentSyncRun(models.Model):

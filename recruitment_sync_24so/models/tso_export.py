@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.tools import html2plaintext
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.models.recruitment_sync_run import COUNTED_ACTIONS
 from odoo.addons.recruitment_sync.services.http_client import PermanentError, RetryableError, SyncError
@@ -33,8 +34,9 @@ from ..services.twentyfour import LoginError
 
 _logger = logging.getLogger(__name__)
 
-PRODUCTS = SyncKind("products", "Products created in 24SevenOffice", "export")
-CUSTOMERS = SyncKind("customers", "Customers created in 24SevenOffice", "export")
+_lt = LazyTranslate(__name__)
+PRODUCTS = SyncKind("products", _lt("Products created in 24SevenOffice"), "export")
+CUSTOMERS = SyncKind("customers", _lt("Customers created in 24SevenOffice"), "export")
 # The receipt's status of an invoice -> the core's action of its history line.
 STATUS_ACTIONS = {
     "in_transfer": "in_transfer",

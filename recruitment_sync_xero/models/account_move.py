@@ -29,7 +29,12 @@ class AccountMove(models.Model):
             move.xero_id = binding.external_id if binding else False
             move.xero_status = binding.xero_status if binding else False
             move.xero_url = (
-                xero.deep_link(binding.external_model, binding.external_id, binding.integration_id.xero_short_code)
+                xero.deep_link(
+                    binding.external_model,
+                    binding.external_id,
+                    binding.integration_id.xero_short_code,
+                    binding.integration_id.sudo().xero_app_url,
+                )
                 if binding
                 else False
             )

@@ -16,7 +16,7 @@ _logger = logging.getLogger(__name__)
 
 
 # Xero settings only a System Administrator may change (the organisation, OAuth2, limits).
-XERO_ADMIN_FIELDS = {"xero_tenant_id", "xero_scope_set", "xero_use_pkce", "xero_daily_limit"}
+XERO_ADMIN_FIELDS = {"xero_tenant_id", "xero_scope_set", "xero_use_pkce", "xero_daily_limit", "xero_app_url"}
 # Seconds to wait for Xero's answer to a batch of 50 documents [I]; the system parameter
 # ``recruitment_sync_xero.read_timeout`` changes it.
 READ_TIMEOUT = 60
@@ -54,6 +54,11 @@ class RecruitmentSyncIntegration(models.Model):
         "connected Xero user gave access to when connecting.",
     )
     xero_organisation_name = fields.Char(string="Organisation name", readonly=True, copy=False)
+    xero_app_url = fields.Char(
+        string="Xero web app URL",
+        groups="base.group_system",
+        help="Where View in Xero links go; empty: https://go.xero.com (a sandbox sets its stand-in).",
+    )
     xero_short_code = fields.Char(
         string="Short code", readonly=True, copy=False, help="Xero's short code of the organisation (for links)."
     )
@@ -235,6 +240,20 @@ class RecruitmentSyncIntegration(models.Model):
             (xero.PAYMENTS, self.xero_export_payments),
         )
         return [kind for kind, enabled in wanted if enabled]
+
+    def _provider_line_kinds(self):
+        if self.provider != "xero":
+            return super()._provider_line_kinds()
+        # Lines of earlier runs keep their kinds when a setting turns a kind off.
+        return [
+            xero.TAX_RATES,
+            xero.ACCOUNTS,
+            xero.CUSTOMERS,
+            xero.EXPORT_CUSTOMERS,
+            xero.INVOICES,
+            xero.CREDIT_NOTES,
+            xero.PAYMENTS,
+        ]
 
     def _provider_count(self, kind):
         if self.provider != "xero":
@@ -428,7 +447,9 @@ class RecruitmentSyncIntegration(models.Model):
         if self.state == "connected" and not self.initial_load_done:
             kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
             if kinds:
-                self._queue_run("initial_load", kinds=kinds, direction="import")
+                run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
+                if created:
+                    self._notify_run_queued(run)
             self.sudo().initial_load_done = True
 
     def _xero_load_organisation(self):

@@ -7,8 +7,64 @@ by sync managers). Exports refuse a line whose Odoo tax or account has no row.
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools.translate import LazyTranslate
 
 from ..services import xero
+
+_lt = LazyTranslate(__name__)
+
+# Xero's codes in words (as Xero's own screens name them); an unknown code shows as it is.
+STATUS_LABELS = {"ACTIVE": _lt("Active"), "ARCHIVED": _lt("Archived"), "DELETED": _lt("Deleted")}
+ACCOUNT_TYPE_LABELS = {
+    "BANK": _lt("Bank"),
+    "CURRENT": _lt("Current asset"),
+    "CURRLIAB": _lt("Current liability"),
+    "DEPRECIATN": _lt("Depreciation"),
+    "DIRECTCOSTS": _lt("Direct costs"),
+    "EQUITY": _lt("Equity"),
+    "EXPENSE": _lt("Expense"),
+    "FIXED": _lt("Fixed asset"),
+    "INVENTORY": _lt("Inventory"),
+    "LIABILITY": _lt("Liability"),
+    "NONCURRENT": _lt("Non-current asset"),
+    "OTHERINCOME": _lt("Other income"),
+    "OVERHEADS": _lt("Overhead"),
+    "PREPAYMENT": _lt("Prepayment"),
+    "REVENUE": _lt("Revenue"),
+    "SALES": _lt("Sales"),
+    "TERMLIAB": _lt("Non-current liability"),
+    "PAYGLIABILITY": _lt("PAYG liability"),
+    "SUPERANNUATIONEXPENSE": _lt("Superannuation expense"),
+    "SUPERANNUATIONLIABILITY": _lt("Superannuation liability"),
+    "WAGESEXPENSE": _lt("Wages expense"),
+}
+ACCOUNT_CLASS_LABELS = {
+    "ASSET": _lt("Asset"),
+    "EQUITY": _lt("Equity"),
+    "EXPENSE": _lt("Expense"),
+    "LIABILITY": _lt("Liability"),
+    "REVENUE": _lt("Revenue"),
+}
+REPORT_TAX_TYPE_LABELS = {
+    "OUTPUT": _lt("Sales (output tax)"),
+    "INPUT": _lt("Purchases (input tax)"),
+    "EXEMPTOUTPUT": _lt("Exempt sales"),
+    "EXEMPTINPUT": _lt("Exempt purchases"),
+    "ECOUTPUT": _lt("EC sales"),
+    "ECINPUT": _lt("EC purchases"),
+    "ECOUTPUTSERVICES": _lt("EC sales of services"),
+    "ECACQUISITIONS": _lt("EC acquisitions"),
+    "MOSSSALES": _lt("MOSS sales"),
+    "NONE": _lt("No tax"),
+    "GSTONIMPORTS": _lt("GST on imports"),
+}
+
+
+def code_label(env, labels, code):
+    """The words for a Xero code, in the user's language (the code itself when unknown)."""
+    label = labels.get(code or "")
+    return env._(label) if label else code or False
+
 
 # What sync managers may change on a mapping row; the rest comes from Xero.
 MAPPING_FIELDS = {"tax_ids", "account_ids", "journal_ids", "match_note"}
@@ -27,8 +83,18 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
         domain=[("provider", "=", "xero")],
     )
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
-    status = fields.Char(readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED).")
+    status = fields.Char(
+        string="Status code", readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED)."
+    )
+    status_label = fields.Char(string="Status", compute="_compute_status_label")
     is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
+
+    @api.depends("status")
+    @api.depends_context("lang")
+    def _compute_status_label(self):
+        for row in self:
+            row.status_label = code_label(self.env, STATUS_LABELS, row.status)
+
     match_note = fields.Char(
         string="How it was mapped",
         help="Automatically (and by which rule) or by hand; cleared when the mapping is changed by hand.",
@@ -99,7 +165,8 @@ class RecruitmentSyncXeroTaxRate(models.Model):
 
     tax_type = fields.Char(string="Tax type", required=True, readonly=True, help="Xero's code (e.g. OUTPUT2).")
     name = fields.Char(string="Xero tax rate", readonly=True)
-    report_tax_type = fields.Char(string="Report type", readonly=True)
+    report_tax_type = fields.Char(string="Report type code", readonly=True)
+    report_tax_type_label = fields.Char(string="Report type", compute="_compute_report_tax_type_label")
     use = fields.Selection(
         [("sale", "Sales"), ("purchase", "Purchases"), ("other", "Other")],
         string="Used on",
@@ -129,6 +196,12 @@ class RecruitmentSyncXeroTaxRate(models.Model):
     @api.constrains("tax_ids")
     def _check_taxes(self):
         self._check_mapped_once("tax_ids", _("Tax"))
+
+    @api.depends("report_tax_type")
+    @api.depends_context("lang")
+    def _compute_report_tax_type_label(self):
+        for row in self:
+            row.report_tax_type_label = code_label(self.env, REPORT_TAX_TYPE_LABELS, row.report_tax_type)
 
     @api.depends("name", "tax_type", "effective_rate")
     def _compute_display_name(self):
@@ -177,8 +250,10 @@ class RecruitmentSyncXeroAccount(models.Model):
     xero_id = fields.Char(string="Xero account ID", required=True, readonly=True)
     code = fields.Char(readonly=True, help="The account's nominal code in Xero.")
     name = fields.Char(string="Xero account", readonly=True)
-    account_type = fields.Char(string="Type", readonly=True)
-    account_class = fields.Char(string="Class", readonly=True)
+    account_type = fields.Char(string="Type code", readonly=True)
+    account_class = fields.Char(string="Class code", readonly=True)
+    account_type_label = fields.Char(string="Type", compute="_compute_account_labels")
+    account_class_label = fields.Char(string="Class", compute="_compute_account_labels")
     tax_type = fields.Char(string="Default tax type", readonly=True)
     currency_code = fields.Char(string="Bank currency", readonly=True)
     is_bank = fields.Boolean(string="Bank account", readonly=True)
@@ -211,6 +286,13 @@ class RecruitmentSyncXeroAccount(models.Model):
     _sql_constraints = [
         ("xero_unique", "UNIQUE(integration_id, xero_id)", "This Xero account is already listed."),
     ]
+
+    @api.depends("account_type", "account_class")
+    @api.depends_context("lang")
+    def _compute_account_labels(self):
+        for row in self:
+            row.account_type_label = code_label(self.env, ACCOUNT_TYPE_LABELS, row.account_type)
+            row.account_class_label = code_label(self.env, ACCOUNT_CLASS_LABELS, row.account_class)
 
     @api.depends("account_ids", "journal_ids")
     def _compute_is_mapped(self):

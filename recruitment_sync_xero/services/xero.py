@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from odoo.tools.translate import LazyTranslate
+
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
 
@@ -95,13 +97,14 @@ CONTACT_NUMBER_PREFIX = "ODOO-RP-"
 CONTACT_NUMBER_MAX = 50
 
 # -- what a sync processes, in this order (dependencies first) ----------------------------------
-TAX_RATES = SyncKind("tax_rates", "Tax rates", "import", batch_size=MAX_PAGE_SIZE)
-ACCOUNTS = SyncKind("accounts", "Accounts (nominal codes)", "import", batch_size=MAX_PAGE_SIZE)
-CUSTOMERS = SyncKind("customers", "Customers", "import", batch_size=500)
-EXPORT_CUSTOMERS = SyncKind("export_customers", "Customers the invoices need", "export", batch_size=MAX_BATCH)
-INVOICES = SyncKind("invoices", "Sales invoices", "export", batch_size=MAX_BATCH)
-CREDIT_NOTES = SyncKind("credit_notes", "Credit notes (and their allocations)", "export", batch_size=MAX_BATCH)
-PAYMENTS = SyncKind("payments", "Customer payments", "export", batch_size=MAX_BATCH)
+_lt = LazyTranslate(__name__)
+TAX_RATES = SyncKind("tax_rates", _lt("Tax rates"), "import", batch_size=MAX_PAGE_SIZE)
+ACCOUNTS = SyncKind("accounts", _lt("Accounts (nominal codes)"), "import", batch_size=MAX_PAGE_SIZE)
+CUSTOMERS = SyncKind("customers", _lt("Customers"), "import", batch_size=500)
+EXPORT_CUSTOMERS = SyncKind("export_customers", _lt("Customers the invoices need"), "export", batch_size=MAX_BATCH)
+INVOICES = SyncKind("invoices", _lt("Sales invoices"), "export", batch_size=MAX_BATCH)
+CREDIT_NOTES = SyncKind("credit_notes", _lt("Credit notes (and their allocations)"), "export", batch_size=MAX_BATCH)
+PAYMENTS = SyncKind("payments", _lt("Customer payments"), "export", batch_size=MAX_BATCH)
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
@@ -271,8 +274,11 @@ def connections_url(api_base_url):
     return base + CONNECTIONS_PATH
 
 
-def deep_link(kind, xero_id, short_code=None):
-    """The address of a Xero record in Xero's web app (in the right organisation with its short code)."""
+def deep_link(kind, xero_id, short_code=None, app_url=None):
+    """The address of a Xero record in Xero's web app (in the right organisation with its short code).
+
+    ``app_url`` replaces ``https://go.xero.com`` (a sandbox points it at its stand-in).
+    """
     templates = {
         "invoice": (INVOICE_LINK, INVOICE_LINK_NO_CODE),
         "credit_note": (CREDIT_NOTE_LINK, CREDIT_NOTE_LINK_NO_CODE),
@@ -280,8 +286,10 @@ def deep_link(kind, xero_id, short_code=None):
     }
     with_code, without_code = templates[kind]
     if short_code:
-        return with_code.format(short_code=short_code, xero_id=xero_id)
-    return without_code.format(xero_id=xero_id)
+        link = with_code.format(short_code=short_code, xero_id=xero_id)
+    else:
+        link = without_code.format(xero_id=xero_id)
+    return app_url.rstrip("/") + link.removeprefix(GO_URL) if app_url else link
 
 
 # --------------------------------------------------------------------------- HTTP client

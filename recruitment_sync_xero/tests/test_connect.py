@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -94,7 +96,12 @@ class TestConnect(XeroCase):
             manager = new_test_user(self.env, "xero_mgr_t", groups="recruitment_sync.group_sync_manager")
             integration.with_user(manager).xero_tenant_id = integration.xero_tenant_ids[0]
         nz_tenant = integration.xero_tenant_ids.filtered(lambda t: t.tenant_id == self.nz)
-        integration.with_user(self.admin).xero_tenant_id = nz_tenant
+        with patch.object(type(self.admin), "_bus_send", autospec=True) as bus_send:
+            integration.with_user(self.admin).xero_tenant_id = nz_tenant
+        # Saving the organisation starts an import: the administrator is told so.
+        [told] = [c.args for c in bus_send.call_args_list if c.args[1] == "simple_notification"]
+        self.assertEqual(told[0], self.admin)
+        self.assertIn("started in the background", told[2]["title"])
         self.assertEqual(integration.xero_short_code, self.world.organisations[1].short_code)
         self.assertEqual(integration.xero_base_currency, "NZD")
         self.assertTrue(self.Run.search([("integration_id", "=", integration.id), ("trigger", "=", "initial_load")]))

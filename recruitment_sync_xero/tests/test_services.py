@@ -115,6 +115,11 @@ class TestXeroRules(BaseCase):
         self.assertEqual(
             xero.deep_link("invoice", "abc"), "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=abc"
         )
+        self.assertEqual(
+            xero.deep_link("invoice", "abc", "!xY12z", "http://127.0.0.1:8072/"),
+            "http://127.0.0.1:8072/app/!xY12z/invoicing/view/abc",
+            "a sandbox's links lead to its stand-in",
+        )
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")

@@ -312,6 +312,7 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
         (f"{API_PATH}/{_DELETABLE}/deleted", "deleted", ["GET"]),
         (f"{API_PATH}/{_DELETABLE}/lists/status", "statuses", ["GET"]),
         (f"{API_PATH}/users/current", "current_user", ["GET"]),
+        ("/placements/<int:placement_id>", "web_placement", ["GET"]),
         (f"{API_PATH}/<path:rest>", "unknown", ["GET", "POST", "PUT", "PATCH", "DELETE"]),
     )
     _ROUTE_TEMPLATES = {
@@ -614,6 +615,10 @@ class FakeJobAdder(FaultInjectionMixin, FakeOAuth2Server):
         return f"{request.host_url.rstrip('/')}{API_PATH}"
 
     # -- routes --------------------------------------------------------------------------
+    def on_web_placement(self, request, placement_id):
+        """Where *Open in JobAdder* leads in the sandbox (JobAdder's app shows the placement)."""
+        return self.web_app_page(f"Placement {placement_id}", [("Placement ID", placement_id)])
+
     def on_list(self, request, resource):
         self._enter(request, resource)
         query = Query(request.args)

@@ -6,6 +6,7 @@ Every request is recorded so a test can assert what the connector actually sent.
 """
 
 import errno
+import html
 import json
 import os
 import threading
@@ -108,6 +109,19 @@ class FakeService:
     @staticmethod
     def json_response(payload, status=200, headers=None):
         return Response(json.dumps(payload), status=status, headers=headers, content_type="application/json")
+
+    def web_app_page(self, title, details):
+        """What a deep link into the remote system's web app opens in the sandbox: a page saying
+        which record the real service would show (the stand-ins have no web app)."""
+        service = html.escape(getattr(self, "service_name", type(self).__name__))
+        rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details)
+        body = (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body style='font-family:sans-serif;margin:2rem'><p><em>Stand-in of {service}</em>: "
+            f"the real service shows this record in its web app.</p><h1>{html.escape(title)}</h1>"
+            f"<table>{rows}</table></body></html>"
+        )
+        return Response(body, content_type="text/html; charset=utf-8")
 
     def requests_to(self, path_prefix, method=None):
         with self._lock:

@@ -622,7 +622,18 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         (f"{API_PATH}/{_DOCS}/<ident>", "item", ["GET", "POST"]),
         (f"{API_PATH}/CreditNotes/<ident>/Allocations", "allocations", ["PUT"]),
         (f"{API_PATH}/<path:rest>", "unknown", ["GET", "PUT", "POST", "DELETE", "PATCH"]),
+        # Xero's web app (go.xero.com): where *View in Xero* leads in the sandbox.
+        ("/app/<short_code>/<path:rest>", "web_app", ["GET"]),
+        ("/organisationlogin/default.aspx", "web_app", ["GET"]),
+        ("/AccountsReceivable/<path:rest>", "web_app", ["GET"]),
+        ("/Contacts/View/<path:rest>", "web_app", ["GET"]),
     )
+
+    def on_web_app(self, request, short_code=None, rest=None):
+        details = [("Address", request.full_path.rstrip("?"))]
+        if short_code:
+            details.insert(0, ("Organisation", short_code))
+        return self.web_app_page("Xero", details)
 
     def __init__(self, host="127.0.0.1", port=0, *, world=None, clock=None, **settings):
         super().__init__(host=host, port=port, clock=clock, **settings)

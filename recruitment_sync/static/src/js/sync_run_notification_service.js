@@ -9,11 +9,12 @@ import { registry } from "@web/core/registry";
 export const syncRunNotificationService = {
     dependencies: ["bus_service", "notification", "action"],
     start(env, { bus_service, notification, action }) {
-        bus_service.subscribe("recruitment_sync/run_done", ({ run_id, title, message, type }) => {
+        bus_service.subscribe("recruitment_sync/run_done", ({ run_id, title, message, type, sticky }) => {
             const close = notification.add(message || "", {
                 title,
                 type: type || "info",
-                sticky: type === "danger",
+                // Failures and runs with errors stay until dismissed.
+                sticky: sticky ?? type !== "success",
                 className: "o_recruitment_sync_run_notification",
                 buttons: [
                     {

@@ -20,6 +20,7 @@ export class TsoReceiptListController extends ListController {
         onMounted(() => {
             this.busService.subscribe("recruitment_sync_24so/receipt", this.onServerNews);
             this.busService.subscribe("recruitment_sync/run_done", this.onServerNews);
+            this.busService.subscribe("recruitment_sync/run_progress", this.onServerNews);
             this.timer = setInterval(() => {
                 if (this.hasLinesInTransfer()) {
                     this.reload();
@@ -30,6 +31,7 @@ export class TsoReceiptListController extends ListController {
             clearInterval(this.timer);
             this.busService.unsubscribe("recruitment_sync_24so/receipt", this.onServerNews);
             this.busService.unsubscribe("recruitment_sync/run_done", this.onServerNews);
+            this.busService.unsubscribe("recruitment_sync/run_progress", this.onServerNews);
         });
     }
 

@@ -17,46 +17,17 @@ then another browser, as the sync user of the London department, finds that depa
 history only. Background runs are processed by the test between two tours, as the cron would.
 """
 
-import functools
 import json
-from datetime import date, timedelta
 
-from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
-from odoo.addons.recruitment_sync.services.http_client import HttpClient
-from odoo.addons.recruitment_sync.tests.common import no_sleep
 from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession, JobAdderJourney
 
-from tests.fakes.sandbox import Sandbox, build_world  # noqa: I001  (on the path set by the core's tests)
-from tests.sandbox_setup import setup_sandbox
-
-SEED = 1
-PLACEMENTS = 60
+from .common import SandboxCase
 
 
 @tagged("post_install", "-at_install", "recruitment_sync", "recruitment_sync_e2e")
-class TestSandboxJourney(JobAdderJourney, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # Yesterday's agency, as in the core's JobAdder journey: its records were edited hours
-        # ago, so "changed since the last sync" finds only what the journey changes.
-        world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=PLACEMENTS)
-        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0})
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
-        cls.state = cls.sandbox.state()
-        cls.summary = setup_sandbox(cls.env, cls.state)
-        Integration = cls.env["recruitment.sync.integration"]
-        ids = {key: value["id"] for key, value in cls.summary["integrations"].items()}
-        cls.jobadder = Integration.browse(ids["jobadder"])
-        cls.xero = Integration.browse(ids["xero"])
-        cls.tso = Integration.browse(ids.get("24so"))
-        cls.env.flush_all()
-
+class TestSandboxJourney(JobAdderJourney, SandboxCase):
     def tour_data(self, session, **data):
         """Values the next tours read (sessionStorage of Odoo's origin: kept across pages)."""
         session.evaluate(f"sessionStorage.setItem('recruitment_sync_e2e', {json.dumps(json.dumps(data))})")
@@ -157,25 +128,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
     def walk_24so_journey(self, session, xero_invoice):
         """Meanwhile the Norwegian offices invoiced two placement clients: export their invoices."""
         with session.server_paused():
-            invoices = self.env["account.move"]
-            clients = self.sandbox.world.invoiced_clients[1:3]
-            product = self.env["product.product"].search([("default_code", "=", "CONTRACT-HOUR")])
-            mva = self.env["account.tax"].search([("name", "=", "25% MVA"), ("type_tax_use", "=", "sale")])
-            for client, department in zip(clients, ("Oslo", "Bergen"), strict=True):
-                partner = self.env["res.partner"].search([("name", "=", client), ("is_company", "=", True)])
-                invoices |= self.env["account.move"].create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "department_id": self.env["hr.department"].search([("name", "=", department)]).id,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {"product_id": product.id, "quantity": 37.5, "tax_ids": [Command.set(mva.ids)]}
-                            )
-                        ],
-                    }
-                )
-            invoices.action_post()
+            invoices = self.post_norwegian_invoices()
         self.tour_data(session, invoices=invoices.mapped("name"), other=xero_invoice.name)
         session.run_tour("recruitment_sync_e2e_24so_export", url="/odoo")
         with session.server_paused():

@@ -56,6 +56,16 @@ class TestSandboxSetup(TransactionCase):
         self.assertEqual(jobadder.department_scope, "all")
         self.assertEqual(xero.sudo().token_url, sandbox.xero.token_url)
         self.assertEqual(xero.department_ids.mapped("name"), ["London"])
+        # Open in JobAdder and View in Xero lead to the stand-ins.
+        self.assertTrue(jobadder.jobadder_app_url.startswith(sandbox.jobadder.url))
+        self.assertEqual(xero.sudo().xero_app_url, sandbox.xero.url)
+        # The 20% VAT has its own tax group; the Norwegian offices invoice in NOK.
+        vat = self.env["account.tax"].search([("name", "=", "20% VAT")])
+        self.assertEqual(vat.tax_group_id.name, "VAT 20%")
+        for office in self.env["hr.department"].search([("name", "in", ("Oslo", "Bergen"))]):
+            self.assertEqual(office.sale_journal_id.currency_id.name, "NOK")
+        london = self.env["hr.department"].search([("name", "=", "London")])
+        self.assertFalse(london.sale_journal_id, "London invoices in the company's pounds")
         if sandbox.twentyfour:
             tso = integrations["24so"]
             self.assertEqual(tso.state, "connected", summary["notes"])

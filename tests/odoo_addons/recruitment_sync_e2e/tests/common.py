@@ -1,0 +1,64 @@
+"""What the browser tests against the sandbox share: its stand-ins, started in the test's process,
+and the database set up as ``make run`` does."""
+
+import functools
+from datetime import date, timedelta
+
+from odoo import Command
+from odoo.tests import HttpCase
+
+from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
+from odoo.addons.recruitment_sync.services.http_client import HttpClient
+from odoo.addons.recruitment_sync.tests.common import no_sleep
+
+from tests.fakes.sandbox import Sandbox, build_world  # noqa: I001  (on the path set by the core's tests)
+from tests.sandbox_setup import setup_sandbox
+
+SEED = 1
+
+
+class SandboxCase(HttpCase):
+    """The sandbox's stand-ins (``cls.sandbox``, ``cls.state``) and integrations (``cls.jobadder``,
+    ``cls.xero``, ``cls.tso``: empty without the 24SevenOffice WSDLs)."""
+
+    placements = 60
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Yesterday's agency, as in the core's JobAdder journey: its records were edited hours
+        # ago, so "changed since the last sync" finds only what a test changes.
+        world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=cls.placements)
+        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0})
+        cls.sandbox.start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
+        cls.state = cls.sandbox.state()
+        cls.summary = setup_sandbox(cls.env, cls.state)
+        Integration = cls.env["recruitment.sync.integration"]
+        ids = {key: value["id"] for key, value in cls.summary["integrations"].items()}
+        cls.jobadder = Integration.browse(ids["jobadder"])
+        cls.xero = Integration.browse(ids["xero"])
+        cls.tso = Integration.browse(ids.get("24so"))
+        cls.env.flush_all()
+
+    def post_norwegian_invoices(self):
+        """The Norwegian offices (Oslo, Bergen) invoice two placement clients: the posted invoices."""
+        clients = self.sandbox.world.invoiced_clients[1:3]
+        product = self.env["product.product"].search([("default_code", "=", "CONTRACT-HOUR")])
+        mva = self.env["account.tax"].search([("name", "=", "25% MVA"), ("type_tax_use", "=", "sale")])
+        invoices = self.env["account.move"]
+        for client, department in zip(clients, ("Oslo", "Bergen"), strict=True):
+            partner = self.env["res.partner"].search([("name", "=", client), ("is_company", "=", True)], limit=1)
+            invoices |= self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "department_id": self.env["hr.department"].search([("name", "=", department)]).id,
+                    "invoice_line_ids": [
+                        Command.create({"product_id": product.id, "quantity": 37.5, "tax_ids": [Command.set(mva.ids)]})
+                    ],
+                }
+            )
+        invoices.action_post()
+        return invoices
