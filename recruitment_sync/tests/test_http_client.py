@@ -34,8 +34,6 @@ from odoo.addons.recruitment_sync.services.rate_limit import (
     get_rate_limiter,
 )
 
-from . import common  # noqa: F401  (puts the repository root on sys.path for tests.fakes)
-
 # isort: split
 from tests.fakes.service import FakeService
 
