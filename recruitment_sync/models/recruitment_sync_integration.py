@@ -456,7 +456,7 @@ class RecruitmentSyncIntegration(models.Model):
                     "state": "disconnected",
                     "connection_message": False,
                     "next_scheduled_sync_at": False,
-                    # Connecting again runs a new initial load (JobAdder's rule).
+                    # Connecting again loads the remote records anew: they may have changed meanwhile.
                     "initial_load_done": False,
                     "sync_checkpoint": False,
                 }
