@@ -10,3 +10,4 @@ from . import test_runs
 from . import test_ui
 from . import test_wizard
 from . import test_security
+from . import test_invoice_overhead
