@@ -77,13 +77,14 @@ class TestInvoiceQueryOverhead(TransactionCase):
     @contextmanager
     def our_additions_off(self):
         """``account.move`` as if our addons had not touched it (the baseline)."""
+
+        def no_department(moves):
+            moves.department_id = False
+
+        mixin = recruitment_sync_binding.RecruitmentSyncBoundMixin
         with ExitStack() as stack:
-            stack.enter_context(
-                patch.object(AccountMove, "_compute_department_id", lambda moves: moves.update({"department_id": False}))
-            )
-            stack.enter_context(
-                patch.object(recruitment_sync_binding.RecruitmentSyncBoundMixin, "_is_local_change", lambda _self, _vals: False)
-            )
+            stack.enter_context(patch.object(AccountMove, "_compute_department_id", no_department))
+            stack.enter_context(patch.object(mixin, "_is_local_change", lambda _self, _vals: False))
             yield
 
     def test_create_and_post_costs_at_most_one_more_query(self):
