@@ -65,7 +65,10 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 def resolve_tests(selection):
     """Paths of Odoo's test files/folders named relative to an addons folder (``hr``, ``hr/tests/x.py``)."""
-    roots = [path for path in odoo_addons_paths() if path != REPO]
+    import odoo
+
+    base_addons = Path(odoo.__file__).resolve().parent / "addons"  # base, web's server side
+    roots = [path for path in odoo_addons_paths() if path != REPO] + [base_addons]
     resolved, unknown = [], []
     for name in selection:
         name = name if "/" in name else f"{name}/tests"
