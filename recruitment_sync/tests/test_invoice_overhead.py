@@ -7,6 +7,7 @@ default, the local-change stamp); the difference is the queries our addons cause
 """
 
 import logging
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from unittest.mock import patch
 
@@ -27,7 +28,7 @@ def recorded_queries(cr):
 
     def execute(self, query, params=None, log_exceptions=True):
         if self is cr:
-            queries.append(str(query))
+            queries.append(" ".join(getattr(query, "code", query).split()))  # the statement, not its values
         return real_execute(self, query, params, log_exceptions)
 
     with patch.object(type(cr), "execute", execute):
@@ -68,10 +69,15 @@ class TestInvoiceQueryOverhead(TransactionCase):
         return invoice
 
     def queries_of_create_and_post(self):
-        self.create_and_post()  # warm the caches: the measured one is the everyday case
-        self.env.invalidate_all()
-        with recorded_queries(self.env.cr) as queries:
-            invoice = self.create_and_post()
+        """The queries of the everyday case: caches warm, the fewest of two tries."""
+        self.create_and_post()
+        measured = []
+        for _try in range(2):
+            self.env.invalidate_all()
+            with recorded_queries(self.env.cr) as queries:
+                invoice = self.create_and_post()
+            measured.append((len(queries), invoice, queries))
+        _count, invoice, queries = min(measured, key=lambda measure: measure[0])
         return invoice, queries
 
     @contextmanager
@@ -88,16 +94,17 @@ class TestInvoiceQueryOverhead(TransactionCase):
             yield
 
     def test_create_and_post_costs_at_most_one_more_query(self):
-        invoice, ours = self.queries_of_create_and_post()
-        self.assertTrue(invoice.department_id, "the department default is computed")
         with self.our_additions_off():
             baseline_invoice, baseline = self.queries_of_create_and_post()
         self.assertFalse(baseline_invoice.department_id)
+        invoice, ours = self.queries_of_create_and_post()
+        self.assertTrue(invoice.department_id, "the department default is computed")
         _logger.info("invoice create+post: %d queries, %d without our additions", len(ours), len(baseline))
         extra = len(ours) - len(baseline)
+        added = Counter(ours) - Counter(baseline)
         self.assertLessEqual(
             extra,
             1,
             "our addons add %d queries to an invoice's create and post:\n%s"
-            % (extra, "\n".join(query for query in ours if query not in baseline)),
+            % (extra, "\n".join(f"{count} x {query[:300]}" for query, count in added.items())),
         )
