@@ -11,4 +11,3 @@ from . import test_ui
 from . import test_wizard
 from . import test_security
 from . import test_invoice_overhead
-from . import test_hr_employee
