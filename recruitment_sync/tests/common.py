@@ -28,8 +28,8 @@ def start_fake(test_class, fake=None):
 TEST_PROVIDER_ADDON = "recruitment_sync_test_provider"
 
 
-def create_test_integration(env, fake, **values):
-    """An integration of the core's test provider pointed at ``fake``.
+def require_test_provider(env):
+    """Skip the calling test (or class) when the core's test provider is not installed.
 
     The test provider is a test-only addon (tests/odoo_addons, installed by ``make test``): where
     it is not installed (``odoo-bin -i recruitment_sync --test-enable`` with the repository's
@@ -40,6 +40,11 @@ def create_test_integration(env, fake, **values):
             f"the core's test provider ({TEST_PROVIDER_ADDON}, in tests/odoo_addons) is not installed; "
             "install it to run the tests that need it (make test does)"
         )
+
+
+def create_test_integration(env, fake, **values):
+    """An integration of the core's test provider pointed at ``fake`` (skips without the provider)."""
+    require_test_provider(env)
     return env["recruitment.sync.integration"].create(
         {
             "name": "Test system",
