@@ -2,10 +2,13 @@
 # PostgreSQL server when none answers through the PG* environment variables.
 PYTHON ?= python3
 
-.PHONY: test run
+.PHONY: test run peer-test
 
 test:  ## install the addons in fresh databases, lint, run every test (browser tests included)
 	$(PYTHON) scripts/devstack.py test $(ARGS)
 
 run:  ## the sandbox: stand-ins of JobAdder, Xero and 24SevenOffice, Odoo with the addons on http://localhost:8069
 	$(PYTHON) scripts/devstack.py run $(ARGS)
+
+peer-test:  ## Odoo's own tests (account, base, hr, mail, portal, web) without and with our addons: same results
+	$(PYTHON) scripts/peer_test.py $(ARGS)

@@ -602,7 +602,7 @@ def print_welcome(args, summary, sandbox_state):
     ]
     for key, label in SANDBOX_SERVICES:
         service = state.get(key)
-        where = service["url"] if service else f"not started ({state.get(f'{key}_missing')})"
+        where = service["url"] if service else "not started"
         lines.append(f"  {label:<14} {where}")
     lines.append("Logins (user / password):")
     for user in summary["users"]:

@@ -303,7 +303,7 @@ class Setup:
     def twentyfour(self, company, departments):
         fake = self.state.get("24so")
         if not fake:
-            self.notes.append(f"24SevenOffice: no sandbox ({self.state.get('24so_missing')}).")
+            self.notes.append("24SevenOffice: the sandbox has no 24SevenOffice stand-in.")
             return None
         integration = self._integration(
             "24so",

@@ -22,7 +22,6 @@ from tests.fakes.sandbox import (
     build_world,
     initial_load_companies,
 )
-from tests.fakes.twentyfour import SKIP_REASON, wsdls_available
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID
 from tests.test_fake_jobadder import REPO, _read_until
 
@@ -36,7 +35,6 @@ def expected_in_initial_load(placement, today):
 
 
 TODAY = date(2026, 12, 1)
-needs_wsdls = pytest.mark.skipif(not wsdls_available(), reason=SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +111,6 @@ def test_state_serves_the_three_fakes(sandbox, world):
     assert xero["other_organisation"]["id"] != xero["organisation"]["id"]
 
 
-@needs_wsdls
 def test_deep_links_of_the_sandbox_lead_to_the_stand_ins(sandbox):
     """Open in JobAdder and View in Xero (pointed at the stand-ins by the sandbox) show a page."""
     state = sandbox.state()
@@ -139,14 +136,6 @@ def test_24so_client_has_departments_products_and_the_sandbox_logins(sandbox):
     assert {d["Id"] for d in client.departments} >= set(TWENTYFOUR_DEPARTMENTS.values())
     stored = {product["No"] for product in sandbox.twentyfour.client(MAIN_CLIENT_ID)["products"]}
     assert {number for number, *_rest in PRODUCTS} <= stored
-
-
-def test_without_wsdls_the_sandbox_runs_without_24so(monkeypatch, world):
-    monkeypatch.setattr("tests.fakes.sandbox.wsdls_available", lambda: False)
-    with Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0}) as running:
-        state = running.state()
-        assert state["24so"] is None and "WSDL" in state["24so_missing"]
-        assert any("24SevenOffice  not started" in line for line in running.describe())
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])

@@ -31,14 +31,21 @@ class AccountMove(models.Model):
 
     @api.depends("invoice_user_id", "company_id")
     def _compute_department_id(self):
+        # One query per salesperson and company: the department of their employee there, fetched
+        # with its company (which check_company reads next). Invoicing pays at most this query.
+        departments = {}
         for move in self:
-            if not move.is_sale_document(include_receipts=True):
+            if not move.is_sale_document(include_receipts=True) or not move.invoice_user_id:
                 move.department_id = move.department_id
                 continue
-            employees = move.invoice_user_id.employee_ids.filtered(
-                lambda employee, move=move: employee.company_id == move.company_id
-            )
-            move.department_id = employees[:1].department_id or move.department_id
+            key = (move.invoice_user_id.id, move.company_id.id)
+            if key not in departments:
+                departments[key] = self.env["hr.department"].search_fetch(
+                    [("member_ids", "any", [("user_id", "=", key[0]), ("company_id", "=", key[1])])],
+                    ["company_id"],
+                    limit=1,
+                )
+            move.department_id = departments[key] or move.department_id
 
     @api.onchange("department_id")
     def _onchange_department_id_journal(self):

@@ -13,14 +13,21 @@ class HrEmployee(models.Model):
     def create(self, vals_list):
         employees = super().create(vals_list)
         if employees.filtered("user_id"):
-            self.env.registry.clear_cache()
+            employees._drop_rule_cache()
         return employees
 
     def write(self, vals):
         result = super().write(vals)
         if RULE_FIELDS & set(vals):
-            self.env.registry.clear_cache()
+            self._drop_rule_cache()
         return result
+
+    def _drop_rule_cache(self):
+        # Flush first: every rule is evaluated anew after the clear, and a rule reading employees
+        # (hr's own reads user.employee_id) would flush these pending writes inside safe_eval,
+        # which turns a database error (hr's one employee per user and company) into a ValueError.
+        self.flush_recordset()
+        self.env.registry.clear_cache()
 
     def unlink(self):
         clear = bool(self.filtered("user_id"))

@@ -2,6 +2,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
@@ -10,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from ..services.http_client import AuthError, HttpClient, SyncError
 from ..services.provider import RateLimits
 from ..services.rate_limit import get_rate_limiter
+from .recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 
 _logger = logging.getLogger(__name__)
 
@@ -472,7 +474,7 @@ class RecruitmentSyncIntegration(models.Model):
                     "state": "disconnected",
                     "connection_message": False,
                     "next_scheduled_sync_at": False,
-                    # Connecting again runs a new initial load (JobAdder's rule).
+                    # Connecting again loads the remote records anew: they may have changed meanwhile.
                     "initial_load_done": False,
                     "sync_checkpoint": False,
                 }
@@ -578,6 +580,22 @@ class RecruitmentSyncIntegration(models.Model):
             run, _created = integration._queue_run("scheduled")
             queued |= run
         return queued
+
+    def _wait_for_runner(self, lock_timeout="20s"):
+        """Wait up to ``lock_timeout`` (a PostgreSQL interval) while the runner works on this
+        integration, then keep it from starting or ending a run until this transaction ends: lines
+        a connector adds to a run meanwhile are never left behind its last batch. False when the
+        runner kept working longer (the caller says so to the user)."""
+        self.ensure_one()
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+                cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.id])
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        cr.execute("SET LOCAL lock_timeout TO DEFAULT")
+        return True
 
     def _queue_run(self, trigger, kinds=None, user=None, direction=None):
         """Queue a run unless one is already queued or running; return (run, created)."""

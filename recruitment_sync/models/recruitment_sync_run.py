@@ -3,6 +3,7 @@ import datetime
 import logging
 import math
 import time
+from collections import Counter
 
 from markupsafe import Markup
 from psycopg2.errors import TransactionRollbackError
@@ -474,7 +475,7 @@ class RecruitmentSyncRun(models.Model):
         buffer = self._pending_results()
         pending = list(buffer)
         buffer.clear()
-        counters = {}
+        actions = Counter()
         values = []
         by_model = {}
         for _kind, result in pending:
@@ -485,8 +486,7 @@ class RecruitmentSyncRun(models.Model):
         for kind, result in pending:
             if result.action == "unchanged":
                 continue  # nothing changed remotely: neither a line nor a count
-            field_name = COUNTED_ACTIONS[result.action]
-            counters[field_name] = counters.get(field_name, 0) + 1
+            actions[result.action] += 1
             record = result.record
             values.append(
                 {
@@ -502,6 +502,15 @@ class RecruitmentSyncRun(models.Model):
             )
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
+        self._count_actions(actions)
+
+    def _count_actions(self, actions):
+        """Add to the run's counters: ``actions`` maps line actions (``created``, ``failed``…) to how
+        many lines got them. For a connector that settles lines itself; ``unchanged`` counts nothing."""
+        counters = Counter()
+        for action, count in actions.items():
+            if action != "unchanged" and count:
+                counters[COUNTED_ACTIONS[action]] += count
         if counters:
             self.write({name: self[name] + count for name, count in counters.items()})
 

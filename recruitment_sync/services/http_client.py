@@ -189,12 +189,13 @@ def _messages_in(value):
     return []
 
 
-def extract_remote_message(payload, text=""):
+def extract_remote_message(payload, text="", details=()):
     """The error a remote system explains in its answer, or the start of the body text.
 
     Looks for ``message``, ``Message``, ``error_description``, ``error``, ``detail``,
-    ``Detail``, ``title``; adds the field errors of ``errors`` lists or dicts and Xero's
-    ``Elements[].ValidationErrors[].Message``, which say what to fix.
+    ``Detail``, ``title``; adds ``details`` (what the provider's own error format says, see
+    ``HttpClient.remote_error_details``) and the field errors of ``errors`` lists or dicts,
+    which say what to fix.
     """
     if isinstance(payload, dict):
         main = None
@@ -205,11 +206,7 @@ def extract_remote_message(payload, text=""):
                 break
             if isinstance(value, dict) and main is None:  # {"error": {"message": "..."}}
                 main = "; ".join(_messages_in(value)) or None
-        details = []
-        for element in payload.get("Elements") or ():
-            if isinstance(element, dict):
-                details += _messages_in(element.get("ValidationErrors") or [])
-        details += _messages_in(payload.get("errors") or [])
+        details = list(details) + _messages_in(payload.get("errors") or [])
         details = list(dict.fromkeys(detail.strip() for detail in details if detail.strip()))
         if main and details:
             return main if details == [main] else f"{main}: " + "; ".join(d for d in details if d != main)
@@ -482,13 +479,19 @@ class HttpClient:
             message = f'{self.name} answered {where} with malformed JSON ({status}): "{excerpt}"'
         return RetryableError(message, status=response.status_code, remote_message=excerpt)
 
+    def remote_error_details(self, payload):
+        """Hook for a provider's own error format: the messages of an error answer's parsed JSON
+        body (``None`` when not JSON) that say what to fix, beyond the generic ``message`` and
+        ``errors`` keys the core reads. Default: none."""
+        return []
+
     def _status_error(self, response, call):
         status = response.status_code
         try:
             payload = jsonlib.loads(response.content)
         except ValueError:
             payload = None
-        remote = self.mask(extract_remote_message(payload, response.text))
+        remote = self.mask(extract_remote_message(payload, response.text, self.remote_error_details(payload)))
         where = f"{call['method']} {call['target']}"
         answered = f"{self.name} answered {status} {_reason(response)} to {where}"
         if remote:

@@ -1,5 +1,3 @@
-# First: the repository's shared tests package on the path, for every test module below.
-from . import repository_path
 from . import test_bindings
 from . import test_http_client
 from . import test_integration
@@ -12,3 +10,4 @@ from . import test_runs
 from . import test_ui
 from . import test_wizard
 from . import test_security
+from . import test_invoice_overhead

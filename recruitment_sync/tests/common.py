@@ -2,6 +2,7 @@
 
 import ast
 import functools
+import unittest
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -12,8 +13,6 @@ from odoo.addons.recruitment_sync.models import recruitment_sync_integration as 
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
 
 from tests.fakes.records_api import FakeRecordsApi  # noqa: I001
-
-from . import repository_path  # noqa: F401  (before the shared tests package)
 
 
 def no_sleep(_seconds):
@@ -28,8 +27,26 @@ def start_fake(test_class, fake=None):
     return fake
 
 
+TEST_PROVIDER_ADDON = "recruitment_sync_test_provider"
+
+
+def require_test_provider(env):
+    """Skip the calling test (or class) when the core's test provider is not installed.
+
+    The test provider is a test-only addon (tests/odoo_addons, installed by ``make test``): where
+    it is not installed (``odoo-bin -i recruitment_sync --test-enable`` with the repository's
+    addons alone), the tests that need it are skipped with that reason.
+    """
+    if "test_rest" not in dict(env["recruitment.sync.integration"]._fields["provider"].selection):
+        raise unittest.SkipTest(
+            f"the core's test provider ({TEST_PROVIDER_ADDON}, in tests/odoo_addons) is not installed; "
+            "install it to run the tests that need it (make test does)"
+        )
+
+
 def create_test_integration(env, fake, **values):
-    """An integration of the core's test provider pointed at ``fake``."""
+    """An integration of the core's test provider pointed at ``fake`` (skips without the provider)."""
+    require_test_provider(env)
     return env["recruitment.sync.integration"].create(
         {
             "name": "Test system",

@@ -34,8 +34,6 @@ from odoo.addons.recruitment_sync.services.rate_limit import (
     get_rate_limiter,
 )
 
-from . import common  # noqa: F401  (puts the repository root on sys.path for tests.fakes)
-
 # isort: split
 from tests.fakes.service import FakeService
 
@@ -447,21 +445,21 @@ class TestHttpClient(BaseCase):
             client.get("nothing-here")
         self.assertEqual(caught.exception.status, 404)
 
-    def test_xero_validation_errors_and_text_bodies(self):
-        client = self.make_client(name="Xero")
-        xero = {
-            "ErrorNumber": 10,
-            "Type": "ValidationException",
-            "Message": "A validation exception occurred",
-            "Elements": [{"ValidationErrors": [{"Message": "Email address must be valid."}]}],
-        }
-        self.service.script("Contacts", json_answer(xero, status=400), text_answer("x" * 1000, status=400))
+    def test_provider_error_details_and_text_bodies(self):
+        class ProviderClient(HttpClient):
+            def remote_error_details(self, payload):  # the provider's own error format
+                return [problem["text"] for problem in (payload or {}).get("Problems", ())]
+
+        body = {"Message": "A validation exception occurred", "Problems": [{"text": "Email address must be valid."}]}
+        self.service.script("Contacts", json_answer(body, status=400), json_answer(body, status=400))
+        with self.assertRaises(PermanentError) as caught:
+            self.make_client(name="Generic").post("Contacts", json={})
+        self.assertEqual(caught.exception.remote_message, "A validation exception occurred", "the core knows no format")
+        client = ProviderClient(f"{self.service.url}/v2", name="Provider", sleep=self.time.sleep)
         with self.assertRaises(PermanentError) as caught:
             client.post("Contacts", json={})
-        self.assertIn(
-            '"A validation exception occurred: Email address must be valid."',
-            str(caught.exception),
-        )
+        self.assertIn('"A validation exception occurred: Email address must be valid."', str(caught.exception))
+        self.service.script("Contacts", text_answer("x" * 1000, status=400))
         with self.assertRaises(PermanentError) as caught:
             client.post("Contacts", json={})
         self.assertEqual(caught.exception.remote_message, "x" * 300)

@@ -14,6 +14,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_ACCESS_ERROR
 
+from .common import require_test_provider
+
 INTEGRATION = "recruitment.sync.integration"
 RUN = "recruitment.sync.run"
 LINE = "recruitment.sync.run.line"
@@ -24,6 +26,7 @@ TOKEN = "recruitment.sync.token"
 def setup_security_fixtures(cls):
     """Departments A and B, a user of each role, integrations of A, B and all, their history."""
     env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True, no_reset_password=True))
+    require_test_provider(env)  # its integrations stand for any provider's
     cls.company = env.company
     Department = env["hr.department"]
     cls.dept_a = Department.create({"name": "Sec Dept A", "company_id": cls.company.id})

@@ -5,8 +5,6 @@ from datetime import datetime
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from odoo.addons.recruitment_sync_test_provider.models.recruitment_sync_integration import OVERLAP
-
 from .common import SyncCase, create_test_integration
 
 
@@ -34,6 +32,9 @@ class TestConfirmWizard(SyncCase):
         self.assertEqual(self.Run.search_count([("integration_id", "=", self.integration.id)]), 1)
 
     def test_counts_follow_the_watermark(self):
+        # the test provider is a test-only addon: imported here, once SyncCase found it installed
+        from odoo.addons.recruitment_sync_test_provider.models.recruitment_sync_integration import OVERLAP
+
         self.fake.seed(20)
         self.sync()
         watermark = datetime.fromisoformat(self.integration.sync_checkpoint["records"]["watermark"])

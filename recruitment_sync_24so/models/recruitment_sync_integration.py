@@ -1,10 +1,7 @@
-import psycopg2
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, SyncKind
 from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 
@@ -259,14 +256,8 @@ class RecruitmentSyncIntegration(models.Model):
 
     def _tso_wait_for_runner(self):
         """Wait (a little) while the runner works on this integration, so a run never ends with lines
-        added after its last batch: the runner holds the integration's advisory lock while it runs."""
-        cr = self.env.cr
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute("SELECT set_config('lock_timeout', %s, true)", [QUEUE_LOCK_TIMEOUT])
-                cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, self.id])
-        except psycopg2.errors.LockNotAvailable as error:
+        added after its last batch (the core's runner lock)."""
+        if not self._wait_for_runner(QUEUE_LOCK_TIMEOUT):
             raise UserError(
                 _("An export to 24SevenOffice is being sent right now: export these invoices again in a minute.")
-            ) from error
-        cr.execute("SET LOCAL lock_timeout TO DEFAULT")
+            )

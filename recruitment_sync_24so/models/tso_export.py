@@ -25,7 +25,6 @@ from odoo import fields
 from odoo.tools import html2plaintext
 from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_run import COUNTED_ACTIONS
 from odoo.addons.recruitment_sync.services.http_client import PermanentError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import ItemResult, SyncKind
 
@@ -175,13 +174,13 @@ class TsoExporter:
             }
         )
         self.settled.add(line.id)
-        self.counts[COUNTED_ACTIONS[STATUS_ACTIONS[status]]] += 1
+        self.counts[STATUS_ACTIONS[status]] += 1
 
     def _flush_counts(self):
         """Add the settled lines to the run's counters, and tell the receipt to refresh."""
         if self.counts:
             run = self.run.sudo()
-            run.write({name: run[name] + count for name, count in self.counts.items()})
+            run._count_actions(self.counts)
             self.counts.clear()
             if run.user_id and not run.user_id._is_public():
                 run.user_id._bus_send("recruitment_sync_24so/receipt", {"run_id": run.id})

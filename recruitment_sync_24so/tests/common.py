@@ -1,17 +1,15 @@
 """What the 24SevenOffice tests share: the fake 24SevenOffice (real zeep over loopback), an
 activated integration with two logins, departments, products, customers and invoices."""
 
-import unittest
 from datetime import date
 
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
-from odoo.addons.recruitment_sync.tests import repository_path  # noqa: F401  (the shared tests package)
 from odoo.addons.recruitment_sync.tests.common import start_fake
 
-from tests.fakes.twentyfour import SKIP_REASON, FakeTwentyFour, wsdls_available  # noqa: I001
+from tests.fakes.twentyfour import FakeTwentyFour  # noqa: I001
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, SECOND_CLIENT_ID, generate_world
 
 from ..services import twentyfour
@@ -24,8 +22,6 @@ NEW_PRODUCTS_CATEGORY = 30  # "Odoo" in the main client of the fake
 
 def setup_24so_world(cls, seed=1, **world_options):
     """A fake 24SevenOffice with a generated world, for a test class."""
-    if not wsdls_available():
-        raise unittest.SkipTest(SKIP_REASON)
     cls.world_options = dict(seed=seed, **world_options)
     cls.world = generate_world(**cls.world_options)
     cls.fake = start_fake(cls, FakeTwentyFour(world=cls.world))

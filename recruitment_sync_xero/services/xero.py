@@ -338,6 +338,13 @@ class XeroHttpClient(HttpClient):
             if remaining <= 0 and self.rate_limiter.seconds_until_allowed() <= 0:
                 self.rate_limiter.update_remaining(period, 0)
 
+    def remote_error_details(self, payload):
+        """A refused batch's ``Elements[]`` carry what to fix in ``ValidationErrors``."""
+        if not isinstance(payload, dict):
+            return []
+        elements = payload.get("Elements") or ()
+        return [message for element in elements if isinstance(element, dict) for message in element_errors(element)]
+
     def _status_error(self, response, call):
         error = super()._status_error(response, call)
         correlation = response.headers.get(CORRELATION_HEADER)

@@ -147,6 +147,21 @@ class TestXeroClientHeaders(BaseCase):
         self.assertEqual(limiter.seconds_until_allowed(), 60.0, "another app used this tenant's minute")
         self.assertEqual(client.last_remaining, {xero.MINUTE_HEADER: 0, xero.DAY_HEADER: 4000})
 
+    def test_validation_errors_of_a_refused_request_say_what_to_fix(self):
+        answer = Answer(
+            400,
+            {"Content-Type": "application/json"},
+            {
+                "ErrorNumber": 10,
+                "Type": "ValidationException",
+                "Message": "A validation exception occurred",
+                "Elements": [{"ValidationErrors": [{"Message": "Email address must be valid."}]}],
+            },
+        )
+        error = self.client(None)._status_error(answer, {"method": "PUT", "target": "/Contacts"})
+        self.assertEqual(error.remote_message, "A validation exception occurred: Email address must be valid.")
+        self.assertEqual(self.client(None).remote_error_details(None), [])
+
     def test_organisation_disconnected_is_an_auth_error_with_the_correlation_id(self):
         client = self.client(None)
         answer = Answer(

@@ -38,8 +38,7 @@ from pathlib import Path
 
 from .jobadder import FakeJobAdder
 from .jobadder_data import UNKNOWN_CURRENCY, generate_agency
-from .twentyfour import SKIP_REASON as TWENTYFOUR_SKIP_REASON
-from .twentyfour import FakeTwentyFour, wsdls_available
+from .twentyfour import FakeTwentyFour
 from .twentyfour_data import MAIN_CLIENT_ID
 from .twentyfour_data import generate_world as generate_24so_world
 from .xero import FakeXero
@@ -115,9 +114,7 @@ def build_world(seed=DEFAULT_SEED, today=None, placements=DEFAULT_PLACEMENTS):
 class Sandbox:
     """The three fakes on loopback, started and stopped together.
 
-    ``ports``: {"jobadder": …, "xero": …, "24so": …} (0 picks a free port). Without the
-    24SevenOffice WSDLs (``../shared/contracts/24so``) that fake cannot run: the sandbox runs
-    without it and ``twentyfour_missing`` says why.
+    ``ports``: {"jobadder": …, "xero": …, "24so": …} (0 picks a free port).
     """
 
     def __init__(self, world=None, host="127.0.0.1", ports=None, public_host=None, **options):
@@ -127,7 +124,6 @@ class Sandbox:
         self.ports = {**DEFAULT_PORTS, **(ports or {})}
         self.options = options
         self.jobadder = self.xero = self.twentyfour = None
-        self.twentyfour_missing = None if wsdls_available() else TWENTYFOUR_SKIP_REASON
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self):
@@ -148,12 +144,11 @@ class Sandbox:
             organisation = self.world.xero.organisations[0].organisation_id
             for name in self.world.invoiced_clients:
                 self.xero.add_contact(name, tenant_id=organisation, EmailAddress=_accounts_email(name))
-            if not self.twentyfour_missing:
-                self.twentyfour = self._start(
-                    "24SevenOffice", FakeTwentyFour(self.host, self.ports["24so"], world=self.world.twentyfour)
-                )
-                for number, name, price, _account, category in PRODUCTS:
-                    self.twentyfour.add_product(number, name, category_id=category, price=price)
+            self.twentyfour = self._start(
+                "24SevenOffice", FakeTwentyFour(self.host, self.ports["24so"], world=self.world.twentyfour)
+            )
+            for number, name, price, _account, category in PRODUCTS:
+                self.twentyfour.add_product(number, name, category_id=category, price=price)
         except BaseException:
             self.stop()
             raise
@@ -217,7 +212,6 @@ class Sandbox:
                 "token": xero.issue_token(tenants=[uk.organisation_id]),
             },
             "24so": None,
-            "24so_missing": self.twentyfour_missing,
         }
         if self.twentyfour:
             world = self.world.twentyfour
@@ -253,8 +247,6 @@ class Sandbox:
                 + ", ".join(f"{d['Name']} ({d['Id']})" for d in client.departments)
                 + f", {len(client.products) + len(PRODUCTS)} products"
             )
-        else:
-            lines.append(f"24SevenOffice  not started: {self.twentyfour_missing}")
         return lines
 
 

@@ -1,7 +1,9 @@
 """A fake of 24SevenOffice's SOAP web services (ASMX), over loopback HTTP.
 
 Speaks the protocol of ``shared/contracts/24sevenoffice.md`` (section numbers below refer to it)
-with the real WSDLs of ``shared/contracts/24so/``: the fake reads them, serves them with every
+with the project's WSDLs of ``tests/fakes/wsdl/24so/`` (the operations and elements it uses, as
+24SevenOffice declares them; checked against the official ones by ``tests/test_wsdl_24so.py``
+when ``../shared/contracts`` is present): the fake reads them, serves them with every
 ``soap:address`` pointing at itself, and decodes/encodes SOAP bodies with their schemas
 (``tests/fakes/soap.py``), so the connector's real ``zeep.Client`` works against it with only
 the base URL changed::
@@ -13,9 +15,8 @@ the base URL changed::
                                          "Username": "api@nordlys.example", "Password": "Nordlys-API-1"})
         # then every call carries the header  Cookie: ASP.NET_SessionId=<session_id>
 
-Without the contracts folder (``../shared/contracts/24so`` from the repository root, or the
-``wsdl_dir`` argument) the fake cannot start: ``wsdls_available()`` is False and
-``SKIP_REASON`` says why, for ``pytest.skip``.
+Another folder of WSDLs can be given with ``wsdl_dir``; when it lacks one of them the fake
+cannot start: ``wsdls_available(wsdl_dir)`` is False and ``SKIP_REASON`` says why.
 
 Services (POST SOAP 1.1 with ``SOAPAction``, or SOAP 1.2; ``GET <path>?wsdl`` serves the WSDL;
 paths are case-insensitive like IIS):
@@ -197,11 +198,10 @@ from .twentyfour_data import (
 
 UTC = timezone.utc
 NAMESPACE = "http://24sevenOffice.com/webservices"
-WSDL_DIR = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "24so"
-SKIP_REASON = (
-    f"the 24SevenOffice WSDLs are not available ({WSDL_DIR} is missing): the fake 24SevenOffice "
-    "serves the real WSDLs of ../shared/contracts/24so and cannot run without them"
-)
+# The project's own WSDLs (the operations and elements it uses), served and checked against the
+# official ones by tests/test_wsdl_24so.py when ../shared/contracts is present.
+WSDL_DIR = Path(__file__).resolve().parent / "wsdl" / "24so"
+SKIP_REASON = f"the 24SevenOffice WSDLs are not available ({WSDL_DIR} is missing)"
 SERVICE_PATHS = {  # service -> (path, WSDL file) [V §2]
     "Authenticate": ("/authenticate/v001/authenticate.asmx", "authService.wsdl"),
     "ClientService": ("/Client/V001/ClientService.asmx", "clientService.wsdl"),
