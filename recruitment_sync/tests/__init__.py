@@ -9,6 +9,7 @@ from . import test_jobadder_sync
 from . import test_jobadder_ui
 from . import test_oauth
 from . import test_runs
+from . import test_runs_scheduler
 from . import test_ui
 from . import test_wizard
 from . import test_security
