@@ -91,26 +91,48 @@ def current_rss_mb():
 
 
 @contextlib.contextmanager
-def sql_profile(enabled, top=40):
-    """With ``enabled``: count the statements run meanwhile by shape (numbers blanked), print the most run."""
+def sql_profile(env, enabled, top=40):
+    """With ``enabled``: count the statements run meanwhile by shape (numbers blanked) and time the
+    runner's phases (fetching, processing, the rest of a batch); print them to stderr at the end."""
     if not enabled:
         yield
         return
     from odoo import sql_db
 
     shapes = Counter()
+    phases = Counter()
     original = sql_db.Cursor.execute
+    Integration = type(env["recruitment.sync.integration"])
+    Run = type(env["recruitment.sync.run"])
+    timed = [(Integration, "_provider_fetch_batch"), (Integration, "_provider_process_batch"), (Run, "_run_batch")]
+    originals = [(cls, name, getattr(cls, name)) for cls, name in timed]
 
     def execute(cursor, query, params=None, log_exceptions=True):
         text = query.code if hasattr(query, "code") else str(query)
         shapes[re.sub(r"\b\d+\b", "N", " ".join(text.split()))[:160]] += 1
         return original(cursor, query, params, log_exceptions)
 
+    def timer(name, method):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                phases[name] += time.perf_counter() - started
+
+        return wrapper
+
     sql_db.Cursor.execute = execute
+    for cls, name, method in originals:
+        setattr(cls, name, timer(name, method))
     try:
         yield
     finally:
         sql_db.Cursor.execute = original
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+        if phases:
+            log("seconds by phase: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in phases.items()))
         log(f"SQL statements by shape ({sum(shapes.values())} in all):")
         for shape, count in shapes.most_common(top):
             log(f"  {count:7d}  {shape}")
@@ -203,7 +225,7 @@ def step_initial_load(env, fake, args):
     calls_before = fake.route_counts()
     queries_before = sql_queries()
     log(f"initial load of {args.placements} JobAdder placements ({args.batch_size} a batch), through ir.cron …")
-    with sql_profile(args.sql_profile):
+    with sql_profile(env, args.sql_profile):
         run, seconds, scheduler = run_sync(env, integration, "initial_load", kinds=["placements"])
     queries = sql_queries() - queries_before
     peak = peak_rss_mb()
@@ -236,7 +258,7 @@ def step_initial_load(env, fake, args):
         "peak_rss_mb": round(peak, 1),
     }
     if args.baseline:
-        with sql_profile(args.sql_profile):
+        with sql_profile(env, args.sql_profile):
             result.update(plain_create(env, integration, args.batch_size, records))
     return result
 

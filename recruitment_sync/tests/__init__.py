@@ -3,6 +3,7 @@ from . import repository_path
 from . import test_bindings
 from . import test_http_client
 from . import test_integration
+from . import test_jobadder_import_batches
 from . import test_jobadder_models
 from . import test_jobadder_rules
 from . import test_jobadder_sync
