@@ -301,16 +301,20 @@ class RecruitmentSyncRun(models.Model):
         else:
             self.write({"continuation_pending": False, "resume_at": False, "pause_reason": False})
         self._commit()
-        first_batch = True  # a call always commits one batch: a slice too short still moves on
+        # A call always commits one batch (a slice too short still moves on), and starts another
+        # only if it should end before the deadline, judging by the last one's duration.
+        batch_seconds = None
         try:
             for kind in self._kinds_to_process():
                 while True:
-                    if not first_batch and time.monotonic() > deadline:
+                    if batch_seconds is not None and time.monotonic() + batch_seconds > deadline:
                         self.continuation_pending = True
                         self._commit()
                         return False
-                    first_batch = False
-                    if self._run_batch(kind):
+                    started = time.monotonic()
+                    finished = self._run_batch(kind)
+                    batch_seconds = time.monotonic() - started
+                    if finished:
                         self.kinds_done = [*(self.kinds_done or []), kind.code]
                         self._commit()
                         break

@@ -1,6 +1,8 @@
 """Runs executed by Odoo's own scheduler: ``ir.cron``'s job processing, as the cron thread calls it."""
 
-from odoo import fields
+from unittest.mock import patch
+
+from odoo import fields, tools
 from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
@@ -89,3 +91,12 @@ class TestRunsInOdooScheduler(SyncCase):
         calls = self.scheduler_pass()
         self.assertTrue(run.resume_at, "the run waits for the remote limit")
         self.assertEqual(calls, [(1, 0)], "a paused run is not work left for the next call")
+
+    def test_time_slice_fits_odoo_cron_time_limit(self):
+        """Odoo calls the runner up to 10 times a pass, all within its cron time limit."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("recruitment_sync.run_time_budget", 60)
+        for cron_limit, real_limit, expected in ((-1, 120, 9.6), (300, 120, 24.0), (0, 0, 60), (-1, 1200, 60)):
+            options = {"limit_time_real_cron": cron_limit, "limit_time_real": real_limit}
+            with self.subTest(**options), patch.dict(tools.config.options, options):
+                self.assertAlmostEqual(self.Run._time_slice(), expected)
