@@ -118,11 +118,14 @@ class FakeService:
 
 # -- running a fake alone (``python3 -m tests.fakes.<name> --port ... --seed ...``) ----------
 def add_service_arguments(parser, service_class, port):
-    """The options every fake's command shares: where it listens, its seed and today, its client."""
+    """The options every fake's command shares: where it listens, its seed and today, its OAuth client
+    (only for a service with a ``client_id``: an API-token service has none)."""
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=port, help="0 picks a free port")
     parser.add_argument("--seed", default="0")
     parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
+    if getattr(service_class, "client_id", None) is None:
+        return parser
     parser.add_argument("--client-id", default=service_class.client_id)
     parser.add_argument("--client-secret", default=service_class.client_secret)
     parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
