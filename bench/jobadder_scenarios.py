@@ -10,20 +10,22 @@ The step writes its measurements as one JSON object into ``--result``; progress 
 """
 
 import argparse
+import contextlib
 import json
+import re
 import resource
 import sys
 import time
 import urllib.request
 from collections import Counter, defaultdict
 
+from scheduler import Scheduler, only_sync_scheduler  # bench/, the script's folder
+
 INTEGRATION_NAME = "JobAdder (benchmark)"
 BASELINE_NAME = "JobAdder (plain create baseline)"
 # Every currency the fake's agency bills in, so that only deliberately broken placements fail.
 CURRENCIES = ("AUD", "NZD", "GBP", "USD", "EUR", "NOK")
 RATE_LIMIT_PER_MINUTE = 100_000  # our own limiter must not pace calls to the local fake
-TIME_BUDGET = 60  # seconds per runner pass: the default of recruitment_sync.run_time_budget
-MAX_PASSES = 10_000
 
 PARTNER_FIELDS = (
     "name",
@@ -88,6 +90,54 @@ def current_rss_mb():
     return None
 
 
+@contextlib.contextmanager
+def sql_profile(env, enabled, top=40):
+    """With ``enabled``: count the statements run meanwhile by shape (numbers blanked) and time the
+    runner's phases (fetching, processing, the rest of a batch); print them to stderr at the end."""
+    if not enabled:
+        yield
+        return
+    from odoo import sql_db
+
+    shapes = Counter()
+    phases = Counter()
+    original = sql_db.Cursor.execute
+    Integration = type(env["recruitment.sync.integration"])
+    Run = type(env["recruitment.sync.run"])
+    timed = [(Integration, "_provider_fetch_batch"), (Integration, "_provider_process_batch"), (Run, "_run_batch")]
+    originals = [(cls, name, getattr(cls, name)) for cls, name in timed]
+
+    def execute(cursor, query, params=None, log_exceptions=True):
+        text = query.code if hasattr(query, "code") else str(query)
+        shapes[re.sub(r"\b\d+\b", "N", " ".join(text.split()))[:160]] += 1
+        return original(cursor, query, params, log_exceptions)
+
+    def timer(name, method):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                phases[name] += time.perf_counter() - started
+
+        return wrapper
+
+    sql_db.Cursor.execute = execute
+    for cls, name, method in originals:
+        setattr(cls, name, timer(name, method))
+    try:
+        yield
+    finally:
+        sql_db.Cursor.execute = original
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+        if phases:
+            log("seconds by phase: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in phases.items()))
+        log(f"SQL statements by shape ({sum(shapes.values())} in all):")
+        for shape, count in shapes.most_common(top):
+            log(f"  {count:7d}  {shape}")
+
+
 def sql_queries():
     from odoo import sql_db
 
@@ -123,18 +173,20 @@ def open_registry(config, database):
 
 
 def run_sync(env, integration, trigger, kinds=None):
-    """Queue a run and execute it as the cron job does, pass after pass, until it ends."""
-    run, _created = integration._queue_run(trigger, kinds=kinds)
-    env.cr.commit()
-    Run = env["recruitment.sync.run"]
-    for _pass in range(MAX_PASSES):
-        if not Run._cron_process_runs(time_budget=TIME_BUDGET):
-            break
-        log(f"  … {run.created_count} records created so far (run {run.state})")
-    run.invalidate_recordset()
+    """Queue a run as a click does and let Odoo's scheduler execute it: (run, wall seconds, scheduler stats).
+
+    The wall time goes from the click (queueing) to the end of the run, waits between the
+    scheduler's passes included (``bench/scheduler.py``; call ``only_sync_scheduler`` once first).
+    """
+    with Scheduler(env) as scheduler:
+        started = time.perf_counter()
+        run, _created = integration._queue_run(trigger, kinds=kinds)
+        env.cr.commit()  # its trigger wakes the scheduler, as after a click
+        scheduler.wait(run.ids)
+        seconds = time.perf_counter() - started
     if run.state not in ("done", "done_errors"):
         raise SystemExit(f"the {trigger} run did not end well ({run.state}): {run.summary}")
-    return run
+    return run, seconds, scheduler.stats()
 
 
 def calls_between(before, after):
@@ -163,6 +215,7 @@ def setup_integration(env, fake, batch_size):
     integration._oauth2_store(fake.token())
     integration.sudo().state = "connected"
     env.cr.commit()
+    only_sync_scheduler(env)
     return integration
 
 
@@ -171,10 +224,9 @@ def step_initial_load(env, fake, args):
     rss_before = current_rss_mb()
     calls_before = fake.route_counts()
     queries_before = sql_queries()
-    log(f"initial load of {args.placements} JobAdder placements ({args.batch_size} a batch) …")
-    started = time.perf_counter()
-    run = run_sync(env, integration, "initial_load", kinds=["placements"])
-    seconds = time.perf_counter() - started
+    log(f"initial load of {args.placements} JobAdder placements ({args.batch_size} a batch), through ir.cron …")
+    with sql_profile(env, args.sql_profile):
+        run, seconds, scheduler = run_sync(env, integration, "initial_load", kinds=["placements"])
     queries = sql_queries() - queries_before
     peak = peak_rss_mb()
     calls = calls_between(calls_before, fake.route_counts())
@@ -182,7 +234,8 @@ def step_initial_load(env, fake, args):
     records = run.created_count
     log(
         f"  {run.state}: {records} records created {dict(by_kind)}, {run.failed_count} failed, "
-        f"in {seconds:.1f} s ({records / seconds:.0f}/s), {sum(calls.values())} API calls, "
+        f"in {seconds:.1f} s ({records / seconds:.0f}/s) from the click, {scheduler['scheduler_passes']} scheduler "
+        f"passes, {scheduler['runner_calls']} runner calls, {sum(calls.values())} API calls, "
         f"{queries / max(records, 1):.1f} SQL queries a record, peak RSS {peak:.0f} MB"
     )
     result = {
@@ -194,6 +247,8 @@ def step_initial_load(env, fake, args):
         "run_state": run.state,
         "batch_size": args.batch_size,
         "seconds": round(seconds, 2),
+        "wall_seconds": round(seconds, 2),
+        **scheduler,
         "records_per_second": round(records / seconds, 1),
         "api_calls": sum(calls.values()),
         "api_calls_per_route": calls,
@@ -203,7 +258,8 @@ def step_initial_load(env, fake, args):
         "peak_rss_mb": round(peak, 1),
     }
     if args.baseline:
-        result.update(plain_create(env, integration, args.batch_size, records))
+        with sql_profile(env, args.sql_profile):
+            result.update(plain_create(env, integration, args.batch_size, records))
     return result
 
 
@@ -341,13 +397,12 @@ def step_noop_sync(env, fake, args):
     )
     if not integration.initial_load_done:
         raise SystemExit("the no-op sync needs a database where the initial load ran")
+    only_sync_scheduler(env)
     passes = []
     for label in ("first", "second"):
         calls_before = fake.route_counts()
         queries_before = sql_queries()
-        started = time.perf_counter()
-        run = run_sync(env, integration, "scheduled")
-        seconds = time.perf_counter() - started
+        run, seconds, _scheduler = run_sync(env, integration, "scheduled")
         calls = calls_between(calls_before, fake.route_counts())
         changed = run.created_count + run.updated_count + run.failed_count
         log(
@@ -358,6 +413,7 @@ def step_noop_sync(env, fake, args):
     (run, seconds, calls, queries), (_run2, seconds2, _calls2, _queries2) = passes
     return {
         "seconds": round(seconds, 3),
+        "through_cron": True,
         "seconds_second_run": round(seconds2, 3),
         "api_calls": sum(calls.values()),
         "api_calls_per_route": calls,
@@ -380,6 +436,7 @@ def main(argv=None):
     parser.add_argument("--placements", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--baseline", action="store_true", help="then time a plain create of the same records")
+    parser.add_argument("--sql-profile", action="store_true", help="initial_load: the SQL statements it ran, by shape")
     args = parser.parse_args(argv)
     from odoo import SUPERUSER_ID, api
 

@@ -173,6 +173,26 @@ class RecruitmentSyncBinding(models.Model):
             return "skipped"
         return "update"
 
+    def _bind_new(self, integration, records, remote_ids, external_model="default"):
+        """Bind new ``records`` (no binding yet) in one ``create``: ``remote_ids``, their
+        (external id, remote updated-at) in the same order. Returns the bindings, in that order."""
+        now = fields.Datetime.now()
+        return self.sudo().create(
+            [
+                {
+                    "integration_id": integration.id,
+                    "company_id": integration.company_id.id,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "external_model": external_model,
+                    "external_id": str(external_id),
+                    "remote_updated_at": remote_updated_at,
+                    "last_synced_at": now,
+                }
+                for record, (external_id, remote_updated_at) in zip(records, remote_ids, strict=True)
+            ]
+        )
+
     @api.model
     def _import_record(
         self,

@@ -410,7 +410,7 @@ class RecruitmentSyncIntegration(models.Model):
                 if result.action == "failed":
                     self._jobadder_cache()["failed"][(binding_type, str(payload.get(id_field)))] = result.reason
         self._jobadder_prefetch_placements([detail.get("placementId") for detail in batch.items])
-        for detail in batch.items:
+        for detail in self._jobadder_create_placements(run, kind, batch.items):
             run._process_item(kind, detail, self._jobadder_import_placement)
         return None
 
@@ -434,6 +434,35 @@ class RecruitmentSyncIntegration(models.Model):
                     payload,
                     lambda run_, kind_, item: self._jobadder_import_partner(run_, kind_, item, binding_type, id_field),
                 )
+
+    def _jobadder_create_placements(self, run, kind, details):
+        """Create a page's new placements in one go; return the details left for one-by-one import.
+
+        Those already in Odoo, and those whose values cannot be built, are left: their own
+        import updates them or fails them with the reason.
+        """
+        cache = self._jobadder_cache()
+        existing, bound = cache.get("placements", {}), cache.get("placement_bindings", {})
+        prepared, left = [], []
+        for detail in details:
+            external_id = detail.get("placementId")
+            if detail.get("_error") or external_id is None or external_id in existing or str(external_id) in bound:
+                left.append(detail)
+                continue
+            try:
+                _id, remote_updated_at, values = self._jobadder_placement_values(detail)
+            except Exception:  # noqa: BLE001  its one-by-one import reports why, as a failed line
+                left.append(detail)
+                continue
+            values.update(integration_id=self.id, company_id=self.company_id.id, jobadder_id=external_id)
+            prepared.append((detail, external_id, remote_updated_at, values))
+        created = self._jobadder_create_new(kind, "recruitment.placement", "placement", prepared)
+        if created is None:
+            return left + [detail for detail, *_rest in prepared]
+        for (_d, external_id, _u, values), (placement, _binding) in zip(prepared, created, strict=True):
+            note = values.get("jobadder_data_note") or None  # what JobAdder's data left unclear
+            run._record(kind, ItemResult("created", placement, str(external_id), reason=note))
+        return left
 
     def _jobadder_cache(self, reset=False):
         """What one batch looked up (bindings, failures, placements), kept on the cursor.
@@ -484,43 +513,39 @@ class RecruitmentSyncIntegration(models.Model):
                 prepared.append((payload, *self._jobadder_partner_values(payload, binding_type, id_field)))
             except jobadder.PayloadError:
                 left.append(payload)  # its failed line says why
-        if not prepared:
-            return left
-        Partner = self.env["res.partner"].with_context(**IMPORT_CONTEXT)
-        try:
-            with self.env.cr.savepoint():
-                partners = Partner.create([{**values, "company_id": False} for _p, _e, _u, values in prepared])
-                now = fields.Datetime.now()
-                bindings = (
-                    self.env["recruitment.sync.binding"]
-                    .sudo()
-                    .create(
-                        [
-                            {
-                                "integration_id": self.id,
-                                "company_id": self.company_id.id,
-                                "res_model": "res.partner",
-                                "res_id": partner.id,
-                                "external_model": binding_type,
-                                "external_id": str(external_id),
-                                "remote_updated_at": remote_updated_at,
-                                "last_synced_at": now,
-                            }
-                            for partner, (_p, external_id, remote_updated_at, _v) in zip(
-                                partners, prepared, strict=True
-                            )
-                        ]
-                    )
-                )
-        except Exception:  # one of them is bad: let each one succeed or fail on its own
-            _logger.info("Batch creation of %s failed; importing them one by one", kind.code, exc_info=True)
-            self.env.invalidate_all()
+        created = self._jobadder_create_new(kind, "res.partner", binding_type, prepared, {"company_id": False})
+        if created is None:
             return left + [payload for payload, *_rest in prepared]
-        for partner, binding, (_p, external_id, _u, _v) in zip(partners, bindings, prepared, strict=True):
+        for (_p, external_id, _u, _v), (partner, binding) in zip(prepared, created, strict=True):
             known[str(external_id)] = binding
             run._record(kind, ItemResult("created", partner, str(external_id)))
         self._jobadder_cache()["bindings"][binding_type] = known
         return left
+
+    def _jobadder_create_new(self, kind, model, binding_type, prepared, extra_values=None):
+        """Create new records and their bindings in one ``create`` each: [(record, binding)], or None.
+
+        ``prepared``: (payload, external id, remote updated-at, values) of records no binding
+        knows. All or nothing (a savepoint): if any of them fails, None, and the caller imports
+        them one by one, so that a bad record fails alone with its own reason.
+        """
+        if not prepared:
+            return []
+        Model = self.env[model].with_context(**IMPORT_CONTEXT)
+        try:
+            with self.env.cr.savepoint():
+                records = Model.create([{**values, **(extra_values or {})} for _p, _e, _u, values in prepared])
+                bindings = self.env["recruitment.sync.binding"]._bind_new(
+                    self,
+                    records,
+                    [(external_id, remote_updated_at) for _p, external_id, remote_updated_at, _v in prepared],
+                    binding_type,
+                )
+        except Exception:  # one of them is bad: let each one succeed or fail on its own
+            _logger.info("Batch creation of %s failed; importing them one by one", kind.code, exc_info=True)
+            self.env.invalidate_all()
+            return None
+        return list(zip(records, bindings, strict=True))
 
     def _jobadder_partner_values(self, payload, binding_type, id_field):
         """(external id, remote updated-at, res.partner values) of a company, contact or candidate."""
@@ -653,7 +678,12 @@ class RecruitmentSyncIntegration(models.Model):
             binding_type, binding_type
         )
 
-    def _jobadder_import_placement(self, run, kind, detail):
+    def _jobadder_placement_values(self, detail):
+        """(external id, remote updated-at, recruitment.placement values) of a placement's detail.
+
+        Recruiters and rate lines as ``create`` commands (a new placement's; an update clears
+        the old ones first).
+        """
         if detail.get("_error"):
             raise jobadder.PayloadError(detail["_error"])
         external_id = detail.get("placementId")
@@ -670,7 +700,7 @@ class RecruitmentSyncIntegration(models.Model):
         consultants = self._jobadder_consultants(detail)
         owner = (detail.get("owner") or {}).get("userId")
         values["owner_jobadder_user_id"] = consultants.get(owner, self.env["recruitment.jobadder.user"]).id or False
-        values["recruiter_ids"] = [fields.Command.clear()] + [
+        values["recruiter_ids"] = [
             fields.Command.create(
                 {
                     "sequence": index,
@@ -682,7 +712,7 @@ class RecruitmentSyncIntegration(models.Model):
             )
             for index, recruiter in enumerate(detail.get("recruiters") or [])
         ]
-        values["rate_line_ids"] = [fields.Command.clear()] + [
+        values["rate_line_ids"] = [
             fields.Command.create(
                 {
                     "sequence": index,
@@ -698,6 +728,12 @@ class RecruitmentSyncIntegration(models.Model):
             )
             for index, line in enumerate(detail.get("rates") or [])
         ]
+        return external_id, remote_updated_at, values
+
+    def _jobadder_import_placement(self, run, kind, detail):
+        external_id, remote_updated_at, values = self._jobadder_placement_values(detail)
+        for lines in ("recruiter_ids", "rate_line_ids"):
+            values[lines] = [fields.Command.clear(), *values[lines]]
         cache = self._jobadder_cache()
         values["active"] = True  # deleted then restored in JobAdder
         result, _binding = self.env["recruitment.sync.binding"]._import_record(

@@ -11,6 +11,8 @@ from psycopg2.errors import TransactionRollbackError
 from odoo import _, api, fields, models, modules, tools
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+
 from ..services.http_client import AuthError, RetryableError, SyncError
 from ..services.provider import ItemResult
 
@@ -22,6 +24,8 @@ _logger = logging.getLogger(__name__)
 ADVISORY_LOCK_NAMESPACE = 482_117_301
 # Context key: a user's transaction (e.g. Sync now closing a dead run) must never be committed.
 NO_COMMIT = "recruitment_sync_no_commit"
+# Share of Odoo's cron time limit the runner's calls of one scheduler pass may use.
+CRON_LIMIT_SHARE = 0.8
 
 RUN_STATES = [
     ("queued", "Queued"),
@@ -234,18 +238,22 @@ class RecruitmentSyncRun(models.Model):
     def _cron_process_runs(self, time_budget=None):
         """Execute queued runs, one integration at a time under its advisory lock.
 
-        Each run processes batches until its time budget is spent, then reports progress
-        so the cron runner calls again (Odoo 18 cron progress) and the run continues.
+        A call works through the runs until its time slice is spent (every run it starts
+        commits at least one batch), then tells Odoo's scheduler what it did: ``done``, the
+        runs it advanced, and ``remaining``, the open runs still to go on. While both are
+        non-zero, ``ir.cron`` calls again at once (``_run_job``); a trigger also wakes the
+        scheduler for its next pass, after the calls Odoo allows in a row. Returns ``remaining``.
         """
-        if time_budget is None:
-            time_budget = int(self.env["ir.config_parameter"].sudo().get_param("recruitment_sync.run_time_budget", 60))
-        deadline = time.monotonic() + time_budget
+        deadline = time.monotonic() + (self._time_slice() if time_budget is None else time_budget)
         pending = self.search([("state", "in", ("queued", "running"))], order="id")
-        done = remaining = 0
+        done = 0
+        busy = []  # integrations another worker is on: that worker reports their progress
         for integration in pending.integration_id:
+            if done and time.monotonic() > deadline:
+                break  # the next call starts with it
             with self._integration_lock(integration) as locked:
                 if not locked:
-                    remaining += 1  # another worker is on it
+                    busy.append(integration.id)
                     continue
                 self._fail_interrupted(integration)
                 run = self.search(
@@ -257,12 +265,38 @@ class RecruitmentSyncRun(models.Model):
                     continue
                 if run.resume_at and run.resume_at > fields.Datetime.now():
                     continue  # paused: the cron is triggered for its resume time
-                if run._execute(deadline):
-                    done += 1
-                else:
-                    remaining += 1
+                run._execute(deadline)
+                done += 1
+        # Counted after the work, so that a run queued meanwhile is not left for the interval.
+        remaining = self.search_count(
+            [
+                ("state", "in", ("queued", "running")),
+                ("integration_id", "not in", busy),
+                "|",
+                ("resume_at", "=", False),
+                ("resume_at", "<=", fields.Datetime.now()),
+            ]
+        )
+        if remaining:
+            self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
+
+    @api.model
+    def _time_slice(self):
+        """Seconds a call of the runner works before it hands back to the scheduler.
+
+        ``ir.cron`` calls a job that reports progress up to MAX_BATCH_PER_CRON_JOB times in a
+        row, and all those calls must end within Odoo's real-time limit of a cron pass
+        (``limit_time_real_cron``, else ``limit_time_real``): the slice fits in that limit.
+        """
+        budget = int(self.env["ir.config_parameter"].sudo().get_param("recruitment_sync.run_time_budget", 60))
+        limit = tools.config["limit_time_real_cron"]
+        if not limit or limit < 0:
+            limit = tools.config["limit_time_real"]
+        if limit and limit > 0:
+            budget = min(budget, CRON_LIMIT_SHARE * limit / MAX_BATCH_PER_CRON_JOB)
+        return max(budget, 0)  # 0: one batch a call
 
     @contextlib.contextmanager
     def _integration_lock(self, integration):
@@ -327,14 +361,20 @@ class RecruitmentSyncRun(models.Model):
         else:
             self.write({"continuation_pending": False, "resume_at": False, "pause_reason": False})
         self._commit()
+        # A call always commits one batch (a slice too short still moves on), and starts another
+        # only if it should end before the deadline, judging by the last one's duration.
+        batch_seconds = None
         try:
             for kind in self._kinds_to_process():
                 while True:
-                    if time.monotonic() > deadline:
+                    if batch_seconds is not None and time.monotonic() + batch_seconds > deadline:
                         self.continuation_pending = True
                         self._commit()
                         return False
-                    if self._run_batch(kind):
+                    started = time.monotonic()
+                    finished = self._run_batch(kind)
+                    batch_seconds = time.monotonic() - started
+                    if finished:
                         self.kinds_done = [*(self.kinds_done or []), kind.code]
                         self._commit()
                         break

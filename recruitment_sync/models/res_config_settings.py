@@ -9,8 +9,8 @@ class ResConfigSettings(models.TransientModel):
         string="Run time slice (seconds)",
         config_parameter="recruitment_sync.run_time_budget",
         default=60,
-        help="How long a background sync works before it yields and resumes at the next pass "
-        "(keep it below the server's cron time limit).",
+        help="How long a background sync works before it hands back to Odoo's scheduler, which calls it "
+        "again at once. Capped so that the scheduler's ten calls in a row fit in the server's cron time limit.",
     )
 
     def _compute_recruitment_sync_integration_count(self):
