@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..services.http_client import AuthError, HttpClient, SyncError
-from ..services.provider import RateLimits
+from ..services.provider import Batch, RateLimits
 from ..services.rate_limit import get_rate_limiter
 
 _logger = logging.getLogger(__name__)
@@ -171,6 +171,16 @@ class RecruitmentSyncIntegration(models.Model):
         readonly=True,
         help="Cleared by Disconnect: connecting again loads the remote records anew.",
     )
+    retry_max_attempts = fields.Integer(
+        string="Attempts per failed item",
+        default=5,
+        tracking=True,
+        help="How many times a record that failed for a passing reason (time-out, the remote system "
+        "unavailable) is tried, by the following syncs with a growing delay (5 minutes, 20 minutes, "
+        "80 minutes, ...), before it stays failed and is listed under Failed items.",
+    )
+    failed_item_ids = fields.One2many("recruitment.sync.failed.item", "integration_id", string="Failed items")
+    failed_item_count = fields.Integer(compute="_compute_failed_item_count")
     run_ids = fields.One2many("recruitment.sync.run", "integration_id", string="Sync runs")
     run_count = fields.Integer(compute="_compute_run_stats")
     last_run_id = fields.Many2one("recruitment.sync.run", compute="_compute_run_stats")
@@ -187,6 +197,7 @@ class RecruitmentSyncIntegration(models.Model):
             "CHECK(schedule_interval_number > 0)",
             "The sync interval must be positive.",
         ),
+        ("retry_max_attempts_positive", "CHECK(retry_max_attempts > 0)", "A failed item is tried at least once."),
     ]
 
     # ------------------------------------------------------------------------ computes
@@ -214,6 +225,15 @@ class RecruitmentSyncIntegration(models.Model):
             integration.last_run_id = last_run
             integration.last_run_state = last_run.state
             integration.last_run_at = last_run.started_at or last_run.create_date
+
+    def _compute_failed_item_count(self):
+        counts = dict(
+            self.env["recruitment.sync.failed.item"]._read_group(
+                [("integration_id", "in", self.ids)], ["integration_id"], ["__count"]
+            )
+        )
+        for integration in self:
+            integration.failed_item_count = counts.get(integration, 0)
 
     @api.constrains("department_scope", "department_ids")
     def _check_departments(self):
@@ -256,6 +276,24 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         """Return a ``Batch`` (items, next checkpoint, done) of ``kind`` to process after ``checkpoint``."""
         raise NotImplementedError(f"{self.provider} does not sync {kind.code}")
+
+    def _provider_fetch_items(self, run, kind, keys):
+        """A ``Batch`` of the items of ``kind`` named by ``keys`` (to retry them), or None if unsupported.
+
+        Keys are what the runner keeps of a failed item: the remote id of an import, ``model,id``
+        of the Odoo record of an export. The default fetches the records of an export again.
+        """
+        if kind.direction != "export":
+            return None
+        by_model = {}
+        for key in keys:
+            model, _sep, record_id = key.rpartition(",")
+            if model in self.env and record_id.isdigit():
+                by_model.setdefault(model, []).append(int(record_id))
+        if len(by_model) != 1:
+            return None
+        [(model, ids)] = by_model.items()
+        return Batch(items=self.env[model].sudo().browse(ids).exists(), checkpoint=None, done=True)
 
     def _provider_process_batch(self, run, kind, batch):
         """Process a batch; the default processes each item in its own savepoint."""
@@ -481,6 +519,18 @@ class RecruitmentSyncIntegration(models.Model):
             "target": "new",
             "context": {"default_integration_id": self.id},
         }
+
+    def action_view_failed_items(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_failed_item_action")
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"search_default_group_state": 1}
+        return action
+
+    def action_retry_failed_items(self):
+        """Queue a run of every item of this integration that has not gone through yet."""
+        self.ensure_one()
+        return self.failed_item_ids.action_retry()
 
     def action_view_runs(self):
         self.ensure_one()
