@@ -95,7 +95,7 @@ class RecruitmentSyncFailedItem(models.Model):
             ("last_run_id", "=", False),
             ("last_run_id", "!=", run.id),
         ]
-        if run.retry_item_ids:  # Retry failed items: exactly those, whatever their state
+        if run.trigger == "retry":  # Retry failed items: exactly those, whatever their state
             domain.append(("id", "in", run.retry_item_ids.ids))
         else:
             domain += [
@@ -130,7 +130,6 @@ class RecruitmentSyncFailedItem(models.Model):
                 ]
             )
         }
-        existing.pop(None, None)
         resolved = self.browse([existing[key].id for key in successes if key in existing and key not in failures])
         resolved.unlink()
         now = fields.Datetime.now()
@@ -170,7 +169,13 @@ class RecruitmentSyncFailedItem(models.Model):
                 items[key] = item
             else:
                 new_values.append(
-                    {**update, "integration_id": integration.id, "kind": key[0], "item_key": key[1], "first_failed_at": now}
+                    {
+                        **update,
+                        "integration_id": integration.id,
+                        "kind": key[0],
+                        "item_key": key[1],
+                        "first_failed_at": now,
+                    }
                 )
         for item in self.sudo().create(new_values):
             items[(item.kind, item.item_key)] = item
@@ -196,9 +201,19 @@ class RecruitmentSyncFailedItem(models.Model):
         run.sudo().retry_item_ids = self
         return integration._notification_action(
             _("Retry queued"),
-            _("%(count)s failed items of %(name)s are retried in the background.", count=len(self), name=integration.name),
+            _(
+                "%(count)s failed items of %(name)s are retried in the background.",
+                count=len(self),
+                name=integration.name,
+            ),
             "info",
-            next_action={"type": "ir.actions.act_url", "url": f"/odoo/sync-history/{run.id}", "target": "self"},
+            next_action={
+                "type": "ir.actions.act_window",
+                "res_model": "recruitment.sync.run",
+                "res_id": run.id,
+                "views": [[False, "form"]],
+                "target": "current",
+            },
         )
 
     def action_open_record(self):

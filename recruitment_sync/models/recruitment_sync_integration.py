@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..services.http_client import AuthError, HttpClient, SyncError
 from ..services.provider import Batch, RateLimits
@@ -294,6 +295,20 @@ class RecruitmentSyncIntegration(models.Model):
             return None
         [(model, ids)] = by_model.items()
         return Batch(items=self.env[model].sudo().browse(ids).exists(), checkpoint=None, done=True)
+
+    def _failed_items_held_back_sql(self, kind, model):
+        """SQL: ids of ``model`` records an export's normal batches leave to the retry pass.
+
+        Those retried automatically (not before their next attempt is due) and those given up
+        (until Retry failed items); use it in an export selection as ``id NOT IN (...)``.
+        """
+        return SQL(
+            """SELECT res_id FROM recruitment_sync_failed_item
+                WHERE integration_id = %s AND kind = %s AND res_model = %s AND state IN ('retrying', 'given_up')""",
+            self.id,
+            kind.code,
+            model,
+        )
 
     def _provider_process_batch(self, run, kind, batch):
         """Process a batch; the default processes each item in its own savepoint."""
@@ -591,6 +606,30 @@ class RecruitmentSyncIntegration(models.Model):
             integration.next_scheduled_sync_at = now + integration._schedule_delta()
             run, _created = integration._queue_run("scheduled")
             queued |= run
+        return queued | self._queue_due_retries()
+
+    @api.model
+    def _queue_due_retries(self):
+        """A run of the failed items due for their next attempt, for integrations no run is about to serve.
+
+        Exports run when users send documents, and a schedule may be paused: the items that failed
+        for a passing reason are tried again in time all the same.
+        """
+        items = self.env["recruitment.sync.failed.item"].sudo()
+        due = items.search(
+            [
+                ("state", "=", "retrying"),
+                ("next_attempt_at", "<=", fields.Datetime.now()),
+                ("integration_id.state", "=", "connected"),
+            ]
+        )
+        queued = self.env["recruitment.sync.run"]
+        for integration in due.integration_id:
+            mine = due.filtered(lambda item, integration=integration: item.integration_id == integration)
+            run, created = integration._queue_run("retry", kinds=sorted(set(mine.mapped("kind"))))
+            if created:
+                run.retry_item_ids = mine
+                queued |= run
         return queued
 
     def _queue_run(self, trigger, kinds=None, user=None, direction=None):

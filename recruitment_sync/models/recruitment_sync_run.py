@@ -216,7 +216,9 @@ class RecruitmentSyncRun(models.Model):
     def _compute_retryable_count(self):
         counts = dict(
             self.env["recruitment.sync.run.line"]._read_group(
-                [("run_id", "in", self.ids), ("failed_item_id", "!=", False)], ["run_id"], ["failed_item_id:count_distinct"]
+                [("run_id", "in", self.ids), ("failed_item_id", "!=", False)],
+                ["run_id"],
+                ["failed_item_id:count_distinct"],
             )
         )
         for run in self:
@@ -429,12 +431,13 @@ class RecruitmentSyncRun(models.Model):
         with batch_guard:
             items.write({"last_run_id": self.id})
             self._pending_results().clear()
+            self._tracked_keys().clear()
             batch = integration._provider_fetch_items(self, kind, items.mapped("item_key"))
             if batch is None:  # the provider cannot fetch items one by one: they wait for a change
                 items.write({"state": "waiting_change", "next_attempt_at": False})
             else:
                 integration._provider_process_batch(self, kind, batch)
-                seen = self._flush_results()
+                seen = self._flush_results() | self._tracked_keys()
                 # Nothing came back for them (deleted remotely, nothing left to send): nothing to retry.
                 items.filtered(lambda item: (item.kind, item.item_key) not in seen).unlink()
             self.env.flush_all()
@@ -531,6 +534,42 @@ class RecruitmentSyncRun(models.Model):
         if counters:
             self.write({name: self[name] + count for name, count in counters.items()})
         return set(failures) | successes
+
+    def _track_items(self, kind, outcomes):
+        """Keep the failed items of ``outcomes`` and forget those that went through.
+
+        For batch processors that write their own history lines (e.g. a receipt) instead of
+        ``_record``: ``outcomes`` is a list of (``ItemResult``, its ``recruitment.sync.run.line``).
+        """
+        failures, successes, lines = {}, set(), {}
+        for result, line in outcomes:
+            key = self._item_key(kind, result)
+            if not key:
+                continue
+            if result.action == "failed":
+                failures[(kind.code, key)] = (
+                    result,
+                    {
+                        "reason": line.reason,
+                        "name": line.name,
+                        "external_id": line.external_id,
+                        "res_model": line.res_model,
+                        "res_id": line.res_id,
+                    },
+                )
+                lines[(kind.code, key)] = line
+            else:
+                successes.add((kind.code, key))
+        items = self.env["recruitment.sync.failed.item"]._update_from_results(self, failures, successes)
+        for key, line in lines.items():
+            line.sudo().failed_item_id = items[key]
+        self._tracked_keys().update(failures, successes)
+        return set(failures) | successes
+
+    def _tracked_keys(self):
+        """(kind, key) of the items ``_track_items`` saw in the current batch, kept on the cursor."""
+        self.ensure_one()
+        return self.env.cr.cache.setdefault("recruitment_sync_tracked_keys", {}).setdefault(self.id, set())
 
     @api.model
     def _item_key(self, kind, result):

@@ -89,6 +89,7 @@ class TsoExporter:
         self.Binding = self.env["recruitment.sync.binding"].sudo()
         self.cache = run_cache(self.env.cr.dbname, run.id)
         self.counts = defaultdict(int)
+        self.outcomes = []  # (ItemResult, line) of the settled lines, for the core's failed items
         self.settled = set()
         self.deferred = set()
 
@@ -162,7 +163,7 @@ class TsoExporter:
             client.close()
 
     # ------------------------------------------------------------------------ receipt lines
-    def _settle(self, line, status, reason=None, number=None, order_ref=None):
+    def _settle(self, line, status, reason=None, number=None, order_ref=None, failure_type=None):
         line.write(
             {
                 "tso_status": status,
@@ -174,9 +175,17 @@ class TsoExporter:
         )
         self.settled.add(line.id)
         self.counts[COUNTED_ACTIONS[STATUS_ACTIONS[status]]] += 1
+        result = ItemResult(STATUS_ACTIONS[status], line.tso_move_id, reason=reason, failure_type=failure_type)
+        self.outcomes.append((result, line))
 
     def _flush_counts(self):
         """Add the settled lines to the run's counters, and tell the receipt to refresh."""
+        if self.outcomes:
+            kinds = {kind.code: kind for kind in self.integration._provider_sync_kinds()}
+            for code in {line.kind for _result, line in self.outcomes}:
+                outcomes = [(result, line) for result, line in self.outcomes if line.kind == code]
+                self.run._track_items(kinds[code], outcomes)
+            self.outcomes.clear()
         if self.counts:
             run = self.run.sudo()
             run.write({name: run[name] + count for name, count in self.counts.items()})
@@ -846,6 +855,39 @@ class _ExportWithLogin:
         return values
 
     # ------------------------------------------------------------------------ sending
+    def _unanswered(self, error, payloads, line_of, transfers, retried):
+        """SaveInvoices gave no usable answer: search for what it may have saved, send the rest once more."""
+        moves = list(payloads)
+        if not getattr(error, "uncertain", False):
+            # Certainly not sent (request limit, unavailable): nothing to search for on resume.
+            for move in moves:
+                transfers[move].state = "not_sent"
+            if error.retry_after:
+                self.exporter.commit()
+                raise error  # the request limit: the runner pauses the run
+            return self._not_sent_now(moves, line_of, error)
+        _logger.info("24SevenOffice: SaveInvoices got no answer (%s); searching for its invoices", error)
+        found = self._search_interrupted(self.env["account.move"].concat(*moves), transfers)
+        for move in found:
+            self._settle_found(line_of[move], transfers[move])
+        rest = {move: payloads[move] for move in moves if move not in found}
+        if rest and not retried:
+            return self._send(rest, line_of, transfers, retried=True)
+        if rest:  # still "sending": the next attempt searches for them before sending again
+            return self._not_sent_now(rest, line_of, error)
+        return None
+
+    def _not_sent_now(self, moves, line_of, error):
+        """24SevenOffice stayed unavailable: these invoices fail for now and are sent again later."""
+        for move in moves:
+            self.exporter._settle(
+                line_of[move],
+                "failed",
+                self._("%s It is sent again automatically by the next exports.", error),
+                failure_type="transient",
+            )
+        self.exporter.commit()
+
     def _send(self, payloads, line_of, transfers, retried=False):
         moves = list(payloads)
         now = fields.Datetime.now()
@@ -869,22 +911,7 @@ class _ExportWithLogin:
         try:
             answers = self.client.save_invoices([payloads[move] for move in moves])
         except RetryableError as error:
-            if not getattr(error, "uncertain", False):
-                # Certainly not sent (request limit, unavailable): nothing to search for on resume.
-                for move in moves:
-                    transfers[move].state = "not_sent"
-                self.exporter.commit()
-                raise
-            _logger.info("24SevenOffice: SaveInvoices got no answer (%s); searching for its invoices", error)
-            found = self._search_interrupted(self.env["account.move"].concat(*moves), transfers)
-            for move in found:
-                self._settle_found(line_of[move], transfers[move])
-            rest = {move: payloads[move] for move in moves if move not in found}
-            if rest and not retried:
-                return self._send(rest, line_of, transfers, retried=True)
-            if rest:
-                raise
-            return None
+            return self._unanswered(error, payloads, line_of, transfers, retried)
         except PermanentError as error:
             for move in moves:
                 transfers[move].state = "refused"

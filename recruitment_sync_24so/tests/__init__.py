@@ -3,3 +3,4 @@ from . import test_client
 from . import test_credentials
 from . import test_export
 from . import test_ui
+from . import test_retry
