@@ -439,7 +439,7 @@ class RecruitmentSyncRun(models.Model):
                 integration._provider_process_batch(self, kind, batch)
                 seen = self._flush_results() | self._tracked_keys()
                 # Nothing came back for them (deleted remotely, nothing left to send): nothing to retry.
-                items.filtered(lambda item: (item.kind, item.item_key) not in seen).unlink()
+                items.exists().filtered(lambda item: (item.kind, item.item_key) not in seen).unlink()
             self.env.flush_all()
         self._commit()
         return len(items) < kind.batch_size
@@ -543,6 +543,8 @@ class RecruitmentSyncRun(models.Model):
         """
         failures, successes, lines = {}, set(), {}
         for result, line in outcomes:
+            if result.action == "failed":
+                line.sudo().failure_type = result.failure_type or "data"
             key = self._item_key(kind, result)
             if not key:
                 continue
