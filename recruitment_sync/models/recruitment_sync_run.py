@@ -88,9 +88,8 @@ def describe_failure(env, error):
     reference = secrets.token_hex(4)
     _logger.error("Sync internal error %s: %s", reference, error, exc_info=error)
     reason = env._(
-        "An internal error happened in the sync code (%(error)s), not a problem of the record: it is "
-        "logged on the server under the reference %(reference)s. The item is tried again after the "
-        "next upgrade of the sync addons.",
+        "An internal error happened in the sync code (%(error)s), not a problem of the data: it is "
+        "logged on the server under the reference %(reference)s.",
         error=type(error).__name__,
         reference=reference,
     )
@@ -644,10 +643,8 @@ class RecruitmentSyncRun(models.Model):
         if days <= 0:  # 0 keeps the whole history
             return
         cutoff = fields.Datetime.now() - datetime.timedelta(days=days)
-        old_runs = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("ended_at", "<", cutoff), ("state", "not in", ("queued", "running"))], order="id")
+        old_runs = self.sudo().search(
+            [("ended_at", "<", cutoff), ("state", "not in", ("queued", "running"))], order="id"
         )
         if not old_runs:
             return

@@ -1,6 +1,7 @@
 """JobAdder: a placement whose detail call fails for a passing reason is not lost."""
 
 import functools
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -41,8 +42,14 @@ class TestJobAdderTransientDetail(JobAdderCase):
                 return placement.placement_id
         raise AssertionError("no placement fits")
 
-    def detail_calls(self, placement_id):
-        return len([r for r in self.fake.requests if r.method == "GET" and r.path == f"/v2/placements/{placement_id}"])
+    def detail_calls(self, placement_id, expected=0):
+        """``GET /placements/{id}`` calls the fake recorded (it records a delayed call when it answers)."""
+        deadline = time.monotonic() + 10
+        while True:
+            calls = [r for r in self.fake.requests if r.method == "GET" and r.path == f"/v2/placements/{placement_id}"]
+            if len(calls) >= expected or time.monotonic() > deadline:
+                return len(calls)
+            time.sleep(0.05)
 
     def assert_retried_and_imported_once(self, fault):
         placement_id = self.victim()
@@ -52,7 +59,7 @@ class TestJobAdderTransientDetail(JobAdderCase):
         self.assertEqual((line.action, line.failure_type), ("failed", "transient"), line.reason)
         self.assertFalse(self.placement(placement_id))
         self.assertEqual(line.failed_item_id.state, "retrying")
-        self.assertEqual(self.detail_calls(placement_id), ATTEMPTS_PER_CALL)
+        self.assertEqual(self.detail_calls(placement_id, ATTEMPTS_PER_CALL), ATTEMPTS_PER_CALL)
         # The next scheduled sync: the placement did not change in JobAdder (its updatedAt is
         # before the watermark), yet it is fetched again and imported.
         second = self.run_sync("scheduled", at=self.now + timedelta(minutes=10))
