@@ -5,7 +5,9 @@ ephemeral port, point an integration's endpoints at ``service.url``, and stop it
 Every request is recorded so a test can assert what the connector actually sent.
 """
 
+import errno
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -50,7 +52,12 @@ class FakeService:
         return f"http://{self.host}:{self.port}"
 
     def start(self):
-        self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
+        try:
+            self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
+        except SystemExit as exit_:
+            # Werkzeug before 3.1 exits the process on a busy port (after printing why) instead
+            # of raising: a stand-in must report it to its caller like any bind error.
+            raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from exit_
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
