@@ -88,9 +88,9 @@ def describe_failure(env, error):
     reference = secrets.token_hex(4)
     _logger.error("Sync internal error %s: %s", reference, error, exc_info=error)
     reason = env._(
-        "An internal error happened in the sync code (%(error)s), not a problem of the data: it is "
-        "logged on the server under the reference %(reference)s.",
-        error=type(error).__name__,
+        "An internal error happened in the sync code, not a problem of the data (%(error)s; logged on the "
+        "server under the reference %(reference)s)",
+        error=f"{type(error).__name__}: {error}"[:200],
         reference=reference,
     )
     return failure_type, reason
@@ -470,7 +470,7 @@ class RecruitmentSyncRun(models.Model):
         self.env.invalidate_all()
         failure_type, reason = describe_failure(self.env, error)
         if failure_type == "internal":
-            reason = _("%s It is tried again after the next upgrade of the sync addons.", reason)
+            reason = _("%s. It is tried again after the next upgrade of the sync addons.", reason)
         else:
             _logger.info("Sync run %s: %s item failed (%s): %s", self.id, kind.code, failure_type, reason)
         external_id, label = self.integration_id._provider_describe_item(kind, item)

@@ -37,6 +37,7 @@ class TestRecruitmentSyncUi(HttpCase):
     def test_retry_failed_items_of_a_run(self):
         integration = connect(create_test_integration(self.env, self.fake), self.fake)
         self.fake.reset_records()
+        self.addCleanup(self.fake.reset_records)  # the class's fake serves the other tests too
         self.fake.seed(3)
         broken = self.fake.add("Broken", updated_at=datetime(2026, 11, 19, 8, 0, tzinfo=UTC))["id"]
         self.fake.edit(broken, datetime(2026, 11, 19, 8, 0, tzinfo=UTC), name="")
