@@ -5,10 +5,6 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("recruitment_sync_retry_failed_items", {
     steps: () => [
         {
-            content: "The run lists its failed item",
-            trigger: ".o_form_view .o_field_widget[name=line_ids] .o_data_row:contains(Failed)",
-        },
-        {
             content: "Retry failed items",
             trigger: '.o_form_view button[name="action_retry_failed_items"]',
             run: "click",
