@@ -10,6 +10,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -113,3 +114,34 @@ class FakeService:
             return [
                 r for r in self.requests if r.path.startswith(path_prefix) and (method is None or r.method == method)
             ]
+
+
+# -- running a fake alone (``python3 -m tests.fakes.<name> --port ... --seed ...``) ----------
+def add_service_arguments(parser, service_class, port):
+    """The options every fake's command shares: where it listens, its seed and today, its OAuth client
+    (only for a service with a ``client_id``: an API-token service has none)."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port, help="0 picks a free port")
+    parser.add_argument("--seed", default="0")
+    parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
+    if getattr(service_class, "client_id", None) is None:
+        return parser
+    parser.add_argument("--client-id", default=service_class.client_id)
+    parser.add_argument("--client-secret", default=service_class.client_secret)
+    parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
+    return parser
+
+
+def seed_of(text):
+    """``--seed`` as the generators take it: a number when it is one, else the text."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def serve_until_interrupted(service, banner):
+    """Print ``banner`` and "Serving until Ctrl-C." (what tests wait for), serve, stop on Ctrl-C."""
+    print(f"{banner}\nServing until Ctrl-C.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        service.stop()
+        print("Stopped.", flush=True)
