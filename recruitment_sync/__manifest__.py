@@ -23,6 +23,7 @@
         "data/res_partner_category_data.xml",
         "views/recruitment_sync_integration_views.xml",
         "views/recruitment_sync_run_views.xml",
+        "views/recruitment_sync_failed_item_views.xml",
         "views/recruitment_sync_confirm_wizard_views.xml",
         "views/bound_records_views.xml",
         "views/recruitment_placement_views.xml",

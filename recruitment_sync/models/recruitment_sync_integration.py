@@ -7,9 +7,10 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..services.http_client import AuthError, HttpClient, SyncError
-from ..services.provider import RateLimits
+from ..services.provider import Batch, RateLimits
 from ..services.rate_limit import get_rate_limiter
 from .recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 
@@ -173,6 +174,16 @@ class RecruitmentSyncIntegration(models.Model):
         readonly=True,
         help="Cleared by Disconnect: connecting again loads the remote records anew.",
     )
+    retry_max_attempts = fields.Integer(
+        string="Attempts per failed item",
+        default=5,
+        tracking=True,
+        help="How many times a record that failed for a passing reason (time-out, the remote system "
+        "unavailable) is tried, by the following syncs with a growing delay (5 minutes, 20 minutes, "
+        "80 minutes, ...), before it stays failed and is listed under Failed items.",
+    )
+    failed_item_ids = fields.One2many("recruitment.sync.failed.item", "integration_id", string="Failed items")
+    failed_item_count = fields.Integer(compute="_compute_failed_item_count")
     run_ids = fields.One2many("recruitment.sync.run", "integration_id", string="Sync runs")
     run_count = fields.Integer(compute="_compute_run_stats")
     last_run_id = fields.Many2one("recruitment.sync.run", compute="_compute_run_stats")
@@ -190,6 +201,7 @@ class RecruitmentSyncIntegration(models.Model):
             "CHECK(schedule_interval_number > 0)",
             "The sync interval must be positive.",
         ),
+        ("retry_max_attempts_positive", "CHECK(retry_max_attempts > 0)", "A failed item is tried at least once."),
     ]
 
     # ------------------------------------------------------------------------ computes
@@ -218,6 +230,15 @@ class RecruitmentSyncIntegration(models.Model):
             integration.last_run_state = last_run.state
             integration.last_run_at = last_run.started_at or last_run.create_date
             integration.last_run_progress = last_run.progress_display
+
+    def _compute_failed_item_count(self):
+        counts = dict(
+            self.env["recruitment.sync.failed.item"]._read_group(
+                [("integration_id", "in", self.ids)], ["integration_id"], ["__count"]
+            )
+        )
+        for integration in self:
+            integration.failed_item_count = counts.get(integration, 0)
 
     @api.constrains("department_scope", "department_ids")
     def _check_departments(self):
@@ -271,6 +292,38 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         """Return a ``Batch`` (items, next checkpoint, done) of ``kind`` to process after ``checkpoint``."""
         raise NotImplementedError(f"{self.provider} does not sync {kind.code}")
+
+    def _provider_fetch_items(self, run, kind, keys):
+        """A ``Batch`` of the items of ``kind`` named by ``keys`` (to retry them), or None if unsupported.
+
+        Keys are what the runner keeps of a failed item: the remote id of an import, ``model,id``
+        of the Odoo record of an export. The default fetches the records of an export again.
+        """
+        if kind.direction != "export":
+            return None
+        by_model = {}
+        for key in keys:
+            model, _sep, record_id = key.rpartition(",")
+            if model in self.env and record_id.isdigit():
+                by_model.setdefault(model, []).append(int(record_id))
+        if len(by_model) != 1:
+            return None
+        [(model, ids)] = by_model.items()
+        return Batch(items=self.env[model].sudo().browse(ids).exists(), checkpoint=None, done=True)
+
+    def _failed_items_held_back_sql(self, kind, model):
+        """SQL: ids of ``model`` records an export's normal batches leave to the retry pass.
+
+        Those retried automatically (not before their next attempt is due) and those given up
+        (until Retry failed items); use it in an export selection as ``id NOT IN (...)``.
+        """
+        return SQL(
+            """SELECT res_id FROM recruitment_sync_failed_item
+                WHERE integration_id = %s AND kind = %s AND res_model = %s AND state IN ('retrying', 'given_up')""",
+            self.id,
+            kind.code,
+            model,
+        )
 
     def _provider_process_batch(self, run, kind, batch):
         """Process a batch; the default processes each item in its own savepoint."""
@@ -500,6 +553,18 @@ class RecruitmentSyncIntegration(models.Model):
             "context": {"default_integration_id": self.id},
         }
 
+    def action_view_failed_items(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_failed_item_action")
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"search_default_group_state": 1}
+        return action
+
+    def action_retry_failed_items(self):
+        """Queue a run of every item of this integration that has not gone through yet."""
+        self.ensure_one()
+        return self.failed_item_ids.action_retry()
+
     def action_view_runs(self):
         self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_run_action")
@@ -579,6 +644,30 @@ class RecruitmentSyncIntegration(models.Model):
             integration.next_scheduled_sync_at = now + integration._schedule_delta()
             run, _created = integration._queue_run("scheduled")
             queued |= run
+        return queued | self._queue_due_retries()
+
+    @api.model
+    def _queue_due_retries(self):
+        """A run of the failed items due for their next attempt, for integrations no run is about to serve.
+
+        Exports run when users send documents, and a schedule may be paused: the items that failed
+        for a passing reason are tried again in time all the same.
+        """
+        items = self.env["recruitment.sync.failed.item"].sudo()
+        due = items.search(
+            [
+                ("state", "=", "retrying"),
+                ("next_attempt_at", "<=", fields.Datetime.now()),
+                ("integration_id.state", "=", "connected"),
+            ]
+        )
+        queued = self.env["recruitment.sync.run"]
+        for integration in due.integration_id:
+            mine = due.filtered(lambda item, integration=integration: item.integration_id == integration)
+            run, created = integration._queue_run("retry", kinds=sorted(set(mine.mapped("kind"))))
+            if created:
+                run.retry_item_ids = mine
+                queued |= run
         return queued
 
     def _wait_for_runner(self, lock_timeout="20s"):

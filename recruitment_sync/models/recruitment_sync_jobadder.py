@@ -313,6 +313,17 @@ class RecruitmentSyncIntegration(models.Model):
                 self.sudo().initial_load_done = True
         return Batch(items=details, checkpoint=next_checkpoint, done=done, context=related)
 
+    def _provider_fetch_items(self, run, kind, keys):
+        if self.provider != "jobadder":
+            return super()._provider_fetch_items(run, kind, keys)
+        if kind.code != PLACEMENTS.code:
+            return None
+        client = self._http_client()
+        summaries = [{"placementId": int(key)} for key in keys if key.isdigit()]
+        details = self._jobadder_fetch_details(client, summaries)
+        related = self._jobadder_fetch_related(client, [d for d in details if "_error" not in d])
+        return Batch(items=details, checkpoint=None, done=True, context=related)
+
     def _jobadder_initial_filter(self, summary, today):
         try:
             return jobadder.in_initial_load(summary, today)
@@ -323,13 +334,14 @@ class RecruitmentSyncIntegration(models.Model):
         """``GET /placements/{id}`` for a page, concurrently within the rate limit.
 
         The list omits company, contact, owner, rates and salary. A placement whose detail
-        cannot be read comes back as ``{"placementId": id, "_error": reason}``.
+        cannot be read comes back as ``{"placementId": id, "_error": the SyncError}``: its
+        import raises it, so that a passing problem fails it as transient (retried later).
         """
 
         paths = [f"placements/{summary.get('placementId')}" for summary in summaries]
         answers = self._http_get_many(client, paths)
         return [
-            {**summary, "_error": str(answer)} if isinstance(answer, SyncError) else answer
+            {**summary, "_error": answer} if isinstance(answer, SyncError) else answer
             for summary, answer in zip(summaries, answers, strict=True)
         ]
 
@@ -685,7 +697,7 @@ class RecruitmentSyncIntegration(models.Model):
         the old ones first).
         """
         if detail.get("_error"):
-            raise jobadder.PayloadError(detail["_error"])
+            raise detail["_error"]
         external_id = detail.get("placementId")
         if external_id is None:
             raise jobadder.PayloadError("The placement has no placementId.")

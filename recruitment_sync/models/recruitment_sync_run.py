@@ -2,9 +2,11 @@ import contextlib
 import datetime
 import logging
 import math
+import secrets
 import time
 from collections import Counter
 
+import psycopg2.errors
 from markupsafe import Markup
 from psycopg2.errors import TransactionRollbackError
 
@@ -14,7 +16,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..services.http_client import AuthError, RetryableError, SyncError
-from ..services.provider import ItemResult
+from ..services.provider import ItemResult, PayloadError
+from .recruitment_sync_failed_item import FAILURE_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ LINE_ACTIONS = [
     ("already_exists", "Already exists"),
     ("failed", "Failed"),
 ]
+HISTORY_RETENTION_PARAM = "recruitment_sync.history_retention_days"
+DEFAULT_RETENTION_DAYS = 180
 COUNTED_ACTIONS = {
     "created": "created_count",
     "updated": "updated_count",
@@ -57,15 +62,51 @@ def can_commit():
     return not tools.config["test_enable"] and not modules.module.current_test
 
 
+# A concurrent transaction held the row: trying again later succeeds.
+TRANSIENT_DATABASE_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable)
+
+
+def classify_error(error):
+    """What kind of failure ``error`` is: data, transient, auth or internal (see FAILURE_TYPES).
+
+    Only the remote system's answers and explicit data errors (``PayloadError``, Odoo's own
+    ``UserError`` / ``ValidationError``) are the data's fault; any other exception is a bug of
+    ours, never blamed on the remote record.
+    """
+    if isinstance(error, AuthError):
+        return "auth"
+    if isinstance(error, SyncError):
+        return "transient" if error.kind == "retryable" else "data"
+    if isinstance(error, TRANSIENT_DATABASE_ERRORS):
+        return "transient"
+    if isinstance(error, PayloadError | UserError | ValidationError):
+        return "data"
+    return "internal"
+
+
+def describe_failure(env, error):
+    """(failure type, reason a user can act on) of ``error``, for a history line or a failed run.
+
+    An internal error is logged here at ERROR with its traceback, under a short reference
+    that the reason repeats, so that whoever reads the line finds the log entry.
+    """
+    failure_type = classify_error(error)
+    if failure_type != "internal":
+        return failure_type, str(error.args[0] if error.args else error)
+    reference = secrets.token_hex(4)
+    _logger.error("Sync internal error %s: %s", reference, error, exc_info=error)
+    reason = env._(
+        "An internal error happened in the sync code, not a problem of the data (%(error)s; logged on the "
+        "server under the reference %(reference)s)",
+        error=f"{type(error).__name__}: {error}"[:200],
+        reference=reference,
+    )
+    return failure_type, reason
+
+
 def describe_error(env, error):
     """A reason a user can act on, for a history line or a failed run."""
-    if isinstance(error, UserError | ValidationError | SyncError):
-        return str(error.args[0] if error.args else error)
-    if isinstance(error, KeyError):
-        return env._("Required field %s is missing from the remote record.", error.args[0])
-    if isinstance(error, TypeError | ValueError):
-        return env._("Invalid value in the remote record: %s", error)
-    return f"{type(error).__name__}: {error}"
+    return describe_failure(env, error)[1]
 
 
 def kind_label(env, kind):
@@ -102,6 +143,7 @@ class RecruitmentSyncRun(models.Model):
             ("scheduled", "Scheduled"),
             ("initial_load", "Initial load"),
             ("webhook", "Webhook"),
+            ("retry", "Retry failed items"),
         ],
         required=True,
         default="manual",
@@ -114,6 +156,16 @@ class RecruitmentSyncRun(models.Model):
     )
     kinds = fields.Json(readonly=True, help="Codes of the kinds of record this run processes; empty: all.")
     kinds_done = fields.Json(readonly=True, copy=False)
+    retried_kinds = fields.Json(
+        readonly=True, copy=False, help="Kinds whose failed items due for a retry this run has tried again."
+    )
+    retry_item_ids = fields.Many2many(
+        "recruitment.sync.failed.item",
+        string="Items to retry",
+        readonly=True,
+        copy=False,
+        help="A Retry failed items run processes exactly these items.",
+    )
     user_id = fields.Many2one("res.users", string="Started by", readonly=True, default=lambda self: self.env.user)
     state = fields.Selection(RUN_STATES, default="queued", required=True, readonly=True, tracking=True, index=True)
     continuation_pending = fields.Boolean(
@@ -150,6 +202,9 @@ class RecruitmentSyncRun(models.Model):
     summary = fields.Text(readonly=True)
     line_ids = fields.One2many("recruitment.sync.run.line", "run_id", string="Lines", readonly=True)
     line_count = fields.Integer(compute="_compute_line_count")
+    retryable_count = fields.Integer(
+        compute="_compute_retryable_count", help="Failed items of this run that have not gone through since."
+    )
 
     def init(self):
         # The last guard against two active runs of one integration (see _queue_for).
@@ -193,6 +248,17 @@ class RecruitmentSyncRun(models.Model):
         )
         for run in self:
             run.line_count = counts.get(run, 0)
+
+    def _compute_retryable_count(self):
+        counts = dict(
+            self.env["recruitment.sync.run.line"]._read_group(
+                [("run_id", "in", self.ids), ("failed_item_id", "!=", False)],
+                ["run_id"],
+                ["failed_item_id:count_distinct"],
+            )
+        )
+        for run in self:
+            run.retryable_count = counts.get(run, 0)
 
     # ------------------------------------------------------------------------ queueing
     @api.model
@@ -405,9 +471,11 @@ class RecruitmentSyncRun(models.Model):
             self.env.ref("recruitment_sync.ir_cron_process_runs")._trigger()
             return False
         except Exception as error:  # the run fails, with its reason; committed batches stay
-            _logger.warning("Sync run %s failed", self.id, exc_info=True)
             self._rollback_batch()
-            self._finish("failed", describe_error(self.env, error))
+            failure_type, reason = describe_failure(self.env, error)
+            if failure_type != "internal":  # an internal error is logged with its traceback
+                _logger.warning("Sync run %s failed: %s", self.id, reason)
+            self._finish("failed", reason)
             return True
         self._finish("done_errors" if self.failed_count else "done")
         return True
@@ -435,7 +503,16 @@ class RecruitmentSyncRun(models.Model):
         return [kind for kind in kinds if kind.code in wanted and kind.code not in finished]
 
     def _run_batch(self, kind):
-        """One batch of ``kind``: fetch, process (a savepoint per item), checkpoint, commit."""
+        """One batch of ``kind``: fetch, process (a savepoint per item), checkpoint, commit.
+
+        The kind's failed items due for a retry go first; a Retry failed items run does only them.
+        """
+        if kind.code not in (self.retried_kinds or []):
+            if not self._run_retry_batch(kind):
+                return False
+            self.retried_kinds = [*(self.retried_kinds or []), kind.code]
+            self._commit()
+            return self.trigger == "retry"
         integration = self.integration_id
         # In tests nothing is committed: a savepoint per batch stands for the commit, so an
         # interrupted batch is rolled back exactly as a crash would lose it.
@@ -476,6 +553,29 @@ class RecruitmentSyncRun(models.Model):
                     {"run_id": run.id, "integration_id": run.integration_id.id, "state": run.state},
                 )
 
+    def _run_retry_batch(self, kind):
+        """Fetch and process again up to a batch of failed items of ``kind``; True when none is left."""
+        items = self.env["recruitment.sync.failed.item"]._due_for(self, kind, kind.batch_size)
+        if not items:
+            return True
+        integration = self.integration_id
+        batch_guard = contextlib.nullcontext() if can_commit() else self.env.cr.savepoint()
+        with batch_guard:
+            items.write({"last_run_id": self.id})
+            self._pending_results().clear()
+            self._tracked_keys().clear()
+            batch = integration._provider_fetch_items(self, kind, items.mapped("item_key"))
+            if batch is None:  # the provider cannot fetch items one by one: they wait for a change
+                items.write({"state": "waiting_change", "next_attempt_at": False})
+            else:
+                integration._provider_process_batch(self, kind, batch)
+                seen = self._flush_results() | self._tracked_keys()
+                # Nothing came back for them (deleted remotely, nothing left to send): nothing to retry.
+                items.exists().filtered(lambda item: (item.kind, item.item_key) not in seen).unlink()
+            self.env.flush_all()
+        self._commit()
+        return len(items) < kind.batch_size
+
     def _rollback_batch(self):
         if can_commit():
             self.env.cr.rollback()
@@ -488,19 +588,26 @@ class RecruitmentSyncRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 result = processor(self, kind, item)
+        except AuthError:
+            raise  # every other item would fail the same way: the run stops, the integration needs reconnecting
+        except RetryableError as error:
+            if error.retry_after:
+                raise  # a wait too long to sleep (a daily limit): the runner pauses the run
+            result = self._failed_item_result(kind, item, error)
         except Exception as error:  # one bad record never aborts the run
-            self.env.invalidate_all()
-            _logger.info(
-                "Sync run %s: %s item failed: %s",
-                self.id,
-                kind.code,
-                error,
-                exc_info=_logger.isEnabledFor(logging.DEBUG),
-            )
-            external_id, label = self.integration_id._provider_describe_item(kind, item)
-            result = ItemResult("failed", external_id=external_id, label=label, reason=describe_error(self.env, error))
+            result = self._failed_item_result(kind, item, error)
         self._record(kind, result)
         return result
+
+    def _failed_item_result(self, kind, item, error):
+        self.env.invalidate_all()
+        failure_type, reason = describe_failure(self.env, error)
+        if failure_type == "internal":
+            reason = _("%s. It is tried again after the next upgrade of the sync addons.", reason)
+        else:
+            _logger.info("Sync run %s: %s item failed (%s): %s", self.id, kind.code, failure_type, reason)
+        external_id, label = self.integration_id._provider_describe_item(kind, item)
+        return ItemResult("failed", external_id=external_id, label=label, reason=reason, failure_type=failure_type)
 
     def _pending_results(self):
         """Results of the current batch, kept on the cursor (whatever recordset is used)."""
@@ -512,6 +619,7 @@ class RecruitmentSyncRun(models.Model):
         self._pending_results().append((kind, result))
 
     def _flush_results(self):
+        """Write the batch's lines and counters, and its failed items; the item keys it saw."""
         buffer = self._pending_results()
         pending = list(buffer)
         buffer.clear()
@@ -523,23 +631,35 @@ class RecruitmentSyncRun(models.Model):
                 by_model.setdefault(result.record._name, set()).add(result.record.id)
         for model, ids in by_model.items():
             self.env[model].browse(list(ids)).mapped("display_name")  # one read, not one per line
+        retryable_kinds = {kind.code: kind for kind in self.integration_id._provider_sync_kinds()}
+        failures, successes = {}, set()
         for kind, result in pending:
+            key = None
+            if kind.code in retryable_kinds:
+                key = self._item_key(retryable_kinds[kind.code], result)
+            if key and result.action != "failed":
+                successes.add((kind.code, key))
             if result.action == "unchanged":
                 continue  # nothing changed remotely: neither a line nor a count
             actions[result.action] += 1
             record = result.record
-            values.append(
-                {
-                    "run_id": self.id,
-                    "kind": kind.code,
-                    "action": result.action,
-                    "res_model": record._name if record else False,
-                    "res_id": record.id if record else False,
-                    "external_id": result.external_id,
-                    "name": result.label or (record.display_name if record else result.external_id),
-                    "reason": result.reason,
-                }
-            )
+            line = {
+                "run_id": self.id,
+                "kind": kind.code,
+                "action": result.action,
+                "failure_type": (result.failure_type or "data") if result.action == "failed" else False,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+                "external_id": result.external_id,
+                "name": result.label or (record.display_name if record else result.external_id),
+                "reason": result.reason,
+            }
+            values.append(line)
+            if key and result.action == "failed":
+                failures[(kind.code, key)] = (result, line)
+        failed_items = self.env["recruitment.sync.failed.item"]._update_from_results(self, failures, successes)
+        for key, (_result, line) in failures.items():
+            line["failed_item_id"] = failed_items[key].id
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
         self._count_actions(actions)
@@ -553,6 +673,52 @@ class RecruitmentSyncRun(models.Model):
                 counters[COUNTED_ACTIONS[action]] += count
         if counters:
             self.write({name: self[name] + count for name, count in counters.items()})
+        return set(failures) | successes
+
+    def _track_items(self, kind, outcomes):
+        """Keep the failed items of ``outcomes`` and forget those that went through.
+
+        For batch processors that write their own history lines (e.g. a receipt) instead of
+        ``_record``: ``outcomes`` is a list of (``ItemResult``, its ``recruitment.sync.run.line``).
+        """
+        failures, successes, lines = {}, set(), {}
+        for result, line in outcomes:
+            if result.action == "failed":
+                line.sudo().failure_type = result.failure_type or "data"
+            key = self._item_key(kind, result)
+            if not key:
+                continue
+            if result.action == "failed":
+                failures[(kind.code, key)] = (
+                    result,
+                    {
+                        "reason": line.reason,
+                        "name": line.name,
+                        "external_id": line.external_id,
+                        "res_model": line.res_model,
+                        "res_id": line.res_id,
+                    },
+                )
+                lines[(kind.code, key)] = line
+            else:
+                successes.add((kind.code, key))
+        items = self.env["recruitment.sync.failed.item"]._update_from_results(self, failures, successes)
+        for key, line in lines.items():
+            line.sudo().failed_item_id = items[key]
+        self._tracked_keys().update(failures, successes)
+        return set(failures) | successes
+
+    def _tracked_keys(self):
+        """(kind, key) of the items ``_track_items`` saw in the current batch, kept on the cursor."""
+        self.ensure_one()
+        return self.env.cr.cache.setdefault("recruitment_sync_tracked_keys", {}).setdefault(self.id, set())
+
+    @api.model
+    def _item_key(self, kind, result):
+        """How a failed item is fetched again: its remote id (imports) or its Odoo record (exports)."""
+        if kind.direction == "export" and result.record:
+            return f"{result.record._name},{result.record.id}"
+        return result.external_id or None
 
     # ------------------------------------------------------------------------ ending
     def _finish(self, state, reason=None):
@@ -613,7 +779,43 @@ class RecruitmentSyncRun(models.Model):
             if template:
                 template.sudo().send_mail(self.id, email_values={"email_to": integration.error_email_to})
 
+    # ------------------------------------------------------------------------ history clean-up
+    @api.autovacuum
+    def _gc_history(self):
+        """Remove runs and lines older than the retention period; failed lines stay until resolved."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param(HISTORY_RETENTION_PARAM, DEFAULT_RETENTION_DAYS))
+        if days <= 0:  # 0 keeps the whole history
+            return
+        cutoff = fields.Datetime.now() - datetime.timedelta(days=days)
+        old_runs = self.sudo().search(
+            [("ended_at", "<", cutoff), ("state", "not in", ("queued", "running"))], order="id"
+        )
+        if not old_runs:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM recruitment_sync_run_line WHERE run_id = ANY(%s) AND failed_item_id IS NULL",
+            [old_runs.ids],
+        )
+        self.env["recruitment.sync.run.line"].invalidate_model()
+        still_failing = {
+            run.id
+            for [run] in self.env["recruitment.sync.run.line"]
+            .sudo()
+            ._read_group([("run_id", "in", old_runs.ids)], ["run_id"])
+        }
+        old_runs.filtered(lambda run: run.id not in still_failing).unlink()
+        _logger.info("Sync history older than %s days removed (%s runs looked at)", days, len(old_runs))
+
     # ------------------------------------------------------------------------ actions
+    def action_retry_failed_items(self):
+        """Queue a run of exactly this run's items that have not gone through since."""
+        self.ensure_one()
+        items = self.line_ids.failed_item_id
+        if not items:
+            raise UserError(_("The failed items of this run have all gone through since, or none can be retried."))
+        return items.action_retry()
+
     def action_view_lines(self):
         self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id("recruitment_sync.recruitment_sync_run_line_action")
@@ -649,6 +851,14 @@ class RecruitmentSyncRunLine(models.Model):
     external_id = fields.Char(string="External ID", readonly=True, index=True)
     action = fields.Selection(LINE_ACTIONS, required=True, readonly=True, index=True)
     reason = fields.Text(readonly=True)
+    failure_type = fields.Selection(FAILURE_TYPES, readonly=True)
+    failed_item_id = fields.Many2one(
+        "recruitment.sync.failed.item",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="While set, the item has not gone through yet: the line is kept by the history clean-up.",
+    )
 
     @api.depends("kind", "integration_id")
     @api.depends_context("lang")

@@ -13,6 +13,14 @@ class ResConfigSettings(models.TransientModel):
         "again at once. Capped so that the scheduler's ten calls in a row fit in the server's cron time limit.",
     )
 
+    recruitment_sync_history_retention_days = fields.Integer(
+        string="Sync history kept for (days)",
+        config_parameter="recruitment_sync.history_retention_days",
+        default=180,
+        help="Runs and lines older than this are removed by the daily clean-up; failed lines stay until "
+        "their record goes through. 0 keeps everything.",
+    )
+
     def _compute_recruitment_sync_integration_count(self):
         count = self.env["recruitment.sync.integration"].search_count([("company_id", "=", self.env.company.id)])
         for settings in self:

@@ -99,3 +99,6 @@ class ItemResult:
     external_id: str | None = None
     reason: str | None = None
     label: str | None = None  # how the line names the item when there is no record
+    # Of a failed item: "data" (the default: fix the record), "transient" (retried automatically),
+    # "auth" or "internal" (a bug of ours, retried after an upgrade).
+    failure_type: str | None = None

@@ -13,3 +13,5 @@ from . import test_ui
 from . import test_wizard
 from . import test_security
 from . import test_invoice_overhead
+from . import test_failures
+from . import test_jobadder_retry

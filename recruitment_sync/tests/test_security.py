@@ -21,6 +21,7 @@ RUN = "recruitment.sync.run"
 LINE = "recruitment.sync.run.line"
 BINDING = "recruitment.sync.binding"
 TOKEN = "recruitment.sync.token"
+FAILED = "recruitment.sync.failed.item"
 
 
 def setup_security_fixtures(cls):
@@ -87,6 +88,20 @@ def setup_security_fixtures(cls):
         cls.runs |= run
         cls.lines |= line
         cls.bindings |= binding
+    cls.failed_of = {
+        integration_rec: env[FAILED]
+        .sudo()
+        .create(
+            {
+                "integration_id": integration_rec.id,
+                "kind": "records",
+                "item_key": f"R-{integration_rec.id}",
+                "failure_type": "transient",
+                "state": "given_up",
+            }
+        )
+        for integration_rec in cls.integrations
+    }
 
 
 def history(env, integration, partner):
@@ -136,7 +151,12 @@ class TestSecurity(TransactionCase):
     def assert_sees_only(self, user, expected, hidden):
         """``user`` sees the integrations ``expected`` and their history, none of ``hidden``'s."""
         self.assertEqual(self.visible(user, INTEGRATION, self.integrations), set(expected.ids))
-        for model, records_of in ((RUN, self.run_of), (LINE, self.line_of), (BINDING, self.binding_of)):
+        for model, records_of in (
+            (RUN, self.run_of),
+            (LINE, self.line_of),
+            (BINDING, self.binding_of),
+            (FAILED, self.failed_of),
+        ):
             with self.subTest(model=model):
                 records = self.env[model].concat(*records_of.values())
                 shown = self.env[model].concat(*(records_of[integration] for integration in expected))
@@ -342,6 +362,10 @@ class TestSecurity(TransactionCase):
                     self.env[LINE].with_user(user).create({"run_id": run.id, "action": "created"})
                 with self.assertRaises(AccessError):
                     line.with_user(user).unlink()
+                with self.assertRaises(AccessError):
+                    self.failed_of[self.int_a].with_user(user).write({"state": "retrying"})
+                with self.assertRaises(AccessError):
+                    self.failed_of[self.int_a].with_user(user).unlink()
         self.assertTrue(run.exists() and line.exists())
         self.assertFalse(run.summary)
 

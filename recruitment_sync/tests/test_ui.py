@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from unittest.mock import patch
 from urllib.parse import urlparse
 
@@ -32,6 +33,30 @@ class TestRecruitmentSyncUi(HttpCase):
             self.env["recruitment.sync.run"]._cron_process_runs(time_budget=600)
         self.assertEqual((run.state, run.created_count), ("done", 7))
         notify.assert_called_once()
+
+    def test_retry_failed_items_of_a_run(self):
+        integration = connect(create_test_integration(self.env, self.fake), self.fake)
+        self.fake.reset_records()
+        self.addCleanup(self.fake.reset_records)  # the class's fake serves the other tests too
+        self.fake.seed(3)
+        broken = self.fake.add("Broken", updated_at=datetime(2026, 11, 19, 8, 0, tzinfo=UTC))["id"]
+        self.fake.edit(broken, datetime(2026, 11, 19, 8, 0, tzinfo=UTC), name="")
+        Run = self.env["recruitment.sync.run"]
+        first, _created = integration._queue_run("manual")
+        Run._cron_process_runs(time_budget=600)
+        self.assertEqual((first.state, first.failed_count), ("done_errors", 1))
+        # Fixed in the remote system without its updated-at moving: only a retry brings it.
+        self.fake.edit(broken, datetime(2026, 11, 19, 8, 0, tzinfo=UTC), name="Mended")
+        self.start_tour(f"/odoo/sync-history/{first.id}", "recruitment_sync_retry_failed_items", login="admin")
+        retry = Run.search([("integration_id", "=", integration.id)], limit=1)
+        self.assertNotEqual(retry, first)
+        self.assertEqual((retry.trigger, retry.state), ("retry", "queued"))
+        self.assertEqual(retry.retry_item_ids.item_key, broken)
+        Run._cron_process_runs(time_budget=600)
+        self.assertEqual(retry.state, "done")
+        self.assertEqual(retry.line_ids.mapped("name"), ["Mended"], "a run of exactly that item")
+        self.assertEqual(retry.line_ids.action, "created")
+        self.assertFalse(integration.failed_item_ids)
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")

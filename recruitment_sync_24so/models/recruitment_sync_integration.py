@@ -165,6 +165,23 @@ class RecruitmentSyncIntegration(models.Model):
         # whose invoice is being sent), so a non-empty one never does.
         return Batch(items=lines, checkpoint=None, done=not lines)
 
+    def _provider_fetch_items(self, run, kind, keys):
+        """Failed invoices to send again: receipt lines *in transfer* in this run, as an export adds them."""
+        if self.provider != "24so":
+            return super()._provider_fetch_items(run, kind, keys)
+        records = super()._provider_fetch_items(run, kind, keys)
+        if records is None:
+            return None
+        moves = records.items.filtered(lambda move: move.state == "posted")
+        Line = self.env["recruitment.sync.run.line"].sudo()
+        queued = Line.search(
+            [("run_id", "=", run.id), ("tso_move_id", "in", moves.ids), ("tso_status", "=", "in_transfer")]
+        )
+        lines = queued | Line.create(
+            [self._tso_line_values(run, move, "in_transfer") for move in moves - queued.tso_move_id]
+        )
+        return Batch(items=lines, checkpoint=None, done=True)
+
     def _provider_process_batch(self, run, kind, batch):
         if self.provider != "24so":
             return super()._provider_process_batch(run, kind, batch)

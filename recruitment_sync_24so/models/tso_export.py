@@ -90,6 +90,7 @@ class TsoExporter:
         self.Binding = self.env["recruitment.sync.binding"].sudo()
         self.cache = run_cache(self.env.cr.dbname, run.id)
         self.counts = defaultdict(int)
+        self.outcomes = []  # (ItemResult, line) of the settled lines, for the core's failed items
         self.settled = set()
         self.deferred = set()
 
@@ -163,7 +164,7 @@ class TsoExporter:
             client.close()
 
     # ------------------------------------------------------------------------ receipt lines
-    def _settle(self, line, status, reason=None, number=None, order_ref=None):
+    def _settle(self, line, status, reason=None, number=None, order_ref=None, failure_type=None):
         line.write(
             {
                 "tso_status": status,
@@ -175,9 +176,17 @@ class TsoExporter:
         )
         self.settled.add(line.id)
         self.counts[STATUS_ACTIONS[status]] += 1
+        result = ItemResult(STATUS_ACTIONS[status], line.tso_move_id, reason=reason, failure_type=failure_type)
+        self.outcomes.append((result, line))
 
     def _flush_counts(self):
         """Add the settled lines to the run's counters, and tell the receipt to refresh."""
+        if self.outcomes:
+            kinds = {kind.code: kind for kind in self.integration._provider_sync_kinds()}
+            for code in {line.kind for _result, line in self.outcomes}:
+                outcomes = [(result, line) for result, line in self.outcomes if line.kind == code]
+                self.run._track_items(kinds[code], outcomes)
+            self.outcomes.clear()
         if self.counts:
             run = self.run.sudo()
             run._count_actions(self.counts)
@@ -1141,6 +1150,46 @@ class _ExportWithLogin:
         return values
 
     # ------------------------------------------------------------------------ sending
+    def _unanswered(self, error, payloads, line_of, transfers, retried):
+        """SaveInvoices gave no usable answer: search for what it may have saved, send the rest once more."""
+        moves = list(payloads)
+        if not getattr(error, "uncertain", False):
+            # Certainly not processed (request limit, HTTP 429): nothing to search for on resume.
+            for move in moves:
+                transfers[move].state = "not_sent"
+            if error.retry_after:
+                self.exporter.commit()
+                raise error  # the request limit: the runner pauses the run
+            return self._not_sent_now(moves, line_of, error)
+        # A page or fault that may hide a save, a timeout, a reset: search before any resend.
+        _logger.info("24SevenOffice: SaveInvoices failed uncertainly (%s); searching for its invoices", error)
+        found = self._search_interrupted(self.env["account.move"].concat(*moves), transfers)
+        for move in found:
+            self._settle_found(line_of[move], transfers[move])
+        rest = {move: payloads[move] for move in moves if move not in found}
+        if rest and not retried:
+            return self._send(rest, line_of, transfers, retried=True)
+        for move in rest:  # failed twice, and 24SevenOffice does not hold them (searched)
+            transfers[move].state = "not_sent"
+        if rest:
+            reason = self._(
+                "Not sent: %(error)s, twice; 24SevenOffice does not hold the invoice (searched by its number).",
+                error=error,
+            )
+            return self._not_sent_now(rest, line_of, reason)
+        return None
+
+    def _not_sent_now(self, moves, line_of, error):
+        """24SevenOffice stayed unavailable: these invoices fail for now and are sent again later."""
+        for move in moves:
+            self.exporter._settle(
+                line_of[move],
+                "failed",
+                self._("%s It is sent again automatically by the next exports.", str(error).rstrip(".") + "."),
+                failure_type="transient",
+            )
+        self.exporter.commit()
+
     def _send(self, payloads, line_of, transfers, retried=False):
         moves = list(payloads)
         now = fields.Datetime.now()
@@ -1164,33 +1213,7 @@ class _ExportWithLogin:
         try:
             answers = self.client.save_invoices([payloads[move] for move in moves])
         except RetryableError as error:
-            if not getattr(error, "uncertain", False):
-                # Certainly not processed (request limit, HTTP 429): nothing to search for on resume.
-                for move in moves:
-                    transfers[move].state = "not_sent"
-                self.exporter.commit()
-                raise
-            # A page or fault that may hide a save, a timeout, a reset: search before any resend.
-            _logger.info("24SevenOffice: SaveInvoices failed uncertainly (%s); searching for its invoices", error)
-            found = self._search_interrupted(self.env["account.move"].concat(*moves), transfers)
-            for move in found:
-                self._settle_found(line_of[move], transfers[move])
-            rest = {move: payloads[move] for move in moves if move not in found}
-            if rest and not retried:
-                return self._send(rest, line_of, transfers, retried=True)
-            for move in rest:  # failed twice, and 24SevenOffice does not hold them (searched)
-                transfers[move].state = "not_sent"
-                self.exporter._settle(
-                    line_of[move],
-                    "failed",
-                    self._(
-                        "Not sent: %(error)s, twice; 24SevenOffice does not hold the invoice (searched by its "
-                        "number). Export it again later.",
-                        error=error,
-                    ),
-                )
-            self.exporter.commit()
-            return None
+            return self._unanswered(error, payloads, line_of, transfers, retried)
         except PermanentError as error:
             for move in moves:
                 transfers[move].state = "refused"

@@ -5,3 +5,4 @@ from . import test_export
 from . import test_ledger
 from . import test_totals
 from . import test_ui
+from . import test_retry

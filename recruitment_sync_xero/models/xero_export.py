@@ -168,7 +168,13 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         model, sql = self._xero_export_sql(kind)
         after = (checkpoint or {}).get("after", 0)
         self.env.cr.execute(
-            SQL("SELECT id FROM (%s) AS to_export(id) WHERE id > %s ORDER BY id LIMIT %s", sql, after, batch_size)
+            SQL(
+                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
+                sql,
+                after,
+                self._failed_items_held_back_sql(kind, model),
+                batch_size,
+            )
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         done = len(ids) < batch_size
@@ -564,9 +570,19 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         params = {"unitdp": 4}
         results = []
         for method, prepared in (("PUT", creates), ("POST", updates)):
-            results += list(
-                self._xero_send_batch(client, method, doc.endpoint, doc.endpoint, prepared, doc.number_field, params)
-            )
+            try:
+                results += list(
+                    self._xero_send_batch(
+                        client, method, doc.endpoint, doc.endpoint, prepared, doc.number_field, params
+                    )
+                )
+            except RetryableError as error:
+                if error.retry_after:
+                    raise  # a long wait: the runner pauses the run
+                # Xero stayed unavailable after the client's retries: the next runs send these again.
+                for _payload, (move, binding, _version) in prepared:
+                    external_id = binding.external_id if binding else None
+                    run._record(kind, ItemResult("failed", move, external_id, str(error), failure_type="transient"))
         earlier = self._xero_earlier_attempts(client, doc, results)
         to_bind = []
         for (move, binding, version), element, error in results:

@@ -8,3 +8,4 @@ from . import test_limits
 from . import test_totals
 from . import test_security
 from . import test_ui
+from . import test_retry

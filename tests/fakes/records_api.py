@@ -8,6 +8,7 @@ also misbehaves on demand (rate limits, outages, HTML error pages, broken JSON, 
 Routes (besides the OAuth2 ones under ``/oauth``):
 
 * ``GET /api/v1/records?updated_since=<ISO 8601 UTC>&limit=<1..100>&offset=<n>``
+* ``GET /api/v1/records?ids=<id>,<id>``: those records (whatever their ``updated_at``)
 * ``GET /api/v1/records/count?updated_since=…``
 * ``GET /api/v1/me``
 """
@@ -412,8 +413,11 @@ class FakeRecordsApi(FaultInjectionMixin, FakeOAuth2Server):
             updated_since, limit, offset = self._query(request)
         except ValueError as error:
             return self._bad_request(str(error))
+        ids = {key for key in request.args.get("ids", "").split(",") if key}
         with self._tokens_lock:
             selected = self._ordered(updated_since)
+            if ids:
+                selected = [stored for stored in selected if stored.key in ids]
             page = [dict(stored.payload) for stored in selected[offset : offset + limit]]
         links = {}
         if offset + limit < len(selected):

@@ -5,6 +5,7 @@ from odoo import _, fields, models
 from odoo.addons.recruitment_sync.services.provider import (
     Batch,
     OAuth2Config,
+    PayloadError,
     RateLimits,
     SyncKind,
 )
@@ -17,8 +18,11 @@ OVERLAP = timedelta(minutes=5)
 def parse_remote_datetime(value):
     """An ISO 8601 UTC timestamp as a naive UTC datetime (Odoo's convention)."""
     if not isinstance(value, str):
-        raise ValueError(f"updated_at is not a timestamp: {value!r}")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+        raise PayloadError(f"updated_at is not a timestamp: {value!r}")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+    except ValueError as error:
+        raise PayloadError(f"updated_at is not a timestamp: {value!r}") from error
 
 
 class RecruitmentSyncIntegration(models.Model):
@@ -82,7 +86,7 @@ class RecruitmentSyncIntegration(models.Model):
             if isinstance(stamp, str):
                 try:
                     seen = parse_remote_datetime(stamp).isoformat()
-                except ValueError:
+                except PayloadError:
                     continue
                 highest = max(highest or seen, seen)
         done = not (page.get("links") or {}).get("next")
@@ -97,13 +101,21 @@ class RecruitmentSyncIntegration(models.Model):
             }
         return Batch(items=items, checkpoint=next_checkpoint, done=done)
 
+    def _provider_fetch_items(self, run, kind, keys):
+        if self.provider != "test_rest":
+            return super()._provider_fetch_items(run, kind, keys)
+        page = self._http_client().get("records", params={"ids": ",".join(keys), "limit": len(keys)})
+        return Batch(items=page["items"], checkpoint=None, done=True)
+
     def _provider_process_item(self, run, kind, item):
         if self.provider != "test_rest":
             return super()._provider_process_item(run, kind, item)
-        external_id = item["id"]
-        name = item["name"]
+        external_id = item.get("id")
+        if not external_id:
+            raise PayloadError(_("the record has no id"))
+        name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(_("the name must be a non-empty text, got %r", name))
+            raise PayloadError(_("the name must be a non-empty text, got %r", name))
         remote_updated_at = parse_remote_datetime(item["updated_at"])
         values = {"name": name, "email": item.get("email") or False}
         result, _binding = self.env["recruitment.sync.binding"]._import_record(
