@@ -663,6 +663,7 @@ class RecruitmentSyncRun(models.Model):
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
         self._count_actions(actions)
+        return set(failures) | successes
 
     def _count_actions(self, actions):
         """Add to the run's counters: ``actions`` maps line actions (``created``, ``failed``…) to how
@@ -673,7 +674,6 @@ class RecruitmentSyncRun(models.Model):
                 counters[COUNTED_ACTIONS[action]] += count
         if counters:
             self.write({name: self[name] + count for name, count in counters.items()})
-        return set(failures) | successes
 
     def _track_items(self, kind, outcomes):
         """Keep the failed items of ``outcomes`` and forget those that went through.
