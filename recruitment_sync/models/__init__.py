@@ -9,3 +9,4 @@ from . import hr_employee
 from . import recruitment_jobadder_user
 from . import recruitment_placement
 from . import recruitment_sync_jobadder
+from . import ledger

@@ -410,6 +410,7 @@ class RecruitmentSyncRun(models.Model):
             )
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
+        self.env["account.move"]._sync_record_statuses(self, pending)
         if counters:
             self.write({name: self[name] + count for name, count in counters.items()})
 
