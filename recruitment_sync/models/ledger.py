@@ -13,6 +13,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .recruitment_sync_binding import RecruitmentSyncBoundMixin
+
 LEDGER_STATES = [("queued", "Queued"), ("exported", "Exported"), ("failed", "Failed")]
 EXPORTED_ACTIONS = ("exported", "updated", "already_exists")
 LEDGER_MOVE_TYPES = ("out_invoice", "out_refund")
@@ -66,6 +68,9 @@ class RecruitmentSyncMoveStatus(models.Model):
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Releasing an invoice from a ledger is not a change of its data.
+    _sync_local_change_ignored = RecruitmentSyncBoundMixin._sync_local_change_ignored | {"sync_ledger_released_ids"}
+
     sync_status_ids = fields.One2many(
         "recruitment.sync.move.status", "move_id", string="Ledgers", groups="recruitment_sync.group_sync_user"
     )
@@ -95,7 +100,8 @@ class AccountMove(models.Model):
     def _compute_sync_export_state(self):
         for move in self:
             states = set(move.sudo().sync_status_ids.mapped("state"))
-            move.sync_export_state = next((state for state in ("failed", "queued", "exported") if state in states), False)
+            order = ("failed", "queued", "exported")
+            move.sync_export_state = next((state for state in order if state in states), False)
 
     # ------------------------------------------------------------------------ one ledger per invoice
     def _sync_ledger_holders(self):
@@ -166,7 +172,8 @@ class AccountMove(models.Model):
             ledgers = holders[move.id]
             move.sudo().sync_ledger_released_ids |= ledgers
             move.message_post(
-                body=Markup("%s") % _(
+                body=Markup("%s")
+                % _(
                     "Released from %(ledger)s by %(user)s: another ledger may export this invoice. It stays in "
                     "%(ledger)s until removed there.",
                     ledger=", ".join(ledgers.mapped("name")),
@@ -244,6 +251,4 @@ class AccountMove(models.Model):
         existing = Status.search([("integration_id", "=", integration.id), ("move_id", "in", moves.ids)])
         existing.write({"state": "queued", "reason": False})
         missing = moves - existing.move_id
-        Status.create(
-            [{"move_id": move.id, "integration_id": integration.id, "state": "queued"} for move in missing]
-        )
+        Status.create([{"move_id": move.id, "integration_id": integration.id, "state": "queued"} for move in missing])

@@ -448,7 +448,9 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         """(the Xero contact that is ``partner``, reason) or (None, why not): same VAT or email, or only the name
         when nothing contradicts; never a contact bound to another partner or coded for another one."""
         if isinstance(contacts, SyncError):
-            reason = _("%(error)s The contact of that name could not be looked up: %(lookup)s", error=error, lookup=contacts)
+            reason = _(
+                "%(error)s The contact of that name could not be looked up: %(lookup)s", error=error, lookup=contacts
+            )
             return None, reason
         if not contacts:
             return None, _("%s Xero did not list a contact of that name: check it in Xero, then sync again.", error)
@@ -652,7 +654,8 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         for move in moves:
             binding = bindings.get(move.id)
             if move.id in held_elsewhere:
-                run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, held_elsewhere[move.id]))
+                external_id = binding.external_id if binding else None
+                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
                 continue
             changed = move.sync_local_changed_at
             if binding and (not changed or binding.last_synced_at > changed):
