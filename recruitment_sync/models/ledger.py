@@ -62,6 +62,7 @@ class RecruitmentSyncMoveStatus(models.Model):
             _("Export queued"),
             _("The invoice is exported in the background; its status here follows."),
             "info",
+            next_action={"type": "ir.actions.client", "tag": "soft_reload"},
         )
 
 
@@ -221,6 +222,7 @@ class AccountMove(models.Model):
                 move._sync_close_failure_activity(integration)
         if new:
             Status.create(new)
+        self.env.flush_all()  # the invoices' export status, before the run's notifications go
 
     def _sync_activity_summary(self, integration):
         return _("Export to %s failed", integration.name)

@@ -192,11 +192,36 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             sql = self._xero_payments_to_export_sql(counting=True)
         else:
             doc = DOCUMENTS[kind.code]
-            sql = self._xero_moves_to_export_sql(doc, counting=True)
+            count = self._xero_documents_to_send_count(doc)
             if doc is CREDIT_NOTE_DOC:
-                sql = SQL("%s UNION ALL %s", sql, self._xero_allocations_to_send_sql())
+                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", self._xero_allocations_to_send_sql()))
+                count += self.env.cr.fetchone()[0]
+            return count
         self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
         return self.env.cr.fetchone()[0]
+
+    def _xero_documents_to_send_count(self, doc):
+        """Documents not in Xero yet, and those in Xero whose payload changed (a payment or a
+        reconciliation marks an invoice changed without changing what Xero gets)."""
+        self.env.cr.execute(self._xero_moves_to_export_sql(doc, counting=True))
+        moves = self.env["account.move"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+        exported = moves.filtered(lambda move: move.id in bindings)
+        count = len(moves) - len(exported)
+        if not exported:
+            return count
+        maps = self._xero_maps()
+        contacts = self._xero_bindings_of("res.partner", exported.commercial_partner_id.ids, CONTACT)
+        for move in exported:
+            binding, contact = bindings[move.id], contacts.get(move.commercial_partner_id.id)
+            if not contact:
+                continue  # refused by the run (its customer is not in Xero), not sent
+            try:
+                version = xero.content_hash(self._xero_document_payload(move, maps, contact.external_id))
+            except PAYLOAD_ERRORS:
+                continue  # refused by the run, not sent
+            count += version not in (binding.xero_content_hash, binding.xero_refused_hash)
+        return count
 
     def _xero_sendable_documents_sql(self, doc):
         """Documents in Xero now (bound) or sent by the coming run (when their kind is exported)."""
