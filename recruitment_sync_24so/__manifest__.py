@@ -17,6 +17,7 @@
         "security/recruitment_sync_24so_security.xml",
         "security/ir.model.access.csv",
         "views/recruitment_sync_24so_credential_views.xml",
+        "views/tso_vat_code_views.xml",
         "views/recruitment_sync_integration_views.xml",
         "views/recruitment_sync_run_views.xml",
         "views/account_move_views.xml",

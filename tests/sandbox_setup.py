@@ -9,7 +9,7 @@ and never duplicates it: its records carry external ids of the ``recruitment_syn
 What it makes:
 
 * the company *Brightstaff Recruitment* (the main company: United Kingdom, GBP, Odoo's generic
-  chart of accounts, plus a 20% VAT sales tax, the income accounts 201 and 202 that Xero's
+  chart of accounts, plus a 20% VAT sales tax (and Norway's 25% MVA), the income accounts 201 and 202 that Xero's
   chart has too, and the agency's fee products with the numbers 24SevenOffice knows);
 * departments Sydney, Auckland, London (the agency's JobAdder offices), Oslo and Bergen (the
   Norwegian office, with their 24SevenOffice department numbers);
@@ -35,6 +35,7 @@ CURRENCY = "GBP"
 AGENCY_CURRENCIES = ("AUD", "NZD", "GBP", "USD", "EUR", "NOK")  # the JobAdder placements' currencies
 DEPARTMENTS = ("Sydney", "Auckland", "London", "Oslo", "Bergen")
 SALES_TAX = {"name": "20% VAT", "amount": 20.0, "description": "VAT 20%"}
+NORWEGIAN_SALES_TAX = {"name": "25% MVA", "amount": 25.0, "description": "MVA 25%"}
 INCOME_ACCOUNTS = {"201": "Permanent Placement Fees", "202": "Contract Placement Fees"}
 # (key = login = password, name, email of the JobAdder consultant, department, group, role)
 USERS = (
@@ -135,6 +136,12 @@ class Setup:
             {**SALES_TAX, "type_tax_use": "sale", "amount_type": "percent", "company_id": company.id},
         )
         company.account_sale_tax_id = tax
+        # The Norwegian offices invoice with Norway's standard VAT (24SevenOffice's code 3).
+        self.upsert(
+            "tax_mva_25",
+            "account.tax",
+            {**NORWEGIAN_SALES_TAX, "type_tax_use": "sale", "amount_type": "percent", "company_id": company.id},
+        )
         accounts = {}
         for code, name in INCOME_ACCOUNTS.items():
             accounts[code] = self.upsert(

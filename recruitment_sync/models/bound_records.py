@@ -39,3 +39,21 @@ class AccountMove(models.Model):
                 lambda employee, move=move: employee.company_id == move.company_id
             )
             move.department_id = employees[:1].department_id or move.department_id
+
+    def _recruitment_sync_other_ledger(self, integration):
+        """The binding of this invoice by an integration other than ``integration`` (the ledger
+        that already holds it), or an empty recordset: an invoice goes to one ledger only."""
+        self.ensure_one()
+        return (
+            self.env["recruitment.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("integration_id", "!=", integration.id),
+                ],
+                order="id",
+                limit=1,
+            )
+        )

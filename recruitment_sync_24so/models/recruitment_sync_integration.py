@@ -47,6 +47,26 @@ class RecruitmentSyncIntegration(models.Model):
         "internal reference). Leave empty to export them as text rows.",
     )
 
+    tso_vat_code_ids = fields.One2many("recruitment.sync.24so.vat.code", "integration_id", string="VAT codes")
+    tso_vat_code_count = fields.Integer(compute="_compute_tso_vat_code_count", string="Number of VAT codes")
+
+    def _compute_tso_vat_code_count(self):
+        counts = dict(
+            self.env["recruitment.sync.24so.vat.code"]._read_group(
+                [("integration_id", "in", self.ids), ("listed", "=", True)], ["integration_id"], ["__count"]
+            )
+        )
+        for integration in self:
+            integration.tso_vat_code_count = counts.get(integration, 0)
+
+    def action_tso_view_vat_codes(self):
+        self.ensure_one()
+        xmlid = "recruitment_sync_24so.recruitment_sync_24so_vat_code_action"
+        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"search_default_listed": 1, "hide_integration": True}
+        return action
+
     # ------------------------------------------------------------------------ ORM
     @api.model_create_multi
     def create(self, vals_list):

@@ -52,13 +52,24 @@ class RecruitmentSyncRun(models.Model):
             )
             if waiting:
                 why = reason or _("the export stopped")
-                waiting.write(
-                    {
-                        "tso_status": "failed",
-                        "action": "failed",
-                        "reason": _("Not sent: %s. Export the invoice again.", why),
-                    }
+                sending = set(
+                    self.env["recruitment.sync.24so.transfer"]
+                    .sudo()
+                    .search([("move_id", "in", waiting.tso_move_id.ids), ("state", "=", "sending")])
+                    .move_id.ids
                 )
+                for line in waiting:
+                    if line.tso_move_id.id in sending:
+                        # Sent, no answer: 24SevenOffice may hold it. Never "not sent"; the next
+                        # export searches for it and corrects this receipt when it is there.
+                        text = _(
+                            "Outcome unknown: the export stopped while this invoice was being sent (%s). The next "
+                            "export of it checks 24SevenOffice first and shows it exported if 24SevenOffice saved it.",
+                            why,
+                        )
+                    else:
+                        text = _("Not sent (the export stopped: %s). Export the invoice again.", why.rstrip("."))
+                    line.write({"tso_status": "failed", "action": "failed", "reason": text})
                 self.failed_count += len(waiting)
         return super()._finish(state, reason)
 

@@ -175,6 +175,10 @@ class RecruitmentSync24soCredential(models.Model):
             client.forget_session()
             client.login()
             identities = client.identities()
+            try:  # the client's VAT codes, for the mapping (a failure here does not fail the login)
+                vat_codes = client.tax_codes()
+            except SyncError:
+                vat_codes = None
         except LoginError as error:
             self.sudo().write({"state": "failed", "message": str(error), "tested_at": now})
             return str(error), "danger"
@@ -184,6 +188,10 @@ class RecruitmentSync24soCredential(models.Model):
         finally:
             client.close()
         self._store_identities(identities, client.identity)
+        if vat_codes is not None and client.client_id:
+            self.env["recruitment.sync.24so.vat.code"]._tso_store(
+                integration, str(client.client_id), client.client_name, vat_codes
+            )
         values = {"tested_at": now, "client_ref": str(client.client_id or ""), "client_name": client.client_name}
         if not self.identity_id and len(self.identity_ids) > 1:
             message = _(

@@ -185,8 +185,12 @@ class TsoExporter:
                 run.user_id._bus_send("recruitment_sync_24so/receipt", {"run_id": run.id})
 
     def commit(self):
-        """Make what 24SevenOffice answered durable now (the runner's commit; none in tests)."""
+        """Make what 24SevenOffice answered durable now (the runner's commit; none in tests).
+
+        The history lines of what was created in 24SevenOffice are written first, so that they
+        survive a rollback of the rest of the batch, as the bindings do."""
         self._flush_counts()
+        self.run._flush_results()
         self.env.flush_all()
         self.run._commit()
 
@@ -206,6 +210,8 @@ class _ExportWithLogin:
         self.client_cache = exporter.cache["clients"].setdefault(self.client_ref, {})
         self.problems = {}  # move -> why it cannot be sent
         self.notes = defaultdict(list)  # move -> remarks for its receipt line
+        self.created_customers = set()  # 24SevenOffice ids of the customers this batch created
+        self.odoo_totals = {}  # move -> its total as 24SevenOffice should show it (signed)
 
     # ------------------------------------------------------------------------ flow
     def run(self, lines):
@@ -223,10 +229,13 @@ class _ExportWithLogin:
         found = self._search_interrupted(uncertain, transfers)
         for move in uncertain & found:
             self._settle_found(line_of[move], transfers[move])
-        to_send = moves - saved - found
+        to_send = self._refuse_others(moves - saved - found, line_of)
         if not to_send:
             return
         payloads = self._payloads(to_send, line_of)
+        for move in self._already_in_24so(payloads, transfers):
+            self._settle_existing(line_of[move], transfers[move])
+            del payloads[move]
         # A credit note whose invoice is sent now waits for the next batch (it needs its OrderId).
         sending = set(payloads)
         for move in list(payloads):
@@ -238,6 +247,112 @@ class _ExportWithLogin:
                 self.exporter._settle(line_of[move], "failed", reason)
         if payloads:
             self._send(payloads, line_of, transfers)
+
+    # ------------------------------------------------------------------------ not ours to send
+    def _refuse_others(self, moves, line_of):
+        """The invoices this integration may send; the others fail with the reason (no call made):
+        those of a department it does not serve, and those already in another ledger."""
+        integration = self.integration
+        allowed = moves
+        for move in moves:
+            reason = None
+            if integration.department_scope == "selected" and move.department_id not in integration.department_ids:
+                reason = self._(
+                    "The integration %(integration)s serves %(departments)s, not %(department)s: the invoice is not "
+                    "exported, whatever departments its 24SevenOffice login covers.",
+                    integration=integration.display_name,
+                    departments=", ".join(integration.department_ids.mapped("display_name")),
+                    department=move.department_id.display_name or self._("invoices without department"),
+                )
+            else:
+                other = move._recruitment_sync_other_ledger(integration)
+                if other:
+                    reason = self._(
+                        "The invoice is already in another ledger (%(integration)s, id %(ref)s): an invoice is "
+                        "exported to one ledger only. A Sync manager can release it there first.",
+                        integration=other.integration_id.display_name,
+                        ref=other.external_id,
+                    )
+            if reason:
+                self.exporter._settle(line_of[move], "failed", reason)
+                allowed -= move
+        return allowed
+
+    def _already_in_24so(self, payloads, transfers):
+        """Invoices 24SevenOffice already holds under their number (an earlier export by another
+        tool or database, a restored backup): one GetInvoices by the batch's known customers,
+        before anything is sent. Their transfers are stored as saved; returns them."""
+        customers = sorted(
+            {payload["CustomerId"] for payload in payloads.values()} - self.created_customers,
+        )
+        found = []
+        if not customers:
+            return found
+        orders = []
+        for start in range(0, len(customers), ID_CHUNK):
+            search = {"CustomerIds": {"int": customers[start : start + ID_CHUNK]}}
+            orders += self.client.get_invoices(search, INVOICE_PROPERTIES, ())
+        by_reference = self._by_reference(orders)
+        for move, payload in payloads.items():
+            matches = by_reference.get((payload["ReferenceNumber"], payload["CustomerId"]))
+            if matches:
+                self._store_found(move, transfers, payload["CustomerId"], matches)
+                found.append(move)
+        if found:
+            self.exporter.commit()
+        return found
+
+    @staticmethod
+    def _by_reference(orders):
+        by_reference = defaultdict(list)
+        for order in orders:
+            reference = order.get("ReferenceNumber") or order.get("InvoiceTitle")
+            by_reference[(reference, order.get("CustomerId"))].append(order)
+        return by_reference
+
+    def _store_found(self, move, transfers, customer_ref, matches):
+        order = min(matches, key=lambda order: order.get("OrderId") or 0)
+        invoice = mapping.set_value(order.get("InvoiceId"))
+        values = {
+            "state": "saved",
+            "order_ref": order.get("OrderId"),
+            "invoice_number": str(invoice) if invoice else False,
+            "customer_ref": customer_ref,
+        }
+        if transfers.get(move):
+            transfers[move].write(values)
+        else:
+            transfers[move] = self.exporter.Transfer.create(
+                {
+                    "integration_id": self.integration.id,
+                    "move_id": move.id,
+                    "client_ref": self.client_ref,
+                    "run_id": self.exporter.run.id,
+                    **values,
+                }
+            )
+        self._bind_move(move, order.get("OrderId"))
+
+    def _bind_move(self, move, order_ref):
+        """The invoice is in this ledger: other accounting integrations see it (one ledger per invoice)."""
+        external_model = f"invoice@{self.client_ref}"
+        self._unbind(move, external_model)  # an earlier order of it, gone from 24SevenOffice
+        self._bind(move, order_ref, external_model)
+
+    def _settle_existing(self, line, transfer):
+        self.exporter._settle(
+            line,
+            "already_exists",
+            self._(
+                "24SevenOffice (%(client)s) already holds an invoice numbered %(name)s for this customer (order "
+                "%(order)s): bound to it, not sent again.",
+                client=self.client_label,
+                name=line.tso_move_id.name,
+                order=transfer.order_ref,
+            ),
+            number=transfer.invoice_number,
+            order_ref=transfer.order_ref,
+        )
 
     # ------------------------------------------------------------------------ already there
     def _already_exists(self, moves, transfers, line_of):
@@ -256,6 +371,7 @@ class _ExportWithLogin:
             )
 
     def _settle_found(self, line, transfer):
+        self._correct_interrupted_receipt(line, transfer)
         self.exporter._settle(
             line,
             "already_exists",
@@ -267,17 +383,77 @@ class _ExportWithLogin:
             order_ref=transfer.order_ref,
         )
 
-    def _invoice_numbers(self, order_refs):
-        """{OrderId: invoice number} read from 24SevenOffice (empty when it cannot answer now)."""
+    def _correct_interrupted_receipt(self, line, transfer):
+        """The receipt of a run that stopped while sending this invoice said it failed: 24SevenOffice
+        saved it, so that receipt shows it exported now (with the run's counters)."""
+        stale = self.exporter.Line.search(
+            [
+                ("tso_move_id", "=", line.tso_move_id.id),
+                ("run_id", "!=", line.run_id.id),
+                ("tso_status", "=", "failed"),
+                ("run_id.state", "not in", ("queued", "running")),
+            ]
+        )
+        for old in stale:
+            old.write(
+                {
+                    "tso_status": "exported",
+                    "action": "exported",
+                    "reason": self._(
+                        "24SevenOffice saved this invoice although the export stopped (found by a later export)."
+                    ),
+                    "tso_invoice_number": transfer.invoice_number or False,
+                    "external_id": str(transfer.order_ref) if transfer.order_ref else False,
+                }
+            )
+        for run in stale.run_id:  # its counters follow its lines
+            counts = dict(self.exporter.Line._read_group([("run_id", "=", run.id)], ["action"], ["__count"]))
+            run.sudo().write({"failed_count": counts.get("failed", 0), "exported_count": counts.get("exported", 0)})
+
+    def _total_warning(self, move, theirs):
+        """The warning of an invoice whose totals read back from 24SevenOffice are not Odoo's."""
+        ours = self.odoo_totals.get(move)
+        if ours is None:
+            return []
+        currency = move.currency_id.name
+        if theirs is None:
+            return [
+                self._(
+                    "Warning: 24SevenOffice's total could not be read back; check that it is %(ours)s %(currency)s.",
+                    ours=ours[0],
+                    currency=currency,
+                )
+            ]
+        if theirs == ours:
+            return []
+        return [
+            self._(
+                "Warning: 24SevenOffice totals this invoice %(theirs)s %(currency)s with %(their_vat)s VAT, Odoo "
+                "%(ours)s with %(our_vat)s VAT: correct it in 24SevenOffice and check the VAT codes of its taxes.",
+                theirs=theirs[0],
+                their_vat=theirs[1],
+                ours=ours[0],
+                our_vat=ours[1],
+                currency=currency,
+            )
+        ]
+
+    def _invoice_numbers(self, order_refs, totals=None):
+        """{OrderId: invoice number} read from 24SevenOffice (empty when it cannot answer now);
+        ``totals`` (a dict) receives {OrderId: (OrderTotalIncVat, OrderTotalVat)}."""
         numbers = {}
         order_refs = [ref for ref in order_refs if ref]
+        properties = ("OrderId", "InvoiceId", "OrderTotalIncVat", "OrderTotalVat")
         try:
             for start in range(0, len(order_refs), ID_CHUNK):
                 chunk = order_refs[start : start + ID_CHUNK]
-                for order in self.client.get_invoices({"OrderIds": {"int": chunk}}, ("OrderId", "InvoiceId"), ()):
+                for order in self.client.get_invoices({"OrderIds": {"int": chunk}}, properties, ()):
                     invoice = mapping.set_value(order.get("InvoiceId"))
                     if invoice:
                         numbers[order.get("OrderId")] = str(invoice)
+                    total, vat = (mapping.set_value(order.get(key)) for key in ("OrderTotalIncVat", "OrderTotalVat"))
+                    if totals is not None and total is not None:
+                        totals[order.get("OrderId")] = (mapping.money(total), mapping.money(vat))
         except SyncError as error:
             _logger.info("24SevenOffice: invoice numbers of orders %s not read: %s", order_refs, error)
         return numbers
@@ -300,25 +476,13 @@ class _ExportWithLogin:
         search = {"ChangedAfter": since}
         if customers:
             search["CustomerIds"] = {"int": customers}
-        orders = self.client.get_invoices(search, INVOICE_PROPERTIES, ())
-        by_reference = defaultdict(list)
-        for order in orders:
-            reference = order.get("ReferenceNumber") or order.get("InvoiceTitle")
-            by_reference[(reference, order.get("CustomerId"))].append(order)
+        by_reference = self._by_reference(self.client.get_invoices(search, INVOICE_PROPERTIES, ()))
         for move in moves:
             transfer = transfers[move]
             key = (mapping.truncate(move.name, "reference_number"), transfer.customer_ref)
             matches = by_reference.get(key)
             if matches:
-                order = min(matches, key=lambda order: order.get("OrderId") or 0)
-                invoice = mapping.set_value(order.get("InvoiceId"))
-                transfer.write(
-                    {
-                        "state": "saved",
-                        "order_ref": order.get("OrderId"),
-                        "invoice_number": str(invoice) if invoice else False,
-                    }
-                )
+                self._store_found(move, transfers, transfer.customer_ref, matches)
                 found |= move
         if found:
             self.exporter.commit()
@@ -326,6 +490,18 @@ class _ExportWithLogin:
 
     # ------------------------------------------------------------------------ payloads
     def _payloads(self, moves, line_of):
+        try:
+            vat_codes = self._vat_codes(moves)
+        except (Problem, PermanentError) as problem:
+            self._fail(moves, self._("The VAT codes of 24SevenOffice could not be read: %s", problem))
+            return {}
+        for move in moves:
+            if move not in self.problems:
+                try:  # before any lookup or creation: an invoice that cannot be sent costs no call
+                    self._row_vat_codes(move, vat_codes)
+                except Problem as problem:
+                    self.problems[move] = str(problem)
+        moves = moves.filtered(lambda move: move not in self.problems)
         departments = self._departments(moves)
         products = self._products(moves)
         customers = self._customers(moves)
@@ -334,7 +510,9 @@ class _ExportWithLogin:
             if move in self.problems:
                 continue
             try:
-                payloads[move] = self._invoice_payload(move, departments, products, customers)
+                payload = self._invoice_payload(move, departments, products, customers, vat_codes)
+                self._check_totals(move, payload, vat_codes)
+                payloads[move] = payload
             except Problem as problem:
                 self.problems[move] = str(problem)
         return payloads
@@ -342,6 +520,92 @@ class _ExportWithLogin:
     def _fail(self, moves, reason):
         for move in moves:
             self.problems.setdefault(move, reason)
+
+    # -- VAT ----------------------------------------------------------------------------
+    def _vat_codes(self, moves):
+        """{"taxes": {account.tax id: code}, "untaxed": code or None, "rates": {TaxCode: Decimal}} of this
+        client, a code being (TaxCode or None, its label): its VAT codes read once per run
+        (GetTaxCodeList), stored and mapped where unambiguous. Plain data: it outlives a rollback."""
+        cached = self.client_cache.get("vat_codes")
+        if cached is not None:
+            return cached
+        if not self.client_ref:
+            raise Problem(self._("The 24SevenOffice client of the login is unknown: test the login again."))
+        rows = self.env["recruitment.sync.24so.vat.code"]._tso_store(
+            self.integration, self.client_ref, self.client_label, self.client.tax_codes()
+        )
+        codes = {"taxes": {}, "untaxed": None, "rates": {}}
+        for row in rows.filtered("listed"):
+            code = (mapping.tax_code(row.tax_no), row.display_name)
+            if code[0] is not None:
+                codes["rates"][code[0]] = mapping.rate(row.rate)
+            for tax in row.tax_ids:
+                codes["taxes"][tax.id] = code
+            if row.untaxed:
+                codes["untaxed"] = code
+        self.client_cache["vat_codes"] = codes
+        return codes
+
+    def _row_vat_codes(self, move, vat_codes):
+        """{invoice line: 24SevenOffice TaxCode} of the lines with an amount; Problem when one has none."""
+        result = {}
+        for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
+            taxes = line.tax_ids
+            label = (line.name or line.product_id.display_name or "").splitlines()[0][:60] if line.name else line.id
+            if len(taxes) > 1 or any(tax.amount_type == "group" for tax in taxes):
+                raise Problem(
+                    self._(
+                        "The line %(line)s has several taxes (%(taxes)s): 24SevenOffice takes one VAT code per row. "
+                        "Use one tax per line.",
+                        line=label,
+                        taxes=", ".join(taxes.mapped("display_name")),
+                    )
+                )
+            row = vat_codes["taxes"].get(taxes.id) if taxes else vat_codes["untaxed"]
+            if not row:
+                if taxes:
+                    reason = self._(
+                        "The tax %(tax)s has no 24SevenOffice VAT code in %(client)s: map it on the integration's "
+                        "24SevenOffice VAT codes, then export the invoice again.",
+                        tax=taxes.display_name,
+                        client=self.client_label,
+                    )
+                else:
+                    reason = self._(
+                        "The line %(line)s has no tax and no 24SevenOffice VAT code of %(client)s is set for lines "
+                        "without tax: tick one on the integration's 24SevenOffice VAT codes, then export the invoice "
+                        "again.",
+                        line=label,
+                        client=self.client_label,
+                    )
+                raise Problem(reason)
+            code, code_label = row
+            if code is None:
+                raise Problem(self._("The 24SevenOffice VAT code %s has no number that a row can carry.", code_label))
+            result[line] = code
+        return result
+
+    def _check_totals(self, move, payload, vat_codes):
+        """Refuse (before sending) an invoice whose total or VAT in 24SevenOffice would not be Odoo's."""
+        sign = -1 if move.move_type == "out_refund" else 1
+        ours = (mapping.money(sign * move.amount_total), mapping.money(sign * move.amount_tax))
+        rows = payload["InvoiceRows"]["InvoiceRow"]
+        theirs = mapping.order_totals(rows, vat_codes["rates"], payload.get("IncludeVAT"))
+        self.odoo_totals[move] = ours
+        if theirs != ours:
+            raise Problem(
+                self._(
+                    "24SevenOffice would total this invoice %(theirs)s %(currency)s with %(their_vat)s VAT (row by "
+                    "row, from the VAT codes %(codes)s) where Odoo totals %(ours)s with %(our_vat)s VAT: not sent. "
+                    "Check the 24SevenOffice VAT codes of its taxes, or the rounding of its lines.",
+                    theirs=theirs[0],
+                    their_vat=theirs[1],
+                    ours=ours[0],
+                    our_vat=ours[1],
+                    currency=move.currency_id.name,
+                    codes=", ".join(sorted({str(r["TaxSettings"]["TaxCode"]) for r in rows if r.get("TaxSettings")})),
+                )
+            )
 
     def _departments(self, moves):
         """{move: 24SevenOffice department id or None}; an unknown id fails its invoices."""
@@ -448,7 +712,14 @@ class _ExportWithLogin:
             for product in self.client.get_products({"DateChanged": EVERYTHING_SINCE}, ("Id", "No")):
                 catalog[mapping.product_number(product.get("No"))].append(product.get("Id"))
             self.client_cache["catalog"] = catalog
-        return {number: list(catalog.get(number, [])) for number in numbers}
+        found = {number: list(catalog.get(number, [])) for number in numbers}
+        # The change-date list misses products without a change date: the numbers it did not
+        # return are looked up exactly before anything is created.
+        for number in sorted(number for number in numbers if not found[number]):
+            products = self.client.get_products({"No": number}, ("Id", "No"))
+            found[number] = [p.get("Id") for p in products if mapping.product_number(p.get("No")) == number]
+            catalog[number].extend(found[number])
+        return found
 
     def _create_products(self, products, numbers, users, external_model, confirmed):
         category = self.credential.product_category_ref
@@ -630,15 +901,7 @@ class _ExportWithLogin:
         properties = ("Id", "ExternalId", "OrganizationNumber")
         if len(partners) <= LOOKUP_ONE_BY_ONE and "directory" not in self.client_cache:
             for partner in partners:
-                for company in self.client.get_companies({"ExternalId": keys[partner]}, properties):
-                    if company.get("ExternalId") == keys[partner]:
-                        by_key[keys[partner]].append(company.get("Id"))
-                if by_key.get(keys[partner]) or not org_numbers[partner]:
-                    continue
-                search = {"OrganizationNumber": org_numbers[partner]}
-                for company in self.client.get_companies(search, properties):
-                    if mapping.digits(company.get("OrganizationNumber")) == org_numbers[partner]:
-                        by_number[org_numbers[partner]].append(company.get("Id"))
+                self._lookup_company(keys[partner], org_numbers[partner], by_key, by_number)
             return by_key, by_number
         directory = self.client_cache.get("directory")
         if directory is None:
@@ -650,7 +913,25 @@ class _ExportWithLogin:
                 if number:
                     directory["numbers"][number].append(company.get("Id"))
             self.client_cache["directory"] = directory
+        # The change-date list misses customers without a change date: those it did not return
+        # are looked up exactly (our key, then the organisation number) before any is created.
+        for partner in partners:
+            key, number = keys[partner], org_numbers[partner]
+            if not directory["keys"].get(key) and not (number and directory["numbers"].get(number)):
+                self._lookup_company(key, number, directory["keys"], directory["numbers"])
         return directory["keys"], directory["numbers"]
+
+    def _lookup_company(self, key, number, by_key, by_number):
+        """Exact lookups of one customer: our ExternalId, else its organisation number."""
+        properties = ("Id", "ExternalId", "OrganizationNumber")
+        for company in self.client.get_companies({"ExternalId": key}, properties):
+            if company.get("ExternalId") == key:
+                by_key[key].append(company.get("Id"))
+        if by_key.get(key) or not number:
+            return
+        for company in self.client.get_companies({"OrganizationNumber": number}, properties):
+            if mapping.digits(company.get("OrganizationNumber")) == number:
+                by_number[number].append(company.get("Id"))
 
     def _company_payload(self, partner, key, org_number):
         person = not partner.is_company
@@ -686,6 +967,7 @@ class _ExportWithLogin:
         directory = self.client_cache.get("directory")
 
         def created(partner, ref):
+            self.created_customers.add(ref)
             if directory is not None:
                 directory["keys"][keys[partner]].append(ref)
             if not org_numbers[partner] and partner.is_company:
@@ -739,7 +1021,7 @@ class _ExportWithLogin:
         ).unlink()
 
     # -- the invoice --------------------------------------------------------------------
-    def _invoice_payload(self, move, departments, products, customers):
+    def _invoice_payload(self, move, departments, products, customers, vat_codes):
         partner = move.commercial_partner_id
         customer = customers.get(partner)
         if not customer:
@@ -750,6 +1032,8 @@ class _ExportWithLogin:
         refund = move.move_type == "out_refund"
         sign = -1 if refund else 1
         rows = []
+        row_codes = self._row_vat_codes(move, vat_codes)
+        include_vat = self._prices_include_vat(move)
         for line in move.invoice_line_ids.sorted(lambda line: (line.sequence, line.id)):
             if line.display_type in ("line_section", "line_note"):
                 if line.name:
@@ -773,8 +1057,10 @@ class _ExportWithLogin:
                 "ProductId": products.get(product),
                 "Name": mapping.truncate(line.name or product.display_name, "row_name"),
                 "Quantity": mapping.decimal(sign * line.quantity, mapping.FOUR_PLACES),
-                "Price": self._unit_price(line),
+                "Price": self._unit_price(line, include_vat),
                 "Type": "Normal",
+                # Always the row's VAT code: without it 24SevenOffice applies its product's or default VAT.
+                "TaxSettings": {"TaxCode": row_codes[line]},
             }
             if not row["ProductId"]:
                 raise Problem(self._("The product %s is not available in 24SevenOffice.", product.display_name))
@@ -794,7 +1080,7 @@ class _ExportWithLogin:
             "DateOrdered": mapping.local_date(move.invoice_date),
             "DateInvoiced": mapping.local_date(move.invoice_date),
             "PaymentTime": mapping.payment_days(move.invoice_date, move.invoice_date_due),
-            "IncludeVAT": False,
+            "IncludeVAT": include_vat,
             "YourReference": mapping.truncate(person.name if person else move.ref, "your_reference"),
             "InvoiceTitle": mapping.truncate(move.name, "invoice_title"),
             "ReferenceNumber": mapping.truncate(move.name, "reference_number"),
@@ -810,12 +1096,20 @@ class _ExportWithLogin:
             payload.update(self._credited(move))
         return {key: value for key, value in payload.items() if value not in (None, "")}
 
-    def _unit_price(self, line):
-        """The unit price without VAT, before discount (24SevenOffice applies DiscountRate)."""
+    @staticmethod
+    def _prices_include_vat(move):
+        """Whether the invoice is sent with prices including VAT: when every priced line's tax is
+        tax-included, so that 24SevenOffice takes the VAT out of Odoo's gross amounts as Odoo did."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return bool(lines) and all(line.tax_ids and all(line.tax_ids.mapped("price_include")) for line in lines)
+
+    def _unit_price(self, line, include_vat=False):
+        """The unit price (with VAT when ``include_vat``, else without), before discount
+        (24SevenOffice applies DiscountRate)."""
         quantity = line.quantity or 0.0
         factor = 1 - (line.discount or 0.0) / 100
         if quantity and factor:
-            price = line.price_subtotal / (quantity * factor)
+            price = (line.price_total if include_vat else line.price_subtotal) / (quantity * factor)
         else:
             price = line.price_unit
         two = mapping.decimal(price)
@@ -870,20 +1164,31 @@ class _ExportWithLogin:
             answers = self.client.save_invoices([payloads[move] for move in moves])
         except RetryableError as error:
             if not getattr(error, "uncertain", False):
-                # Certainly not sent (request limit, unavailable): nothing to search for on resume.
+                # Certainly not processed (request limit, HTTP 429): nothing to search for on resume.
                 for move in moves:
                     transfers[move].state = "not_sent"
                 self.exporter.commit()
                 raise
-            _logger.info("24SevenOffice: SaveInvoices got no answer (%s); searching for its invoices", error)
+            # A page or fault that may hide a save, a timeout, a reset: search before any resend.
+            _logger.info("24SevenOffice: SaveInvoices failed uncertainly (%s); searching for its invoices", error)
             found = self._search_interrupted(self.env["account.move"].concat(*moves), transfers)
             for move in found:
                 self._settle_found(line_of[move], transfers[move])
             rest = {move: payloads[move] for move in moves if move not in found}
             if rest and not retried:
                 return self._send(rest, line_of, transfers, retried=True)
-            if rest:
-                raise
+            for move in rest:  # failed twice, and 24SevenOffice does not hold them (searched)
+                transfers[move].state = "not_sent"
+                self.exporter._settle(
+                    line_of[move],
+                    "failed",
+                    self._(
+                        "Not sent: %(error)s, twice; 24SevenOffice does not hold the invoice (searched by its "
+                        "number). Export it again later.",
+                        error=error,
+                    ),
+                )
+            self.exporter.commit()
             return None
         except PermanentError as error:
             for move in moves:
@@ -906,11 +1211,12 @@ class _ExportWithLogin:
             transfers[move].write(
                 {"state": "saved", "order_ref": order_ref, "invoice_number": str(invoice) if invoice else False}
             )
+            self._bind_move(move, order_ref)
             saved[move] = order_ref
         # The OrderIds are durable before anything else can fail.
         self.exporter.commit()
-        missing = [order_ref for move, order_ref in saved.items() if not transfers[move].invoice_number]
-        numbers = self._invoice_numbers(missing)
+        totals = {}
+        numbers = self._invoice_numbers(list(saved.values()), totals)
         for move, order_ref in saved.items():
             transfer = transfers[move]
             if not transfer.invoice_number and numbers.get(order_ref):
@@ -918,6 +1224,7 @@ class _ExportWithLogin:
             notes = list(self.notes.get(move, []))
             if not transfer.invoice_number:
                 notes.append(self._("24SevenOffice did not give its invoice number yet (order %s).", order_ref))
+            notes += self._total_warning(move, totals.get(order_ref))
             self.exporter._settle(
                 line_of[move],
                 "exported",

@@ -115,3 +115,41 @@ def payment_days(invoice_date, due_date):
     if not invoice_date or not due_date:
         return 0
     return max(0, (due_date - invoice_date).days)
+
+
+def tax_code(tax_no):
+    """A VAT code's ``TaxNo`` as the row's ``TaxSettings.TaxCode`` (an int; None when it is not a number)."""
+    text = str(tax_no or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def rate(value):
+    """A VAT rate in percent as a Decimal (``25.0`` → ``Decimal('25')``)."""
+    return Decimal(str(value or 0)).quantize(FOUR_PLACES).normalize()
+
+
+def money(value):
+    """An amount rounded to the cent, as a Decimal."""
+    return Decimal(str(value or 0)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) + 0
+
+
+def order_totals(rows, rates, include_vat=False):
+    """(total including VAT, VAT) that 24SevenOffice gives an order of ``rows`` (payload rows),
+    computed row by row as it does [I]: each Normal row's amount (price x quantity less the
+    discount percentage) and its VAT at the rate of its ``TaxSettings.TaxCode`` (``rates``:
+    {TaxCode: percent}), each rounded to the cent; with ``include_vat`` the prices include VAT."""
+    total = vat = Decimal(0)
+    for row in rows:
+        if row.get("Type", "Normal") != "Normal":
+            continue
+        amount = Decimal(row["Price"]) * Decimal(row["Quantity"])
+        amount = money(amount * (1 - Decimal(row.get("DiscountRate") or 0) / 100))
+        percent = rates.get((row.get("TaxSettings") or {}).get("TaxCode"), Decimal(0))
+        if include_vat:
+            row_vat = money(amount - amount / (1 + percent / 100))
+            total += amount
+        else:
+            row_vat = money(amount * percent / 100)
+            total += amount + row_vat
+        vat += row_vat
+    return money(total), money(vat)

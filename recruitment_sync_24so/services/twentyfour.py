@@ -57,6 +57,7 @@ SERVICES = {
     "company": ("CRM/Company/V001/CompanyService.asmx", "CompanyServiceSoap"),
     "invoice": ("Economy/InvoiceOrder/V001/InvoiceService.asmx", "InvoiceServiceSoap"),
     "product": ("Logistics/Product/V001/ProductService.asmx", "ProductServiceSoap"),
+    "account": ("Economy/Account/V004/Accountservice.asmx", "AccountServiceSoap"),
 }
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 # 7,200 requests an hour [V S9]; the short-term throttle is not published [I]: a burst window.
@@ -70,10 +71,17 @@ SESSION_RECHECK_SECONDS = 300
 MAX_RATE_WAIT = 60
 READ_RETRIES = 2  # transient failures of read-only calls are retried this many times
 READ_BACKOFF = 2.0
+# HTTP 429 (the short-term throttle [I]): the call was not processed, so even a save is sent
+# again, after these waits (seconds); then the run pauses this long.
+THROTTLE_BACKOFF = (2.0, 5.0, 15.0)
+THROTTLE_PAUSE = 60
 
 SESSION_FAULTS = ("session is not authenticated", "client is not authenticated on this identity", "not authenticated")
 LIMIT_FAULT = "limit exceeded"
 BLOCKED_IDENTITY_FAULT = "identityid is blocked"
+# The request was refused before anything was done (the XML did not match the schema).
+INVALID_REQUEST_FAULT = "instance validation error"
+SAVES = frozenset({"SaveInvoices", "SaveProducts", "SaveCompanies"})
 QUARANTINE = re.compile(r"quarantine ends at\s*(?P<when>.+?)\s*\.?\s*$", re.I | re.S)
 # Operations that change nothing in 24SevenOffice: retried on a transient failure.
 READ_ONLY = frozenset(
@@ -87,6 +95,7 @@ READ_ONLY = frozenset(
         "GetCompanies",
         "GetCompanySyncList",
         "GetInvoices",
+        "GetTaxCodeList",
     }
 )
 
@@ -207,7 +216,8 @@ def forget_wsdl_documents():
 class _Transport(Transport):
     """zeep's transport without envelope logging (the Login envelope holds the password).
 
-    Answers 429/5xx without a SOAP fault become ``RetryableError`` with their Retry-After.
+    Answers 429/5xx without a SOAP fault become ``RetryableError`` with their Retry-After; a
+    5xx page may come after 24SevenOffice did the work (a proxy's page): it is *uncertain*.
     """
 
     def __init__(self, *args, secrets=(), **kwargs):
@@ -222,11 +232,17 @@ class _Transport(Transport):
         response = self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
         is_fault = response.status_code == 500 and b"Fault" in (response.content or b"")[:2000]
         if response.status_code in RETRYABLE_STATUSES and not is_fault:
-            raise RetryableError(
-                f"24SevenOffice is unavailable (HTTP {response.status_code}); the export is retried later.",
+            if response.status_code == 429:
+                message = "24SevenOffice asked to slow down (HTTP 429)"
+            else:
+                message = f"24SevenOffice answered with an error page (HTTP {response.status_code})"
+            error = RetryableError(
+                message,
                 status=response.status_code,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
+            error.uncertain = response.status_code != 429
+            raise error
         return response
 
 
@@ -338,7 +354,7 @@ class TwentyFourClient:
         return serialize_object(answer, target_cls=dict)
 
     def _uncertain(self, operation, what):
-        error = RetryableError(f"24SevenOffice {what} ({operation}); the export is retried later.")
+        error = RetryableError(f"24SevenOffice {what} ({operation})")
         # Whether 24SevenOffice did the work is unknown: a save is searched for before it is sent again.
         error.uncertain = True
         return error
@@ -367,12 +383,20 @@ class TwentyFourClient:
             return SessionExpired(f"24SevenOffice ended the session: {message}", remote_message=message)
         if operation == "Login":
             return LoginError(f"24SevenOffice refused the login of {self.username}: {message}", remote_message=message)
+        if operation in SAVES and INVALID_REQUEST_FAULT not in lowered:
+            # A fault may come after 24SevenOffice saved (a database timeout at the end of the call):
+            # whether it did is unknown, so the save is searched for before it is sent again.
+            error = RetryableError(f"24SevenOffice answered {operation} with an error: {message}")
+            error.uncertain = True
+            error.remote_message = message
+            return error
         return PermanentError(f"24SevenOffice refused {operation}: {message}", remote_message=message)
 
     def call(self, service, operation, **params):
         """Call ``operation`` in the session (logging in when needed, once more if it expired)."""
         self.ensure_session()
         attempt = 0
+        throttled = 0
         relogged = False
         while True:
             try:
@@ -387,6 +411,20 @@ class TwentyFourClient:
                 self.sessions.drop(self.session_key, self._session_id)
                 self.login()
             except RetryableError as error:
+                if error.status == 429:
+                    # Not processed: any call may be sent again after a wait; a long one pauses the run.
+                    wait = error.retry_after if error.retry_after is not None else None
+                    if throttled < len(THROTTLE_BACKOFF) and (wait is None or wait <= self.max_rate_wait):
+                        self.sleep(wait if wait is not None else THROTTLE_BACKOFF[throttled])
+                        throttled += 1
+                        continue
+                    pause = max(wait or 0, THROTTLE_PAUSE)
+                    raise RetryableError(
+                        f"24SevenOffice kept asking to slow down (HTTP 429 on {operation}); the export pauses and "
+                        f"goes on in {pause:.0f} seconds.",
+                        status=429,
+                        retry_after=pause,
+                    ) from error
                 if operation not in READ_ONLY or attempt >= READ_RETRIES or (error.retry_after or 0) > 0:
                     raise
                 attempt += 1
@@ -504,6 +542,10 @@ class TwentyFourClient:
 
     def save_invoices(self, invoices):
         return items(self.call("invoice", "SaveInvoices", invoices={"InvoiceOrder": invoices}), "InvoiceOrder")
+
+    def tax_codes(self):
+        """The client's VAT codes (AccountService.GetTaxCodeList): TaxId, TaxNo, TaxName, TaxRate, AccountNo."""
+        return items(self.call("account", "GetTaxCodeList"), "TaxCodeElement")
 
     def get_invoices(self, search, properties, row_properties=("RowId",)):
         return items(

@@ -125,6 +125,35 @@ class TestClient(TsoCase):
         with self.assertRaisesRegex(PermanentError, "Something broke"):
             client.departments()
 
+    def test_uncertain_and_throttled_answers_of_saves(self):
+        client = self.client()
+        client.get_companies({"CompanyId": 1}, ("Id",))  # the service's WSDL is loaded: only calls meet the faults
+        # A page or a fault answering a save may hide the save: uncertain (search before resending).
+        self.fake.inject(status=503, times=1, body="<html>Service Unavailable</html>", content_type="text/html")
+        with self.assertRaises(RetryableError) as caught:
+            client.save_companies([{"Name": "X"}])
+        self.assertTrue(caught.exception.uncertain)
+        self.fake.fail_next("SaveCompanies", "Server was unable to process request. ---> Timeout expired")
+        with self.assertRaises(RetryableError) as caught:
+            client.save_companies([{"Name": "X"}])
+        self.assertTrue(caught.exception.uncertain)
+        self.assertNotIn("retried later", str(caught.exception))
+        # A request refused by the schema was certainly not processed.
+        self.fake.fail_next("SaveCompanies", "Instance validation error: 'Bad' is not a valid value")
+        with self.assertRaises(PermanentError):
+            client.save_companies([{"Name": "X"}])
+        # 429 without Retry-After: not processed, sent again after a back-off, even a save ...
+        with patch.object(twentyfour, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0)):
+            self.fake.inject(status=429, times=2)
+            self.assertEqual(client.save_companies([{"Name": "Throttled"}])[0]["Name"], "Throttled")
+            # ... then the run pauses (certainly not sent: nothing to search for).
+            self.fake.inject(status=429, times=4)
+            with self.assertRaises(RetryableError) as caught:
+                client.save_companies([{"Name": "Y"}])
+        self.assertEqual(caught.exception.retry_after, twentyfour.THROTTLE_PAUSE)
+        self.assertFalse(getattr(caught.exception, "uncertain", False))
+        self.assertEqual(len([c for c in self.fake.client(MAIN_CLIENT_ID)["companies"] if c["Name"] == "Throttled"]), 1)
+
     def test_wsdls_are_loaded_once_per_process(self):
         twentyfour.forget_wsdl_documents()
         self.fake.requests.clear()

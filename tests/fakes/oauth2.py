@@ -4,8 +4,10 @@
 (``login.xero.com/identity/connect/…``) and Intuit do: a consent page the user accepts in the
 browser, a token endpoint speaking RFC 6749 (form-encoded requests, JSON answers, client
 credentials in the body or as HTTP Basic), PKCE S256 (RFC 7636), refresh tokens that rotate on
-every use, and revocation (RFC 7009). Fakes of resource APIs subclass it, declare their own
-``rules`` and call ``self.authenticate(request)`` in their handlers.
+every use (the previous one still works for ``rotated_refresh_token_grace`` seconds, 0 by
+default), and revocation (RFC 7009; ``_token_to_revoke`` reads the token from the request).
+Fakes of resource APIs subclass it, declare their own ``rules`` and call
+``self.authenticate(request)`` in their handlers.
 
 Every setting is a class attribute a subclass may override and a keyword of the constructor::
 
@@ -88,6 +90,7 @@ class RefreshToken:
     scope: str
     issued_at: float
     rotated: bool = False
+    rotated_at: float = None
 
 
 @dataclass
@@ -118,6 +121,7 @@ class FakeOAuth2Server(FakeService):
     registered_redirect_uris = None  # None: accept any redirect_uri
     access_token_lifetime = 3600
     refresh_token_idle_lifetime = 14 * 24 * 3600
+    rotated_refresh_token_grace = 0  # seconds a rotated refresh token still works (0: none)
     code_lifetime = 300
     require_pkce = False
     known_scopes = None  # a set: the authorize page refuses other scopes (invalid_scope); None: any
@@ -136,6 +140,7 @@ class FakeOAuth2Server(FakeService):
         "registered_redirect_uris",
         "access_token_lifetime",
         "refresh_token_idle_lifetime",
+        "rotated_refresh_token_grace",
         "code_lifetime",
         "require_pkce",
         "extra_token_fields",
@@ -413,14 +418,15 @@ class FakeOAuth2Server(FakeService):
             grant = self._grants[refresh.grant_id]
             if grant.revoked:
                 return self.oauth_error("invalid_grant", "The refresh token was revoked")
-            if refresh.rotated:
+            if refresh.rotated and self.clock() - refresh.rotated_at >= self.rotated_refresh_token_grace:
                 return self.oauth_error("invalid_grant", "The refresh token was already used")
             if self.clock() - refresh.issued_at >= self.refresh_token_idle_lifetime:
                 return self.oauth_error("invalid_grant", "The refresh token expired")
             scope = form.get("scope")
             if scope is not None and not set(scope.split()) <= set(refresh.scope.split()):
                 return self.oauth_error("invalid_scope", "scope exceeds the granted scope")
-            refresh.rotated = True
+            if not refresh.rotated:
+                refresh.rotated, refresh.rotated_at = True, self.clock()
             return self.token_response(self._issue(grant, scope=scope))
 
     def _new_grant(self, client_id, scope):
@@ -486,7 +492,7 @@ class FakeOAuth2Server(FakeService):
         _client_id, error = self._authenticate_client(request)
         if error is not None:
             return error
-        token = request.form.get("token")
+        token = self._token_to_revoke(request)
         if not token:
             return self.oauth_error("invalid_request", "token is missing")
         with self._tokens_lock:
@@ -497,6 +503,10 @@ class FakeOAuth2Server(FakeService):
             elif access is not None:
                 access.revoked = True
         return Response(status=200)
+
+    def _token_to_revoke(self, request):
+        """The token a revocation request names (RFC 7009: the form's ``token``); services differ."""
+        return request.form.get("token")
 
     # -- for resource handlers -----------------------------------------------------------
     def authenticate(self, request):

@@ -5,9 +5,12 @@ ephemeral port, point an integration's endpoints at ``service.url``, and stop it
 Every request is recorded so a test can assert what the connector actually sent.
 """
 
+import errno
 import json
+import os
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -50,7 +53,12 @@ class FakeService:
         return f"http://{self.host}:{self.port}"
 
     def start(self):
-        self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
+        try:
+            self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True)
+        except SystemExit as exit_:
+            # Werkzeug before 3.1 exits the process on a busy port (after printing why) instead
+            # of raising: a stand-in must report it to its caller like any bind error.
+            raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from exit_
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
@@ -106,3 +114,31 @@ class FakeService:
             return [
                 r for r in self.requests if r.path.startswith(path_prefix) and (method is None or r.method == method)
             ]
+
+
+# -- running a fake alone (``python3 -m tests.fakes.<name> --port ... --seed ...``) ----------
+def add_service_arguments(parser, service_class, port):
+    """The options every fake's command shares: where it listens, its seed and today, its client."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port, help="0 picks a free port")
+    parser.add_argument("--seed", default="0")
+    parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
+    parser.add_argument("--client-id", default=service_class.client_id)
+    parser.add_argument("--client-secret", default=service_class.client_secret)
+    parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
+    return parser
+
+
+def seed_of(text):
+    """``--seed`` as the generators take it: a number when it is one, else the text."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def serve_until_interrupted(service, banner):
+    """Print ``banner`` and "Serving until Ctrl-C." (what tests wait for), serve, stop on Ctrl-C."""
+    print(f"{banner}\nServing until Ctrl-C.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        service.stop()
+        print("Stopped.", flush=True)

@@ -80,7 +80,11 @@ with a keyword argument (``FakeTwentyFour(world=w, request_limit=50)``):
   ``Name`` (max 200), ``OrganizationNumber`` max 20.
 * SaveInvoices per order: ``CustomerId`` must exist; order/row ``DepartmentId`` and
   ``ProjectId`` must exist; ``Normal`` rows need an existing ``ProductId`` (``Text`` rows do
-  not); ``ReferenceInvoiceId``/``ReferenceOrderId`` (credit notes) must exist [I]; the currency
+  not); a row's VAT rate comes from its ``TaxSettings.TaxCode`` (a ``TaxNo`` of GetTaxCodeList;
+  unknown -> ParameterNotFoundException) [I: TaxNo rather than TaxId], else
+  ``TaxSettings.TaxRate``, else its product's ``TaxRate`` (25% when none) [V S12]; the totals
+  (``OrderTotalIncVat``/``OrderTotalVat``) are computed row by row, each row's amount and VAT
+  rounded to the cent [I]; ``ReferenceInvoiceId``/``ReferenceOrderId`` (credit notes) must exist [I]; the currency
   ``Symbol`` must be one of ``GetCurrencyList`` [I]; lengths (YourReference 50, ReferenceNumber
   50, InvoiceTitle 300, InvoiceText 750, InvoiceEmailAddress 250, CustomerName 100,
   CustomerOrgNo 20, row Name 300) as above; ``require_department`` [I] makes a missing
@@ -105,6 +109,8 @@ Test knobs and counters:
   ``add_product(number, name, category_id=1, price=…, client_id=…)`` (numbers may repeat),
   ``add_company(name, organization_number=…, external_id=…, type=…, client_id=…)``,
   ``add_department(dept_id, name, client_id=…)``, ``add_category(name, category_id=None, client_id=…)``,
+  ``add_tax_code(tax_no, name, rate, client_id=…)``; ``add_product``/``add_company`` with
+  ``undated=True`` hold no ``DateChanged`` (change-date searches never return them [I]),
   ``add_client(name, client_id=None, departments=…, categories=…)``,
   ``add_user(username, password, client_ids, blocked=())`` (returns the ``Login`` with its
   identity ids); ``invoice(order_id)``, ``invoices_for(reference)``.
@@ -124,6 +130,9 @@ Test knobs and counters:
   the call is executed and committed, then the connection is dropped without an answer
   (``drop``: the client sees a connection error) or the answer waits ``delay`` seconds (past
   the client's timeout), so a retry must find the saved invoice instead of sending it again.
+  ``fail_after_save(operation="SaveInvoices", status=None, message=…, times=1)``: the call is
+  executed and saved, then answered with an HTML error page of HTTP ``status`` (e.g. 503), or
+  without ``status`` with a SOAP fault ``message``: an answer that hides a save.
   ``inject(status=…, body=…, delay=…)`` (``FaultInjectionMixin``) for transport-level faults
   (HTTP 503 pages, 429) before any SOAP processing.
 * ``set_request_limit(limit, window=3600)``, ``exceed_request_limit(client_id)`` (the next call
@@ -145,14 +154,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from lxml import etree
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from .records_api import FaultInjectionMixin
+from .records_api import HTML_ERROR_PAGE, FaultInjectionMixin
 from .service import FakeService
 from .soap import (
     SOAP11_CONTENT_TYPE,
@@ -309,7 +318,7 @@ def _check_lengths(record, limits, enforce, what):
 
 
 def _money(value):
-    return Decimal(value).quantize(Decimal("0.01"))
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class FakeTwentyFour(FaultInjectionMixin, FakeService):
@@ -451,8 +460,11 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         """A product as if created in 24SO's UI; returns it (with its ``Id``)."""
         with self._data_lock:
             store = self._clients[client_id]
+            undated = extra.pop("undated", False)
             product = make_product(store["next_product"], number, name, category_id, price, **extra)
             product.setdefault("DateChanged", self._now())
+            if undated:  # as records imported into 24SO long ago: no change date [I]
+                del product["DateChanged"]
             store["next_product"] += 1
             store["products"].append(product)
             return dict(product)
@@ -462,10 +474,13 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         ``type=``, ``email=``, any other Company field); returns it (with its ``Id``)."""
         if organization_number is not None:
             fields["org_no"] = organization_number
+        undated = fields.pop("undated", False)
         with self._data_lock:
             store = self._clients[client_id]
             company = make_company(store["next_company"], name, **fields)
             company.setdefault("DateChanged", self._now())
+            if undated:
+                del company["DateChanged"]
             store["next_company"] += 1
             store["companies"].append(company)
             return _deep(company)
@@ -563,6 +578,28 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             self._plan(SoapPlan(operation, "pass", nth - 1))
         return self._plan(SoapPlan(operation, "expire"))
 
+    def fail_after_save(self, operation="SaveInvoices", status=None, message="Timeout expired", times=1):
+        """The next ``times`` calls of ``operation`` are executed and saved, then answered with a
+        failure that hides it: an HTML error page of HTTP ``status`` (e.g. 503 from a proxy), or,
+        without ``status``, a SOAP fault with ``message`` (a failure after the save [I])."""
+        if status:
+            return self._plan(SoapPlan(operation, "page", times, HTML_ERROR_PAGE, delay=float(status)))
+        return self._plan(SoapPlan(operation, "fault_after", times, message))
+
+    def add_tax_code(self, tax_no, name, rate, account_no=2700, client_id=MAIN_CLIENT_ID):
+        """Another VAT code of ``GetTaxCodeList`` (rows naming its ``TaxNo`` get its rate); returns it."""
+        with self._data_lock:
+            codes = self._clients[client_id]["tax_codes"]
+            code = {
+                "TaxId": max([c["TaxId"] for c in codes] + [0]) + 1,
+                "TaxNo": str(tax_no),
+                "TaxName": name,
+                "TaxRate": Decimal(str(rate)),
+                "AccountNo": account_no,
+            }
+            codes.append(code)
+            return dict(code)
+
     def fail_items(self, operation="SaveInvoices", message="Timeout expired", times=1, type_=DATABASE_TYPE):
         """The next ``times`` items of ``operation`` (a Save*) fail with ``APIException{type_, message}``
         and are not saved, the others are (a per-item, possibly transient, failure)."""
@@ -635,9 +672,13 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             return self._fault(SoapFault(str(error), code="Client"), version, headers)
         except SoapFault as fault:
             return self._fault(fault, version, headers)
-        plan = self._take_plan(operation, ("drop", "delay"))
+        plan = self._take_plan(operation, ("drop", "delay", "page", "fault_after"))
         if plan and plan.kind == "drop":
             return self._drop(request)
+        if plan and plan.kind == "page":
+            return Response(plan.message, status=int(plan.delay), content_type="text/html; charset=utf-8")
+        if plan and plan.kind == "fault_after":
+            return self._fault(SoapFault(plan.message), version, headers)
         if plan:
             self._stopping.wait(plan.delay)
         content_type = SOAP11_CONTENT_TYPE if version == "1.1" else SOAP12_CONTENT_TYPE
@@ -864,10 +905,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         ]
 
     def op_GetTaxCodeList(self, params, session, store):
-        return [
-            {"TaxId": tax_id, "TaxNo": str(no), "TaxName": name, "TaxRate": Decimal(rate), "AccountNo": account}
-            for tax_id, no, name, rate, account in TAX_CODES
-        ]
+        return [dict(code) for code in store["tax_codes"]]
 
     def op_GetPaymentMethods(self, params, session, store):
         return [{"Id": method_id, "Name": name} for method_id, name in PAYMENT_METHODS]
@@ -893,7 +931,8 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         if "Price" in search:
             products = [p for p in products if p.get("Price") == search["Price"]]
         if "DateChanged" in search:
-            products = [p for p in products if p.get("DateChanged", MIN_DATETIME) >= search["DateChanged"]]
+            # a product without a change date is never returned by a change-date search [I]
+            products = [p for p in products if "DateChanged" in p and p["DateChanged"] >= search["DateChanged"]]
         return [_pick(product, params.get("returnProperties")) for product in products]
 
     def _no_matches(self, number, wanted):
@@ -977,7 +1016,7 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         if search.get("CompanyName"):
             tests.append(lambda c: search["CompanyName"].lower() in (c.get("Name") or "").lower())
         if "ChangedAfter" in search:
-            tests.append(lambda c: c.get("DateChanged", MIN_DATETIME) > search["ChangedAfter"])
+            tests.append(lambda c: "DateChanged" in c and c["DateChanged"] > search["ChangedAfter"])
         if search.get("CompanyEmail"):
             tests.append(lambda c: search["CompanyEmail"].lower() in _emails(c))
         if search.get("CompanyPhone"):
@@ -1082,10 +1121,24 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         if product is None:
             raise ItemError(f"Product with Id {row['ProductId']} was not found.", NOT_FOUND_TYPE)
         row["ProductNo"] = product.get("No", "")  # read-only on rows [V S12]
-        row["VatRate"] = product.get("TaxRate", Decimal(25))
+        row["VatRate"] = self._row_vat_rate(store, row, product)
         row.setdefault("Name", product.get("Name", ""))
         row.setdefault("Price", product.get("Price", Decimal(0)))
         row.setdefault("Quantity", Decimal(1))
+
+    @staticmethod
+    def _row_vat_rate(store, row, product):
+        """The row's VAT rate: its ``TaxSettings.TaxCode`` (a ``TaxNo`` of GetTaxCodeList), else
+        ``TaxSettings.TaxRate``, else the product's ``TaxRate``, else the standard 25% [V S12; I order]."""
+        settings = row.get("TaxSettings") or {}
+        if "TaxCode" in settings:
+            code = next((c for c in store["tax_codes"] if c["TaxNo"] == str(settings["TaxCode"])), None)
+            if code is None:
+                raise ItemError(f"TaxCode {settings['TaxCode']} was not found.", NOT_FOUND_TYPE)
+            return code["TaxRate"]
+        if "TaxRate" in settings:
+            return settings["TaxRate"]
+        return product.get("TaxRate", Decimal(25))
 
     def op_GetInvoices(self, params, session, store):
         search = params.get("searchParams") or {}
@@ -1152,6 +1205,10 @@ def _store(client):
         "companies": [_deep(item) for item in client.companies],
         "invoices": [_deep(item) for item in client.invoices],
         "projects": [dict(item) for item in client.projects],
+        "tax_codes": [
+            {"TaxId": tax_id, "TaxNo": str(no), "TaxName": name, "TaxRate": Decimal(rate), "AccountNo": account}
+            for tax_id, no, name, rate, account in TAX_CODES
+        ],
     }
     store["next_product"] = max([p["Id"] for p in store["products"]] + [PRODUCT_ID_START - 1]) + 1
     store["next_company"] = max([c["Id"] for c in store["companies"]] + [COMPANY_ID_START - 1]) + 1
@@ -1208,20 +1265,22 @@ def _phones(company):
 
 
 def _totals(rows, include_vat):
-    """(total incl. VAT, VAT) of ``rows``: price x quantity less the discount percentage, VAT by row rate."""
+    """(total incl. VAT, VAT) of ``rows``, row by row [I]: each row's amount (price x quantity less
+    the discount percentage) and its VAT at the row's rate are rounded to the cent, then added."""
     total = vat = Decimal(0)
     for row in rows:
         if row.get("Type", "Normal") != "Normal":
             continue
         amount = row.get("Price", Decimal(0)) * row.get("Quantity", Decimal(1))
-        amount *= 1 - row.get("DiscountRate", Decimal(0)) / 100
+        amount = _money(amount * (1 - row.get("DiscountRate", Decimal(0)) / 100))
         rate = row.get("VatRate", Decimal(0)) / 100
         if include_vat:
-            vat += amount - amount / (1 + rate)
+            row_vat = _money(amount - amount / (1 + rate))
             total += amount
         else:
-            vat += amount * rate
-            total += amount * (1 + rate)
+            row_vat = _money(amount * rate)
+            total += amount + row_vat
+        vat += row_vat
     return _money(total), _money(vat)
 
 

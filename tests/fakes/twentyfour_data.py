@@ -55,7 +55,12 @@ CURRENCIES = (("NOK", 1, "1", 1), ("EUR", 2, "11.52", 1), ("SEK", 3, "98.10", 10
 CURRENCIES += (("GBP", 5, "13.48", 1), ("DKK", 6, "154.40", 100))
 VAT_TYPES = ((3, "Utgående mva, høy sats", "25"), (31, "Utgående mva, middels sats", "15"), (5, "Ingen mva", "0"))
 TYPE_GROUPS = ((3000, 1, "Salg, avgiftspliktig"), (3100, 2, "Salg, avgiftsfritt"))
-TAX_CODES = ((1, 3, "Utgående mva høy sats", "25", 2700), (2, 5, "Ingen utgående mva", "0", 0))
+TAX_CODES = (  # (TaxId, TaxNo, TaxName, TaxRate, AccountNo): Norway's standard codes
+    (1, 3, "Utgående mva høy sats", "25", 2700),
+    (2, 5, "Ingen utgående mva", "0", 0),
+    (3, 31, "Utgående mva middels sats", "15", 2701),
+    (4, 33, "Utgående mva lav sats", "12", 2702),
+)
 PAYMENT_METHODS = ((1, "Bank"), (2, "Kontant"))
 
 PRODUCT_WORDS = (

@@ -160,6 +160,7 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
             invoices = self.env["account.move"]
             clients = self.sandbox.world.invoiced_clients[1:3]
             product = self.env["product.product"].search([("default_code", "=", "CONTRACT-HOUR")])
+            mva = self.env["account.tax"].search([("name", "=", "25% MVA"), ("type_tax_use", "=", "sale")])
             for client, department in zip(clients, ("Oslo", "Bergen"), strict=True):
                 partner = self.env["res.partner"].search([("name", "=", client), ("is_company", "=", True)])
                 invoices |= self.env["account.move"].create(
@@ -167,7 +168,11 @@ class TestSandboxJourney(JobAdderJourney, HttpCase):
                         "move_type": "out_invoice",
                         "partner_id": partner.id,
                         "department_id": self.env["hr.department"].search([("name", "=", department)]).id,
-                        "invoice_line_ids": [Command.create({"product_id": product.id, "quantity": 37.5})],
+                        "invoice_line_ids": [
+                            Command.create(
+                                {"product_id": product.id, "quantity": 37.5, "tax_ids": [Command.set(mva.ids)]}
+                            )
+                        ],
                     }
                 )
             invoices.action_post()
