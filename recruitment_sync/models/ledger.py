@@ -242,9 +242,9 @@ class AccountMove(models.Model):
     def _sync_close_failure_activity(self, integration):
         summary = self._sync_activity_summary(integration)
         todo = self.env.ref("mail.mail_activity_data_todo")
-        self.activity_ids.filtered(lambda a: a.activity_type_id == todo and a.summary == summary).action_feedback(
-            feedback=_("Exported to %s.", integration.name)
-        )
+        activities = self.activity_ids.filtered(lambda a: a.activity_type_id == todo and a.summary == summary)
+        if activities:
+            activities.action_feedback(feedback=_("Exported to %s.", integration.name))
 
     @api.model
     def _sync_mark_queued(self, integration, moves):
