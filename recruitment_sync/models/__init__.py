@@ -11,3 +11,4 @@ from . import hr_department
 from . import recruitment_jobadder_user
 from . import recruitment_placement
 from . import recruitment_sync_jobadder
+from . import ledger

@@ -66,6 +66,8 @@ class AccountMove(models.Model):
                     ("res_model", "=", self._name),
                     ("res_id", "=", self.id),
                     ("integration_id", "!=", integration.id),
+                    # A ledger a Sync manager released the invoice from holds it no more.
+                    ("integration_id", "not in", self.sudo().sync_ledger_released_ids.ids),
                 ],
                 order="id",
                 limit=1,

@@ -16,6 +16,11 @@ from .recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 
 _logger = logging.getLogger(__name__)
 
+# Context key of code running inside a user's request that may call the provider once, never
+# wait (the confirmation's counts): its HTTP clients neither sleep nor retry.
+INTERACTIVE_CONTEXT = "recruitment_sync_interactive"
+INTERACTIVE_TIMEOUT = (5, 10)
+
 # Fields only a System Administrator may change (credentials, endpoints, activation,
 # scope). Sync managers may change the rest: schedule, responsible, error recipients.
 ADMIN_ONLY_FIELDS = {
@@ -286,7 +291,12 @@ class RecruitmentSyncIntegration(models.Model):
         return lines.browse()
 
     def _provider_count(self, kind):
-        """How many records a sync of ``kind`` would process now (shown in the confirmation)."""
+        """How many records a sync of ``kind`` would send or bring now (shown in the confirmation), or None.
+
+        Called inside the user's request: count from Odoo's data, or with at most one bounded
+        call (the confirmation's context makes ``_http_client`` never sleep nor retry; a
+        ``SyncError`` then shows the count as unknown). None: unknown.
+        """
         return None
 
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
@@ -364,6 +374,23 @@ class RecruitmentSyncIntegration(models.Model):
         """The ``HttpClient`` (sub)class the provider is called with, e.g. one reading its own headers."""
         return HttpClient
 
+    def _provider_record_url(self, record, external_id):
+        """The address of ``record`` (exported as ``external_id``) in the remote system, or False."""
+        return False
+
+    def _provider_retry_export(self, moves):
+        """Retry on an invoice: queue the export of ``moves`` in the background (never send from here).
+
+        The default queues a manual run of the export kinds, which picks up every invoice not
+        exported yet, these included; a connector exporting selected invoices overrides it.
+        """
+        self.ensure_one()
+        kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "export"]
+        if not kinds:
+            raise UserError(_("%s exports nothing.", self.name))
+        run, _created = self.sudo()._queue_run("manual", kinds=kinds, direction="export")
+        return run
+
     # ------------------------------------------------------------------------ helpers
     def _get_oauth2_config(self):
         """The provider's OAuth2 settings with the administrator's endpoint overrides applied."""
@@ -427,6 +454,10 @@ class RecruitmentSyncIntegration(models.Model):
                 seen["token"] = self._oauth2_force_refresh(refused_token=seen.get("token"))
 
             auth()  # a valid token before any request, for the worker threads too
+        if self.env.context.get(INTERACTIVE_CONTEXT):
+            # Inside a user's request (a confirmation's counts): one bounded call, no waiting on
+            # the provider's limits, no retries; an answer that does not come at once is unknown.
+            options.update(max_wait=0, max_retries=0, timeout=INTERACTIVE_TIMEOUT)
         labels = dict(self._fields["provider"]._description_selection(self.env))
         return self._provider_http_client_class()(
             base_url,

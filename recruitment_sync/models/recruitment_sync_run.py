@@ -662,6 +662,7 @@ class RecruitmentSyncRun(models.Model):
             line["failed_item_id"] = failed_items[key].id
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
+        self.env["account.move"]._sync_record_statuses(self, pending)
         self._count_actions(actions)
         return set(failures) | successes
 
@@ -706,6 +707,8 @@ class RecruitmentSyncRun(models.Model):
         for key, line in lines.items():
             line.sudo().failed_item_id = items[key]
         self._tracked_keys().update(failures, successes)
+        # The invoices' status per ledger, as _flush_results keeps it for recorded results.
+        self.env["account.move"]._sync_record_statuses(self, [(kind, result) for result, _line in outcomes])
         return set(failures) | successes
 
     def _tracked_keys(self):

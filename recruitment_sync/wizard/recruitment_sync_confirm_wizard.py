@@ -1,6 +1,12 @@
+import logging
+
 from odoo import _, api, fields, models
 
+from ..models.recruitment_sync_integration import INTERACTIVE_CONTEXT
 from ..models.recruitment_sync_run import kind_label
+from ..services.http_client import SyncError
+
+_logger = logging.getLogger(__name__)
 
 
 class RecruitmentSyncConfirmWizard(models.TransientModel):
@@ -20,8 +26,9 @@ class RecruitmentSyncConfirmWizard(models.TransientModel):
         if integration and "line_ids" in fields_list:
             integration._check_can_sync()
             lines = []
+            counting = integration.with_context(**{INTERACTIVE_CONTEXT: True})
             for kind in integration._provider_sync_kinds():
-                count = integration._provider_count(kind)
+                count = self._count(counting, kind)
                 lines.append(
                     fields.Command.create(
                         {
@@ -35,6 +42,15 @@ class RecruitmentSyncConfirmWizard(models.TransientModel):
                 )
             values["line_ids"] = lines
         return values
+
+    @api.model
+    def _count(self, integration, kind):
+        """The provider's count, or None (unknown) when the remote system did not answer at once."""
+        try:
+            return integration._provider_count(kind)
+        except SyncError as error:
+            _logger.info("%s: %s not counted: %s", integration.name, kind.code, error)
+            return None
 
     def action_proceed(self):
         self.ensure_one()

@@ -95,6 +95,7 @@ class AccountMove(models.Model):
                 targets[integration] |= move
             for integration, its_moves in targets.items():
                 runs |= integration._tso_queue_export(its_moves, ineligible)
+                self._sync_mark_queued(integration, its_moves)  # the invoices' Ledgers tab says queued
                 ineligible = self.browse()
         return self._tso_receipt_action(runs)
 

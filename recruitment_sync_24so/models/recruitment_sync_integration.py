@@ -259,6 +259,14 @@ class RecruitmentSyncIntegration(models.Model):
             run.sudo().failed_count += len(ineligible)
         return run
 
+    def _provider_retry_export(self, moves):
+        """Retry on an invoice: 24SevenOffice exports selected invoices, so queue exactly these."""
+        if self.provider != "24so":
+            return super()._provider_retry_export(moves)
+        run = self.sudo()._tso_queue_export(moves)
+        self.env["account.move"]._sync_mark_queued(self, moves)
+        return run
+
     def _tso_line_values(self, run, move, status):
         return {
             "run_id": run.id,

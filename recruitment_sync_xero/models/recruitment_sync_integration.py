@@ -343,6 +343,14 @@ class RecruitmentSyncIntegration(models.Model):
             return None
         return super()._oauth2_revoke_and_wipe()
 
+    def _provider_record_url(self, record, external_id):
+        if self.provider != "xero":
+            return super()._provider_record_url(record, external_id)
+        if record._name != "account.move" or record.move_type not in ("out_invoice", "out_refund"):
+            return False
+        external_model = "invoice" if record.move_type == "out_invoice" else "credit_note"
+        return xero.deep_link(external_model, external_id, self.xero_short_code)
+
     def _provider_describe_item(self, kind, item):
         if self.provider != "xero" or not isinstance(item, dict):
             return super()._provider_describe_item(kind, item)

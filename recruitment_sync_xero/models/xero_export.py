@@ -16,7 +16,7 @@ from odoo.addons.recruitment_sync.services.http_client import AuthError, Retryab
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import xero
-from .xero_import import CONTACT
+from .xero_import import CONTACT, normalized_email, normalized_vat
 
 Document = namedtuple("Document", "kind move_type external_model endpoint id_field number_field xero_type label link")
 INVOICE_DOC = Document(
@@ -33,6 +33,7 @@ PAYMENT = "payment"
 ALLOCATION = "allocation"
 IDS_PER_QUERY = 40  # Xero's IDs filter tops out around 50 GUIDs (URL length) [R]
 PAYLOAD_ERRORS = (xero.PayloadError, UserError, ValidationError)
+NAME_TAKEN = "is already assigned to another contact"  # Xero's refusal of a contact's name [V]
 
 
 class RecruitmentSyncXeroExport(models.AbstractModel):
@@ -77,12 +78,20 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             credit_note=credit_note_id,
         )
 
-    def _xero_moves_to_export_sql(self, doc):
-        """Posted documents never exported, or changed in Odoo since (and credit notes to allocate)."""
-        moves = self.env["account.move"].sudo()._search(self._xero_move_domain(doc.move_type))
+    def _xero_moves_to_export_sql(self, doc, counting=False):
+        """Posted documents never exported, or changed in Odoo since (and credit notes to allocate).
+
+        ``counting``: only the documents the run will send (not those another ledger holds,
+        not credit notes whose allocations alone are pending).
+        """
+        Move = self.env["account.move"].sudo()
+        domain = self._xero_move_domain(doc.move_type)
+        if counting:
+            domain += Move._sync_ledger_held_elsewhere_domain(self)
+        moves = Move._search(domain)
         # ">=": an edit in the second of the export is looked at again (and found unchanged, or sent).
         stale = SQL("b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at")
-        if doc is CREDIT_NOTE_DOC:
+        if doc is CREDIT_NOTE_DOC and not counting:
             stale = SQL(
                 "%s OR (b.id IS NOT NULL AND EXISTS(%s))", stale, self._xero_pending_allocations_sql(SQL("m.id"))
             )
@@ -98,10 +107,10 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             stale,
         )
 
-    def _xero_customers_to_export_sql(self):
+    def _xero_customers_to_export_sql(self, counting=False):
         """Customers of the documents to export that are not in Xero yet."""
         documents = [
-            self._xero_moves_to_export_sql(doc)
+            self._xero_moves_to_export_sql(doc, counting)
             for doc, wanted in (
                 (INVOICE_DOC, self.xero_export_invoices),
                 (CREDIT_NOTE_DOC, self.xero_export_credit_notes),
@@ -119,35 +128,48 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             SQL(" UNION ").join(documents),
         )
 
-    def _xero_payments_to_export_sql(self):
-        """Reconciliations of an exported invoice (or credit note) with a customer payment or a bank line."""
+    def _xero_payments_to_export_sql(self, counting=False):
+        """Reconciliations of an exported invoice (or credit note) with a customer payment or a bank line.
+
+        ``counting``: with the documents the coming run exports first, as if they were in Xero.
+        """
+        if counting:
+            invoices = self._xero_sendable_documents_sql(INVOICE_DOC)
+            credit_notes = self._xero_sendable_documents_sql(CREDIT_NOTE_DOC)
+        else:
+            invoices, credit_notes = (
+                SQL(
+                    """SELECT res_id FROM recruitment_sync_binding
+                        WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+                    self.id,
+                    doc.external_model,
+                )
+                for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
+            )
         return SQL(
             """SELECT p.id FROM account_partial_reconcile p
                  JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
                  JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
                  JOIN account_move debit_move ON debit_move.id = debit_line.move_id
                  JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-                 JOIN recruitment_sync_binding document_binding
-                   ON document_binding.integration_id = %(integration)s
-                  AND document_binding.res_model = 'account.move'
-                  AND (
-                        (document_binding.external_model = %(invoice)s AND document_binding.res_id = debit_move.id
-                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
-                         AND credit_move.state = 'posted')
-                     OR (document_binding.external_model = %(credit_note)s AND document_binding.res_id = credit_move.id
-                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
-                         AND debit_move.state = 'posted')
-                  )
             LEFT JOIN recruitment_sync_binding payment_binding
                    ON payment_binding.integration_id = %(integration)s
                   AND payment_binding.res_model = 'account.partial.reconcile'
                   AND payment_binding.external_model = %(payment)s
                   AND payment_binding.res_id = p.id
-                WHERE payment_binding.id IS NULL""",
+                WHERE payment_binding.id IS NULL
+                  AND (
+                        (debit_move.id IN (%(invoices)s)
+                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
+                         AND credit_move.state = 'posted')
+                     OR (credit_move.id IN (%(credit_notes)s)
+                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
+                         AND debit_move.state = 'posted')
+                  )""",
             integration=self.id,
-            invoice=INVOICE_DOC.external_model,
-            credit_note=CREDIT_NOTE_DOC.external_model,
             payment=PAYMENT,
+            invoices=invoices,
+            credit_notes=credit_notes,
         )
 
     def _xero_export_sql(self, kind):
@@ -158,10 +180,80 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         return "account.move", self._xero_moves_to_export_sql(DOCUMENTS[kind.code])
 
     def _xero_export_count(self, kind):
+        """What a run will send of ``kind``, from Odoo's data alone (no call to Xero).
+
+        Payments and allocations count with the documents they go to that are exported now or
+        will be by the same run (invoices and credit notes go before payments).
+        """
         self.env.flush_all()
-        _model, sql = self._xero_export_sql(kind)
+        if kind.code == xero.EXPORT_CUSTOMERS.code:
+            sql = self._xero_customers_to_export_sql(counting=True)
+        elif kind.code == xero.PAYMENTS.code:
+            sql = self._xero_payments_to_export_sql(counting=True)
+        else:
+            doc = DOCUMENTS[kind.code]
+            count = self._xero_documents_to_send_count(doc)
+            if doc is CREDIT_NOTE_DOC:
+                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", self._xero_allocations_to_send_sql()))
+                count += self.env.cr.fetchone()[0]
+            return count
         self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
         return self.env.cr.fetchone()[0]
+
+    def _xero_documents_to_send_count(self, doc):
+        """Documents not in Xero yet, and those in Xero whose payload changed (a payment or a
+        reconciliation marks an invoice changed without changing what Xero gets)."""
+        self.env.cr.execute(self._xero_moves_to_export_sql(doc, counting=True))
+        moves = self.env["account.move"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+        exported = moves.filtered(lambda move: move.id in bindings)
+        count = len(moves) - len(exported)
+        if not exported:
+            return count
+        maps = self._xero_maps()
+        contacts = self._xero_bindings_of("res.partner", exported.commercial_partner_id.ids, CONTACT)
+        for move in exported:
+            binding, contact = bindings[move.id], contacts.get(move.commercial_partner_id.id)
+            if not contact:
+                continue  # refused by the run (its customer is not in Xero), not sent
+            try:
+                version = xero.content_hash(self._xero_document_payload(move, maps, contact.external_id))
+            except PAYLOAD_ERRORS:
+                continue  # refused by the run, not sent
+            count += version not in (binding.xero_content_hash, binding.xero_refused_hash)
+        return count
+
+    def _xero_sendable_documents_sql(self, doc):
+        """Documents in Xero now (bound) or sent by the coming run (when their kind is exported)."""
+        bound = SQL(
+            """SELECT res_id FROM recruitment_sync_binding
+                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+            self.id,
+            doc.external_model,
+        )
+        wanted = self.xero_export_invoices if doc is INVOICE_DOC else self.xero_export_credit_notes
+        if not wanted:
+            return bound
+        return SQL("%s UNION %s", bound, self._xero_moves_to_export_sql(doc, counting=True))
+
+    def _xero_allocations_to_send_sql(self):
+        """Reconciliations of credit notes with invoices, both in Xero after the run, not allocated yet."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+            LEFT JOIN recruitment_sync_binding allocation_binding
+                   ON allocation_binding.integration_id = %(integration)s
+                  AND allocation_binding.res_model = 'account.partial.reconcile'
+                  AND allocation_binding.external_model = %(allocation)s
+                  AND allocation_binding.res_id = p.id
+                WHERE credit_line.move_id IN (%(credit_notes)s) AND debit_line.move_id IN (%(invoices)s)
+                  AND allocation_binding.id IS NULL""",
+            integration=self.id,
+            allocation=ALLOCATION,
+            credit_notes=self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
+            invoices=self._xero_sendable_documents_sql(INVOICE_DOC),
+        )
 
     def _xero_fetch_export(self, kind, checkpoint, batch_size):
         self.env.flush_all()
@@ -315,22 +407,41 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         return payload
 
     def _xero_export_contacts(self, run, kind, partners):
-        """``PUT /Contacts`` for the customers the documents need; each one bound to its ContactID."""
+        """``PUT /Contacts`` for the customers the documents need; each one bound to its ContactID.
+
+        A customer whose name Xero already gives another contact (created by hand, a supplier,
+        one with no sales yet) is looked up by name: bound to it when it is the same customer,
+        else failed with both records named.
+        """
         client = self._xero_client()
-        prepared, numbers = [], set()
+        uuid = self._xero_database_uuid()
+        own = self._xero_own_partners()
+        prepared = []
         for partner in partners:
-            number = xero.contact_number(partner.id, partner.ref)
-            if number in numbers:  # two partners with one reference: the second gets its own number
-                number = xero.contact_number(partner.id)
-            numbers.add(number)
             try:
-                prepared.append((self._xero_contact_payload(partner, number), partner))
+                if partner in own:
+                    raise xero.PayloadError(
+                        _("%s is this company's own partner: it is not exported as a customer.", partner.display_name)
+                    )
+                prepared.append((self._xero_contact_payload(partner, xero.contact_number(uuid, partner.id)), partner))
             except PAYLOAD_ERRORS as error:
                 run._record(kind, ItemResult("failed", partner, reason=str(error.args[0])))
+        results = list(
+            self._xero_send_batch(client, "PUT", "Contacts", "Contacts", prepared, number_key="ContactNumber")
+        )
+        taken = [partner for partner, _element, error in results if error and NAME_TAKEN in error.lower()]
+        by_name = self._xero_contacts_named(client, taken)
         bindings = []
-        for partner, element, error in self._xero_send_batch(
-            client, "PUT", "Contacts", "Contacts", prepared, number_key="ContactNumber"
-        ):
+        for partner, element, error in results:
+            if partner in taken:
+                contact, reason = self._xero_same_customer(partner, by_name.get(partner.id), error)
+                if not contact:
+                    run._record(kind, ItemResult("failed", partner, reason=reason))
+                    continue
+                updated_at = xero.parse_datetime(contact.get("UpdatedDateUTC"), "UpdatedDateUTC")
+                bindings.append((partner, contact["ContactID"], CONTACT, {"remote_updated_at": updated_at}, None))
+                run._record(kind, ItemResult("already_exists", partner, contact["ContactID"], reason))
+                continue
             contact_id = (element or {}).get("ContactID")
             if error or not contact_id:
                 reason = error or _("Xero did not return the contact's ID.")
@@ -340,6 +451,82 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             bindings.append((partner, contact_id, CONTACT, {"remote_updated_at": updated_at}, None))
             run._record(kind, ItemResult("exported", partner, contact_id))
         self._xero_bind_all(bindings)
+
+    def _xero_contacts_named(self, client, partners):
+        """{partner id: Xero contacts of exactly its name (any status, customers or not)} or the lookup's error."""
+        found = {}
+        for partner in partners:
+            name = partner.name.strip()
+            try:
+                answer = client.get(
+                    "Contacts", params={"searchTerm": name, "includeArchived": "true", "page": 1, "pageSize": 100}
+                )
+            except (RetryableError, AuthError):
+                raise
+            except SyncError as error:
+                found[partner.id] = error  # this customer fails, not the batch
+                continue
+            found[partner.id] = [
+                contact
+                for contact in (answer or {}).get("Contacts") or ()
+                if isinstance(contact, dict)
+                and contact.get("ContactID")
+                and (contact.get("Name") or "").strip().casefold() == name.casefold()
+            ]
+        return found
+
+    def _xero_same_customer(self, partner, contacts, error):
+        """(the Xero contact that is ``partner``, reason) or (None, why not): same VAT or email, or only the name
+        when nothing contradicts; never a contact bound to another partner or coded for another one."""
+        if isinstance(contacts, SyncError):
+            reason = _(
+                "%(error)s The contact of that name could not be looked up: %(lookup)s", error=error, lookup=contacts
+            )
+            return None, reason
+        if not contacts:
+            return None, _("%s Xero did not list a contact of that name: check it in Xero, then sync again.", error)
+        bound = self.env["recruitment.sync.binding"]._lookup(
+            self, "res.partner", [contact["ContactID"] for contact in contacts], CONTACT
+        )
+        uuid = self._xero_database_uuid()
+        vat, email = normalized_vat(partner.vat), normalized_email(partner.email)
+        refusals = []
+        for contact in sorted(contacts, key=lambda contact: contact.get("ContactStatus") != "ACTIVE"):
+            their_vat = normalized_vat(contact.get("TaxNumber"))
+            their_email = normalized_email(contact.get("EmailAddress"))
+            coded_for = xero.partner_id_from_contact_number(contact.get("ContactNumber"), uuid)
+            binding = bound.get(contact["ContactID"])
+            if binding and binding.res_id != partner.id:
+                why = _("it is linked to the Odoo partner %s", binding.record_name)
+            elif coded_for and coded_for != partner.id:
+                why = _("its Contact Code names the Odoo partner id %s", coded_for)
+            elif vat and their_vat and vat != their_vat:
+                why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
+            elif email and their_email and email != their_email:
+                why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
+            else:
+                if (vat and vat == their_vat) or (email and email == their_email):
+                    rule = _("VAT number") if vat and vat == their_vat else _("email")
+                    reason = _("Already in Xero under this name, with the same %s: linked to it.", rule)
+                else:
+                    reason = _("Already in Xero under this name, nothing contradicting: linked to it.")
+                return contact, reason
+            refusals.append(
+                _(
+                    "Xero's contact “%(name)s” (ContactID %(id)s): %(why)s",
+                    name=contact.get("Name"),
+                    id=contact["ContactID"],
+                    why=why,
+                )
+            )
+        return None, _(
+            "Xero already has a contact named “%(name)s” that is not the Odoo partner %(partner)s (id %(id)s): "
+            "%(refusals)s. Rename one of them (or correct the VAT number or email), then sync again.",
+            name=partner.name,
+            partner=partner.display_name,
+            id=partner.id,
+            refusals="; ".join(refusals),
+        )
 
     # ------------------------------------------------------------------------ documents
     def _xero_line_tax_row(self, line, maps, line_amount_types):
@@ -493,9 +680,14 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
     def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
         """Payloads of the batch's documents: (to create, to update); the others are recorded now."""
         contacts = self._xero_bindings_of("res.partner", moves.commercial_partner_id.ids, CONTACT)
+        held_elsewhere = moves._sync_ledger_refusals(self)
         creates, updates = [], []
         for move in moves:
             binding = bindings.get(move.id)
+            if move.id in held_elsewhere:
+                external_id = binding.external_id if binding else None
+                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
+                continue
             changed = move.sync_local_changed_at
             if binding and (not changed or binding.last_synced_at > changed):
                 continue  # only its allocations are pending
@@ -527,19 +719,29 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         return creates, updates
 
     def _xero_current_statuses(self, client, doc, xero_ids):
-        """Xero's status of exported documents, read in chunks (IDs for invoices, a filter for credit notes)."""
-        statuses = {}
+        """Xero's status of exported documents, read in chunks (IDs for invoices, a filter for credit notes).
+
+        ({xero id: status}, {xero id: error}): a chunk Xero refuses to read fails its documents
+        only (rate limits and credentials still stop the batch).
+        """
+        statuses, errors = {}, {}
         for start in range(0, len(xero_ids), IDS_PER_QUERY):
             chunk = xero_ids[start : start + IDS_PER_QUERY]
             if doc is INVOICE_DOC:
                 params = {"IDs": ",".join(chunk)}
             else:  # GET /CreditNotes has no IDs parameter
                 params = {"where": " OR ".join(f'{doc.id_field}==Guid("{xero_id}")' for xero_id in chunk)}
-            answer = client.get(doc.endpoint, params=params) or {}
+            try:
+                answer = client.get(doc.endpoint, params=params) or {}
+            except (RetryableError, AuthError):
+                raise
+            except SyncError as error:
+                errors.update(dict.fromkeys(chunk, str(error)))
+                continue
             for element in answer.get(doc.endpoint) or ():
                 if isinstance(element, dict) and element.get(doc.id_field):
                     statuses[element[doc.id_field]] = element.get("Status")
-        return statuses
+        return statuses, errors
 
     def _xero_export_documents(self, run, kind, moves):
         doc = DOCUMENTS[kind.code]
@@ -549,11 +751,18 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
         creates, updates = self._xero_prepare_documents(run, kind, moves, maps, bindings, stamp)
         if updates:
-            statuses = self._xero_current_statuses(
+            statuses, errors = self._xero_current_statuses(
                 client, doc, [binding.external_id for _p, (_m, binding, _v) in updates]
             )
             allowed = []
             for payload, (move, binding, version) in updates:
+                if binding.external_id in errors:
+                    reason = _(
+                        "Not sent: its status in Xero could not be read (%s). It is sent at the next sync.",
+                        errors[binding.external_id],
+                    )
+                    run._record(kind, ItemResult("failed", move, binding.external_id, reason))
+                    continue
                 status = statuses.get(binding.external_id) or binding.xero_status
                 if status in xero.FINAL_STATUSES:
                     binding.write({"xero_status": status, "last_synced_at": stamp, "xero_refused_hash": version})
@@ -639,7 +848,12 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         names = sorted(duplicates)
         for start in range(0, len(names), IDS_PER_QUERY):
             chunk = names[start : start + IDS_PER_QUERY]
-            answer = client.get(doc.endpoint, params={"InvoiceNumbers": ",".join(chunk)}) or {}
+            try:
+                answer = client.get(doc.endpoint, params={"InvoiceNumbers": ",".join(chunk)}) or {}
+            except (RetryableError, AuthError):
+                raise
+            except SyncError:
+                continue  # not found out: these stay failed with Xero's refusal
             for element in answer.get(doc.endpoint) or ():
                 if isinstance(element, dict) and element.get(doc.number_field) in duplicates:
                     found[element[doc.number_field]] = element

@@ -15,11 +15,11 @@ OVERLAP = timedelta(minutes=2)
 CONTACT = "contact"  # binding type of Xero contacts (res.partner)
 
 
-def _normalized_vat(value):
+def normalized_vat(value):
     return "".join(str(value or "").split()).upper()
 
 
-def _normalized_email(value):
+def normalized_email(value):
     return str(value or "").strip().lower()
 
 
@@ -28,6 +28,14 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
 
     _name = "recruitment.sync.xero.import"
     _description = "Xero imports"
+
+    # ------------------------------------------------------------------------ identity
+    def _xero_database_uuid(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+
+    def _xero_own_partners(self):
+        """The partners of Odoo's companies: never bound to a Xero customer."""
+        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
 
     # ------------------------------------------------------------------------ counts
     def _xero_import_count(self, kind):
@@ -126,10 +134,11 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
         numbers = {str(c.get("ContactNumber")).strip() for c in contacts if c.get("ContactNumber")}
-        vats = {_normalized_vat(c.get("TaxNumber")) for c in contacts if c.get("TaxNumber")}
-        emails = {_normalized_email(c.get("EmailAddress")) for c in contacts if c.get("EmailAddress")}
+        vats = {normalized_vat(c.get("TaxNumber")) for c in contacts if c.get("TaxNumber")}
+        emails = {normalized_email(c.get("EmailAddress")) for c in contacts if c.get("EmailAddress")}
         names = {c.get("Name") for c in contacts if c.get("Name")}
-        ids = {xero.partner_id_from_contact_number(number) for number in numbers} - {None}
+        uuid = self._xero_database_uuid()
+        ids = {xero.partner_id_from_contact_number(number, uuid) for number in numbers} - {None}
         candidates = Partner.browse()
         for field, wanted in (("id", ids), ("ref", numbers), ("name", names), ("email_normalized", emails)):
             if wanted:
@@ -141,6 +150,7 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
                 "SELECT id FROM res_partner WHERE upper(regexp_replace(vat, '\\s', '', 'g')) IN %s", [tuple(vats)]
             )
             candidates |= Partner.search(base + [("id", "in", [row[0] for row in self.env.cr.fetchall()])])
+        candidates -= self._xero_own_partners()  # the company is never one of its customers
         bound = Binding.sudo().search(
             [
                 ("integration_id", "=", self.id),
@@ -163,14 +173,19 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
             lambda partner: prefetched["bound_to"].get(partner.id) in (None, contact.get("ContactID"))
         )
         number = str(contact.get("ContactNumber") or "").strip()
-        vat = _normalized_vat(contact.get("TaxNumber"))
-        email = _normalized_email(contact.get("EmailAddress"))
+        vat = normalized_vat(contact.get("TaxNumber"))
+        email = normalized_email(contact.get("EmailAddress"))
         name = contact.get("Name")
-        partner_id = xero.partner_id_from_contact_number(number)
+        partner_id = xero.partner_id_from_contact_number(number, self._xero_database_uuid())
+        # Another database's code (or the old ODOO-RP-<id>) names nobody here, not even by reference.
+        own_code = number and not xero.is_connector_contact_number(number)
         rules = (
-            (_("Contact Code"), lambda p: number and (p.id == partner_id or (p.ref or "").strip() == number)),
-            (_("VAT number"), lambda p: vat and _normalized_vat(p.vat) == vat),
-            (_("email"), lambda p: email and (p.email_normalized or _normalized_email(p.email)) == email),
+            (
+                _("Contact Code"),
+                lambda p: (partner_id and p.id == partner_id) or (own_code and (p.ref or "").strip() == number),
+            ),
+            (_("VAT number"), lambda p: vat and normalized_vat(p.vat) == vat),
+            (_("email"), lambda p: email and (p.email_normalized or normalized_email(p.email)) == email),
             (_("name"), lambda p: name and p.name == name),
         )
         for rule, matches in rules:
@@ -227,7 +242,7 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
                 }
             )
         number = str(contact.get("ContactNumber") or "").strip()
-        if number and xero.partner_id_from_contact_number(number) is None:
+        if number and not xero.is_connector_contact_number(number):
             values["ref"] = number
         return values
 

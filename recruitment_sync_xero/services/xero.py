@@ -93,7 +93,7 @@ NO_TAX_TYPE = "NONE"  # the "no tax" code of most regions [R]
 # Send the invoice's own exchange rate when Xero's base currency is Odoo's company currency:
 # Xero rates are foreign currency units per base unit, as Odoo's [I].
 SEND_CURRENCY_RATE = True
-CONTACT_NUMBER_PREFIX = "ODOO-RP-"
+CONTACT_NUMBER_PREFIX = "ODOO-"  # then the database uuid (32 hex digits) and the partner id
 CONTACT_NUMBER_MAX = 50
 
 # -- what a sync processes, in this order (dependencies first) ----------------------------------
@@ -212,20 +212,32 @@ def idempotency_key(prefix, method, path, body):
     return f"{prefix}-{digest}"[:IDEMPOTENCY_KEY_MAX]
 
 
-def contact_number(partner_id, ref=None):
-    """The ``ContactNumber`` (Xero's *Contact Code*) of an Odoo partner: its reference, else its id."""
-    ref = (ref or "").strip()
-    if ref and len(ref) <= CONTACT_NUMBER_MAX:
-        return ref
-    return f"{CONTACT_NUMBER_PREFIX}{partner_id}"
+def contact_number(database_uuid, partner_id):
+    """The ``ContactNumber`` (Xero's *Contact Code*) the connector writes: this database's and partner's.
+
+    Unique to the database (like 24SevenOffice's ExternalId): a contact written by another Odoo
+    database (a test copy, another company) never names a partner of this one.
+    """
+    return f"{CONTACT_NUMBER_PREFIX}{_uuid_key(database_uuid)}-{partner_id}"[:CONTACT_NUMBER_MAX]
 
 
-def partner_id_from_contact_number(value):
-    """The Odoo partner id a ``ContactNumber`` we wrote names, or None."""
+def _uuid_key(database_uuid):
+    return "".join(ch for ch in str(database_uuid or "").lower() if ch.isalnum())
+
+
+def partner_id_from_contact_number(value, database_uuid):
+    """The partner id a ``ContactNumber`` written by this database names, or None (any other form)."""
     value = (value or "").strip()
-    if value.startswith(CONTACT_NUMBER_PREFIX) and value[len(CONTACT_NUMBER_PREFIX) :].isdigit():
-        return int(value[len(CONTACT_NUMBER_PREFIX) :])
+    prefix = f"{CONTACT_NUMBER_PREFIX}{_uuid_key(database_uuid)}-"
+    if _uuid_key(database_uuid) and value.lower().startswith(prefix.lower()) and value[len(prefix) :].isdigit():
+        return int(value[len(prefix) :])
     return None
+
+
+def is_connector_contact_number(value):
+    """A ``ContactNumber`` some Odoo database's connector wrote (this form or the old ``ODOO-RP-<id>``)."""
+    value = (value or "").strip().upper()
+    return bool(re.fullmatch(r"ODOO-(RP-\d+|[0-9A-F]{32}-\d+)", value))
 
 
 def element_errors(element):

@@ -24,6 +24,10 @@ class TestCustomersImport(XeroCase):
     def add_contact(self, name, **fields):
         return self.fake.add_contact(name, IsCustomer=True, EmailAddress=fields.pop("EmailAddress", ""), **fields)
 
+    def our_code(self, partner, database_uuid=None):
+        uuid = database_uuid or self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return xero.contact_number(uuid, partner.id)
+
     def import_customers(self):
         run = self.sync(["customers"])
         self.assertIn(run.state, ("done", "done_errors"), run.summary)
@@ -80,7 +84,7 @@ class TestCustomersImport(XeroCase):
         decoy = Partner.create({"name": "Number Decoy", "email": "number@match.example"})
         contacts = {
             by_number: self.add_contact("Xero Number", ContactNumber="CUST-9001", EmailAddress="number@match.example"),
-            by_id: self.add_contact("Xero Id", ContactNumber=f"ODOO-RP-{by_id.id}"),
+            by_id: self.add_contact("Xero Id", ContactNumber=self.our_code(by_id)),
             by_vat: self.add_contact("Xero Vat", TaxNumber="GB555444333"),
             by_email: self.add_contact("Xero Email", EmailAddress="billing@email-match.example"),
             by_name: self.add_contact("Exact Name Match Ltd"),

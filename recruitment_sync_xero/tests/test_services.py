@@ -99,11 +99,22 @@ class TestXeroRules(BaseCase):
         self.assertEqual(xero.tax_use({"ReportTaxType": "NONE", "CanApplyToRevenue": False}), "other")
         self.assertEqual(xero.effective_rate({"EffectiveRate": "12.5000"}), 12.5)
         self.assertEqual(xero.effective_rate({"TaxComponents": [{"Rate": 2.25}, {"Rate": 5}]}), 7.25)
-        self.assertEqual(xero.contact_number(42, "CUST-1"), "CUST-1")
-        self.assertEqual(xero.contact_number(42, ""), "ODOO-RP-42")
-        self.assertEqual(xero.contact_number(42, "x" * 51), "ODOO-RP-42")
-        self.assertEqual(xero.partner_id_from_contact_number("ODOO-RP-42"), 42)
-        self.assertIsNone(xero.partner_id_from_contact_number("CUST-1"))
+        uuid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        other = "11111111-2222-3333-4444-555555555555"
+        number = xero.contact_number(uuid, 42)
+        self.assertEqual(number, "ODOO-0f1e2d3c4b5a69788796a5b4c3d2e1f0-42")
+        self.assertLessEqual(len(xero.contact_number(uuid, 10**11)), xero.CONTACT_NUMBER_MAX)
+        self.assertEqual(xero.partner_id_from_contact_number(number, uuid), 42)
+        self.assertEqual(xero.partner_id_from_contact_number(number.upper(), uuid), 42)
+        # Another database's code, the old form, or anything else names no partner of this database.
+        self.assertIsNone(xero.partner_id_from_contact_number(xero.contact_number(other, 42), uuid))
+        self.assertIsNone(xero.partner_id_from_contact_number("ODOO-RP-42", uuid))
+        self.assertIsNone(xero.partner_id_from_contact_number("CUST-1", uuid))
+        self.assertIsNone(xero.partner_id_from_contact_number(number, ""))
+        for code in (number, xero.contact_number(other, 7), "ODOO-RP-42", "odoo-rp-42"):
+            self.assertTrue(xero.is_connector_contact_number(code), code)
+        for code in ("CUST-1", "ODOO-RP-", "ODOO-42", ""):
+            self.assertFalse(xero.is_connector_contact_number(code), code)
 
     def test_addresses(self):
         self.assertEqual(xero.connections_url("https://api.xero.com/api.xro/2.0"), "https://api.xero.com/connections")

@@ -33,3 +33,22 @@ class TestXeroUi(XeroHttpCase):
         finally:
             session.close()
         self.assertTrue(good.xero_id)
+
+    def test_a_failed_export_shows_its_reason_on_the_invoice_and_retry_sends_it(self):
+        move = self.invoice(self.customer("Browser Retry Ltd"), [self.line(80.0, taxes=self.tax_unmapped)])
+        self.assertRunDone(self.export(), "done_errors")
+        move.button_draft()  # fixed in Odoo: a tax Xero knows
+        move.invoice_line_ids.tax_ids = self.tax20
+        move.action_post()
+        self.start_tour(
+            f"/odoo/action-account.action_move_out_invoice_type/{move.id}",
+            "recruitment_sync_xero_invoice_retry",
+            login="admin",
+        )
+        run = self.Run.search([("integration_id", "=", self.integration.id), ("state", "=", "queued")])
+        self.assertEqual(run.direction, "export")
+        self.assertFalse(move.xero_id, "nothing sent before the run")
+        self.process_all_runs()
+        self.env.invalidate_all()
+        self.assertTrue(move.xero_id)
+        self.assertEqual((move.sync_export_state, move.sync_status_ids.reason), ("exported", False))
