@@ -356,6 +356,21 @@ def write_odoo_config(pg, path, data_dir, with_test_addons=False, **extra):
     return path
 
 
+def pytest_odoo_command(config, dbname, *arguments):
+    """pytest-odoo on database ``dbname`` with Odoo's HTTP server (browser tours), then ``arguments``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--odoo-config={config}",
+        f"--odoo-database={dbname}",
+        "--odoo-http",
+        *arguments,
+    ]
+
+
 def free_port():
     """A TCP port nobody listens on now (the kernel's pick for an ephemeral bind)."""
     with socket.socket() as probe:
@@ -493,19 +508,7 @@ def _test_with(pg, args):
             say("not running the tests: the addons did not install")
             return 1
         targets = args.pytest_args or [*ADDONS, "tests"]
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            f"--odoo-config={config}",
-            f"--odoo-database={dbname}",
-            "--odoo-http",
-            "--odoo-log-level=warn",
-            "-rfEs",
-            *targets,
-        ]
+        command = pytest_odoo_command(config, dbname, "--odoo-log-level=warn", "-rfEs", *targets)
         say("running the test suite (pytest-odoo): " + " ".join(targets))
         tests = subprocess.run(command, cwd=REPO, check=False)
         if not linters_ok:

@@ -33,6 +33,7 @@ from devstack import (
     free_port,
     odoo_addons_paths,
     odoo_command,
+    pytest_odoo_command,
     say,
     terminate_on_signals,
     write_odoo_config,
@@ -89,20 +90,9 @@ def install(config, dbname, modules, log_file):
 
 
 def run_tests(config, dbname, tests, report):
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        f"--odoo-config={config}",
-        f"--odoo-database={dbname}",
-        "--odoo-http",
-        "--odoo-log-level=critical",
-        "-q",
-        f"--junitxml={report}",
-        *map(str, tests),
-    ]
+    command = pytest_odoo_command(
+        config, dbname, "--odoo-log-level=critical", "-q", f"--junitxml={report}", *map(str, tests)
+    )
     subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return outcomes(report)
 

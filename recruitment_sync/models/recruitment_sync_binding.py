@@ -145,17 +145,7 @@ class RecruitmentSyncBinding(models.Model):
                 values["res_id"] = record.id
             existing.write(values)
             return existing
-        return self.sudo().create(
-            {
-                "integration_id": integration.id,
-                "company_id": integration.company_id.id,
-                "res_model": record._name,
-                "res_id": record.id,
-                "external_model": external_model,
-                "external_id": str(external_id),
-                **values,
-            }
-        )
+        return self._bind_new(integration, record, [(external_id, remote_updated_at)], external_model)
 
     @api.model
     def _remote_change_outcome(self, binding, record, remote_updated_at, still_same=None):
@@ -186,8 +176,8 @@ class RecruitmentSyncBinding(models.Model):
                     "res_id": record.id,
                     "external_model": external_model,
                     "external_id": str(external_id),
-                    "remote_updated_at": remote_updated_at,
                     "last_synced_at": now,
+                    **({"remote_updated_at": remote_updated_at} if remote_updated_at else {}),
                 }
                 for record, (external_id, remote_updated_at) in zip(records, remote_ids, strict=True)
             ]

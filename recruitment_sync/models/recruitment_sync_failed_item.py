@@ -28,6 +28,19 @@ def retry_delay(attempts):
     return datetime.timedelta(minutes=min(minutes, RETRY_MAX_MINUTES))
 
 
+def open_record_action(holder, missing_message):
+    """The form of the Odoo record a history line or a failed item is about (``res_model``/``res_id``)."""
+    if not holder.res_model or not holder.res_id:
+        raise UserError(missing_message)
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": holder.res_model,
+        "res_id": holder.res_id,
+        "view_mode": "form",
+        "target": "current",
+    }
+
+
 class RecruitmentSyncFailedItem(models.Model):
     """An item (a remote record to import, an Odoo record to export) that still has to go through.
 
@@ -218,12 +231,4 @@ class RecruitmentSyncFailedItem(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
-        if not self.res_model or not self.res_id:
-            raise UserError(_("This item has no Odoo record."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_record_action(self, _("This item has no Odoo record."))

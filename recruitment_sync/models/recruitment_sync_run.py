@@ -17,7 +17,7 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..services.http_client import AuthError, RetryableError, SyncError
 from ..services.provider import ItemResult, PayloadError
-from .recruitment_sync_failed_item import FAILURE_TYPES
+from .recruitment_sync_failed_item import FAILURE_TYPES, open_record_action
 
 _logger = logging.getLogger(__name__)
 
@@ -893,12 +893,4 @@ class RecruitmentSyncRunLine(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
-        if not self.res_model or not self.res_id:
-            raise UserError(_("This line has no Odoo record."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_record_action(self, _("This line has no Odoo record."))
