@@ -512,7 +512,10 @@ class RecruitmentSyncRun(models.Model):
                 return False
             self.retried_kinds = [*(self.retried_kinds or []), kind.code]
             self._commit()
-            return self.trigger == "retry"
+            if self.trigger == "retry":
+                return True
+            # No retry left: the kind's normal batch follows in the same step, so an empty
+            # retry pass never costs the scheduler a call of its own.
         integration = self.integration_id
         # In tests nothing is committed: a savepoint per batch stands for the commit, so an
         # interrupted batch is rolled back exactly as a crash would lose it.

@@ -20,9 +20,10 @@ class RecruitmentSyncRunLine(models.Model):
     tso_move_id = fields.Many2one("account.move", string="Invoice", readonly=True, index=True, ondelete="set null")
     tso_partner_id = fields.Many2one(related="tso_move_id.partner_id", string="Customer")
     tso_invoice_date = fields.Date(related="tso_move_id.invoice_date", string="Invoice date")
-    tso_currency_id = fields.Many2one(related="tso_move_id.company_currency_id")
+    # The invoice's own currency (the Norwegian offices invoice in NOK): what 24SevenOffice receives.
+    tso_currency_id = fields.Many2one(related="tso_move_id.currency_id")
     tso_amount = fields.Monetary(
-        related="tso_move_id.amount_total_signed", string="Total", currency_field="tso_currency_id"
+        related="tso_move_id.amount_total_in_currency_signed", string="Total", currency_field="tso_currency_id"
     )
     tso_department_id = fields.Many2one(related="tso_move_id.department_id", string="Department")
     tso_login = fields.Char(

@@ -497,6 +497,13 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             orders = self._clients[client_id]["invoices"]
             return [_deep(order) for order in orders if _reference(order) == reference]
 
+    def forget_invoices(self):
+        """Forget every stored order, as a fresh client: tests of one stand-in whose Odoo data is
+        rolled back between them reuse invoice numbers, which 24SevenOffice would hold already."""
+        with self._data_lock:
+            for store in self._clients.values():
+                store["invoices"].clear()
+
     def duplicates(self):
         """``{reference: [OrderId, …]}`` for every reference saved more than once in one client."""
         with self._data_lock:
