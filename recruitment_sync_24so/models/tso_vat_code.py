@@ -16,18 +16,11 @@ MAPPING_FIELDS = {"tax_ids", "untaxed", "match_note"}
 
 class RecruitmentSync24soVatCode(models.Model):
     _name = "recruitment.sync.24so.vat.code"
+    _inherit = ["recruitment.sync.integration.row"]
     _description = "24SevenOffice VAT code mapping"
     _order = "integration_id, client_ref, rate desc, tax_no"
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        readonly=True,
-        domain=[("provider", "=", "24so")],
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
+    integration_id = fields.Many2one(domain=[("provider", "=", "24so")])
     client_ref = fields.Char(string="24SevenOffice client number", required=True, readonly=True)
     client_name = fields.Char(string="24SevenOffice client", readonly=True)
     tax_ref = fields.Integer(string="Tax id", required=True, readonly=True, help="24SevenOffice's TaxId.")

@@ -72,17 +72,10 @@ MAPPING_FIELDS = {"tax_ids", "account_ids", "journal_ids", "match_note"}
 
 class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
     _name = "recruitment.sync.xero.mapping.mixin"
+    _inherit = ["recruitment.sync.integration.row"]
     _description = "Xero mapping row"
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        readonly=True,
-        domain=[("provider", "=", "xero")],
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
+    integration_id = fields.Many2one(domain=[("provider", "=", "xero")])
     status = fields.Char(
         string="Status code", readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED)."
     )
