@@ -1,0 +1,3 @@
+from . import test_connect
+from . import test_import
+from . import test_export
