@@ -29,7 +29,7 @@ class TestConnect(QboCase):
         self.assertEqual(integration.qbo_country, "GB")
         self.assertEqual(integration.qbo_home_currency, "GBP")
         self.assertFalse(integration.qbo_is_us)
-        [exchange] = [r for r in self.fake.requests_to("/oauth2/v1/tokens/bearer") if b"authorization_code" in r.body]
+        exchange = [r for r in self.fake.requests_to("/oauth2/v1/tokens/bearer") if b"authorization_code" in r.body][-1]
         self.assertTrue(exchange.headers["Authorization"].startswith("Basic "), "Intuit takes Basic client auth")
         self.assertNotIn(b"client_secret", exchange.body)
         expires = integration.qbo_refresh_expires_at
@@ -50,14 +50,16 @@ class TestConnect(QboCase):
 
     def test_a_realm_serves_one_integration(self):
         self.connect(self.integration, self.realm_id)
-        other = self.integration.copy({"name": "Second QuickBooks"})
-        self.addCleanup(lambda: None)
+        other = self.integration.copy(
+            {"name": "Second QuickBooks", "client_id": self.fake.client_id, "client_secret": self.fake.client_secret}
+        )
         message = self.consent(other, self.realm_id)
         self.assertIn("already used by", message)
         self.assertNotEqual(other.state, "connected")
 
     def test_rotation_persisted_and_invalid_grant_needs_reconnect(self):
         self.connect(self.integration, self.realm_id)
+        self.process_all_runs()
         token = self.integration._token_sudo()
         first = token.refresh_token
         token.expires_at = datetime.now() - timedelta(seconds=5)
@@ -71,6 +73,7 @@ class TestConnect(QboCase):
 
     def test_expired_access_token_is_refreshed_once_on_401(self):
         self.connect(self.integration, self.realm_id)
+        self.process_all_runs()
         self.fake.expire_access_tokens()
         run = self.sync(["qbo_tax_codes"])
         self.assertRunDone(run)
