@@ -562,8 +562,16 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             payload["TxnTaxDetail"] = detail
             tax, total = qbo.sales_totals(arithmetic, {}, us=True, total_tax=move.amount_tax)
         else:
-            payload["GlobalTaxCalculation"] = global_tax
             tax, total = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax=global_tax)
+            if inclusive and total != qbo.round_money(move.amount_total):
+                # Odoo rounds the tax of tax-included prices on their net amounts: sent tax-excluded,
+                # QuickBooks taxes the same nets and may land on Odoo's total where the gross does not.
+                excluded = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax="TaxExcluded")
+                if excluded[1] == qbo.round_money(move.amount_total):
+                    global_tax, (tax, total) = "TaxExcluded", excluded
+                    for line in sent:
+                        line["SalesItemLineDetail"].pop("TaxInclusiveAmt", None)
+            payload["GlobalTaxCalculation"] = global_tax
         odoo_total = qbo.round_money(move.amount_total)
         if total != odoo_total:
             raise qbo.PayloadError(
@@ -642,7 +650,9 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 entries.append(({"operation": "update", entity: body}, (move, binding, version)))
             else:
                 entries.append(({"operation": "create", entity: payload}, (move, binding, version)))
-            parts.append(f"{entity}:{move.id}:{version}")
+            # An update's id names the SyncToken it was read with: a retry after a 5010 is a new request.
+            token = entries[-1][0][entity].get("SyncToken", "")
+            parts.append(f"{entity}:{move.id}:{version}:{token}")
         stale = []
         for (move, binding, version), element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             external_id = binding.external_id if binding else None

@@ -46,6 +46,11 @@ class TestExportUK(QboCase):
         self.env["res.currency.rate"].create({"currency_id": eur.id, "rate": 1.16, "name": "2020-01-01"})
         partner = self.customer("Euro Client GmbH")
         included = self.invoice(
+            partner, [self.line(1200, taxes=self.tax20_included), self.line(60, 1, self.tax20_included)]
+        )
+        # 3 x 59.99 tax included: Odoo totals 1379.98 (tax on the rounded nets), the gross is 1379.97:
+        # sent tax-excluded with the nets, QuickBooks lands on Odoo's total.
+        rounded_nets = self.invoice(
             partner, [self.line(1200, taxes=self.tax20_included), self.line(59.99, 3, self.tax20_included)]
         )
         discounted = self.invoice(
@@ -57,10 +62,16 @@ class TestExportUK(QboCase):
         self.assertEqual(first["GlobalTaxCalculation"], "TaxInclusive")
         self.assertEqual(money(first["TotalAmt"]), money(included.amount_total))
         self.assertEqual(money(second["TotalAmt"]), money(discounted.amount_total))
+        third = self.qbo_document(rounded_nets)
+        self.assertEqual(third["GlobalTaxCalculation"], "TaxExcluded")
+        self.assertEqual(money(third["TotalAmt"]), money(rounded_nets.amount_total))
         self.assertEqual(second["CurrencyRef"]["value"], "EUR")
         self.assertEqual(
-            self.fake.find("Customer", self.realm_id, DisplayName="Euro Client GmbH")["CurrencyRef"]["value"], "GBP"
+            self.fake.find("Customer", self.realm_id, DisplayName="Euro Client Two GmbH")["CurrencyRef"]["value"],
+            "EUR",
+            "a customer is created in the currency of its documents (QuickBooks fixes it)",
         )
+        self.assertTrue(second.get("ExchangeRate") is None or second["ExchangeRate"] > 0)
 
     def test_bad_documents_fail_alone_with_reasons(self):
         partner = self.customer("Mixed Batch Ltd")
