@@ -50,7 +50,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return SQL(
             """SELECT m.id FROM account_move m
             LEFT JOIN recruitment_sync_binding b
-                   ON b.integration_id = %s AND b.res_model = 'account.move' AND b.external_model = %s AND b.res_id = m.id
+                   ON b.integration_id = %s AND b.res_model = 'account.move'
+                  AND b.external_model = %s AND b.res_id = m.id
                 WHERE m.id IN %s AND (b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at)""",
             self.id,
             external_model,
@@ -222,7 +223,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 for element in answer.get("BatchItemResponse") or ()
                 if isinstance(element, dict)
             }
-            for index, (item, context) in enumerate(chunk):
+            for index, (_item, context) in enumerate(chunk):
                 element = by_bid.get(str(index))
                 if element is None:
                     reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
@@ -415,8 +416,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             why = _("it is inactive in QuickBooks: make it active there")
         if why:
             return None, _(
-                "QuickBooks already has a customer named “%(name)s” (Id %(id)s) that is not this Odoo partner: %(why)s. "
-                "Rename one of them, then sync again.",
+                "QuickBooks already has a customer named “%(name)s” (Id %(id)s) that is not this Odoo partner: "
+                "%(why)s. Rename one of them, then sync again.",
                 name=name,
                 id=customer["Id"],
                 why=why,
@@ -455,6 +456,55 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             )
         return row
 
+    def _qbo_mapped_tax_code(self, taxes, maps):
+        row = maps["taxes"].get(taxes.id)
+        if not row:
+            raise qbo.PayloadError(
+                _("The Odoo tax “%s” has no QuickBooks tax code: map it in QuickBooks Tax Codes.", taxes.display_name)
+            )
+        return row.qbo_id
+
+    def _qbo_sales_line(self, line, maps, us, inclusive):
+        """(the SalesItemLineDetail line, its figures for the totals, the US tax code it needs or None)."""
+        taxes = line.tax_ids
+        if len(taxes) > 1:
+            raise qbo.PayloadError(
+                _("The line “%(line)s” has %(count)s taxes; QuickBooks takes one tax code per line.",
+                  line=line.name or line.product_id.display_name, count=len(taxes))
+            )  # fmt: skip
+        item = self._qbo_line_item(line, maps)
+        amount = qbo.round_money(line.price_subtotal)
+        detail = {"ItemRef": qbo.ref(item.qbo_id, item.name)}
+        unit = qbo.decimal(line.price_unit)
+        plain = not line.discount and not (taxes.price_include and taxes.amount)
+        if plain and line.quantity and qbo.round_money(qbo.decimal(line.quantity) * unit) == amount:
+            detail.update(Qty=qbo.number(qbo.decimal(line.quantity)), UnitPrice=qbo.number(unit))
+        code = us_code = None
+        if us:
+            taxed = bool(taxes and taxes.amount)
+            detail["TaxCodeRef"] = qbo.ref("TAX" if taxed else "NON")
+            us_code = self._qbo_mapped_tax_code(taxes, maps) if taxed else None
+        else:
+            if not taxes:
+                raise qbo.PayloadError(
+                    _(
+                        "The line “%s” has no tax; QuickBooks needs a VAT code on every line of a non-US company: "
+                        "put a tax (e.g. a 0%% or exempt one mapped to a QuickBooks code) on it.",
+                        line.name or line.product_id.display_name,
+                    )
+                )
+            code = self._qbo_mapped_tax_code(taxes, maps)
+            detail["TaxCodeRef"] = qbo.ref(code)
+            if inclusive:
+                detail["TaxInclusiveAmt"] = qbo.number(qbo.round_money(line.price_total))
+        sent = {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": qbo.number(amount),
+            "Description": (line.name or line.product_id.display_name or "-").strip()[:4000] or "-",
+            "SalesItemLineDetail": detail,
+        }
+        return sent, {"amount": amount, "gross": qbo.round_money(line.price_total), "code": code}, us_code
+
     def _qbo_document_payload(self, move, maps, customer_id):
         """The Invoice / CreditMemo of ``move``, after checking that QuickBooks totals it as Odoo does."""
         lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
@@ -473,63 +523,11 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         global_tax = "TaxInclusive" if inclusive else "TaxExcluded"
         sent, arithmetic, us_codes = [], [], set()
         for line in lines:
-            taxes = line.tax_ids
-            if len(taxes) > 1:
-                raise qbo.PayloadError(
-                    _("The line “%(line)s” has %(count)s taxes; QuickBooks takes one tax code per line.",
-                      line=line.name or line.product_id.display_name, count=len(taxes))
-                )  # fmt: skip
-            item = self._qbo_line_item(line, maps)
-            amount = qbo.round_money(line.price_subtotal)
-            detail = {"ItemRef": qbo.ref(item.qbo_id, item.name)}
-            unit = qbo.decimal(line.price_unit)
-            plain = not line.discount and not (taxes.price_include and taxes.amount)
-            if plain and line.quantity and qbo.round_money(qbo.decimal(line.quantity) * unit) == amount:
-                detail.update(Qty=qbo.number(qbo.decimal(line.quantity)), UnitPrice=qbo.number(unit))
-            code = None
-            if us:
-                taxed = bool(taxes and taxes.amount)
-                detail["TaxCodeRef"] = qbo.ref("TAX" if taxed else "NON")
-                if taxed:
-                    row = maps["taxes"].get(taxes.id)
-                    if not row:
-                        raise qbo.PayloadError(
-                            _(
-                                "The Odoo tax “%s” has no QuickBooks tax code: map it in QuickBooks Tax Codes.",
-                                taxes.display_name,
-                            )
-                        )
-                    us_codes.add(row.qbo_id)
-            else:
-                if not taxes:
-                    raise qbo.PayloadError(
-                        _(
-                            "The line “%s” has no tax; QuickBooks needs a VAT code on every line of a non-US company: "
-                            "put a tax (e.g. a 0%% or exempt one mapped to a QuickBooks code) on it.",
-                            line.name or line.product_id.display_name,
-                        )
-                    )
-                row = maps["taxes"].get(taxes.id)
-                if not row:
-                    raise qbo.PayloadError(
-                        _(
-                            "The Odoo tax “%s” has no QuickBooks tax code: map it in QuickBooks Tax Codes.",
-                            taxes.display_name,
-                        )
-                    )
-                code = row.qbo_id
-                detail["TaxCodeRef"] = qbo.ref(code)
-                if inclusive:
-                    detail["TaxInclusiveAmt"] = qbo.number(qbo.round_money(line.price_total))
-            sent.append(
-                {
-                    "DetailType": "SalesItemLineDetail",
-                    "Amount": qbo.number(amount),
-                    "Description": (line.name or line.product_id.display_name or "-").strip()[:4000] or "-",
-                    "SalesItemLineDetail": detail,
-                }
-            )
-            arithmetic.append({"amount": amount, "gross": qbo.round_money(line.price_total), "code": code})
+            sent_line, figures, us_code = self._qbo_sales_line(line, maps, us, inclusive)
+            sent.append(sent_line)
+            arithmetic.append(figures)
+            if us_code:
+                us_codes.add(us_code)
         payload = {
             "CustomerRef": qbo.ref(customer_id),
             "DocNumber": move.name,
@@ -578,8 +576,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 _(
                     "Not exported: QuickBooks would total %(name)s %(qbo_total)s %(currency)s (tax %(qbo_tax)s), Odoo "
                     "%(odoo_total)s (tax %(odoo_tax)s). QuickBooks rounds the tax once per tax code (on the sum of its "
-                    "lines): set the tax rounding to “Round Globally” in the Accounting settings, use taxes of one kind "
-                    "(included or excluded) per document, and check the rates of the mapped QuickBooks tax codes.",
+                    "lines): set the tax rounding to “Round Globally” in the Accounting settings, use taxes of one "
+                    "kind (included or excluded) per document, and check the rates of the mapped QuickBooks tax codes.",
                     name=move.name,
                     qbo_total=total,
                     currency=move.currency_id.name,
@@ -702,8 +700,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         else:
             return None
         return _(
-            "%(name)s changed in Odoo after its export, but it is %(state)s in QuickBooks: not overwritten. Correct it in "
-            "both systems (e.g. with a credit note).",
+            "%(name)s changed in Odoo after its export, but it is %(state)s in QuickBooks: not overwritten. Correct it "
+            "in both systems (e.g. with a credit note).",
             name=move.name,
             state=state,
         )
@@ -721,7 +719,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         total = element.get("TotalAmt")
         if total is not None and qbo.round_money(total) != qbo.round_money(move.amount_total):
             reason = _(
-                "In QuickBooks now, but QuickBooks totals it %(qbo)s and Odoo %(odoo)s: check the document in QuickBooks.",
+                "In QuickBooks now, but QuickBooks totals it %(qbo)s and Odoo %(odoo)s: check the document in "
+                "QuickBooks.",
                 qbo=qbo.round_money(total),
                 odoo=qbo.round_money(move.amount_total),
             )

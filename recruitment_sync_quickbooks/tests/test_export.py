@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync_quickbooks.services import quickbooks as qbo_services
