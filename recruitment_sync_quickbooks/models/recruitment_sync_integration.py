@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.recruitment_sync.services.http_client import SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult, OAuth2Config, RateLimits
+from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 
 from ..services import quickbooks as qbo
 from .qbo_mapping import account_values, item_values, tax_code_values
@@ -371,8 +372,13 @@ class RecruitmentSyncIntegration(models.Model):
         self.ensure_one()
         if not self.qbo_realm_id:
             raise UserError(_("%s: connect it to a QuickBooks company first.", self.name))
-        read_timeout = self.env["ir.config_parameter"].sudo().get_param("recruitment_sync_quickbooks.read_timeout")
+        parameters = self.env["ir.config_parameter"].sudo()
+        read_timeout = parameters.get_param("recruitment_sync_quickbooks.read_timeout")
+        batches = int(parameters.get_param("recruitment_sync_quickbooks.batch_per_minute") or qbo.BATCH_MINUTE_LIMIT)
         return self._http_client(
+            batch_limiter=get_rate_limiter(
+                (self.env.cr.dbname, self.id, "batch"), ((batches, qbo.MINUTE_WINDOW_SECONDS),)
+            ),
             base_url=f"{self._provider_api_base_url().rstrip('/')}/{self.qbo_realm_id}",
             minorversion=self.qbo_minorversion or qbo.MINORVERSION,
             timeout=(5, float(read_timeout or READ_TIMEOUT)),

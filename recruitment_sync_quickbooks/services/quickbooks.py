@@ -15,6 +15,7 @@ from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.services.http_client import HttpClient, PermanentError, RetryableError
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
+from odoo.addons.recruitment_sync.services.rate_limit import RateLimitWaitTooLong
 
 # -- endpoints (§1, §2; the administrator may point each one at a sandbox) ---------------------
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
@@ -218,10 +219,24 @@ class QboHttpClient(HttpClient):
     * 429 ``ThrottleExceeded`` has no Retry-After: wait 60 s (§9).
     """
 
-    def __init__(self, base_url, *, minorversion=MINORVERSION, **kwargs):
+    def __init__(self, base_url, *, minorversion=MINORVERSION, batch_limiter=None, **kwargs):
         super().__init__(base_url, **kwargs)
         self.minorversion = minorversion
+        self.batch_limiter = batch_limiter  # §9: 40 batch requests a minute, besides the other limits
         self.last_tid = None
+
+    def _attempt(self, call, attempt):
+        if self.batch_limiter is None or not call["url"].endswith("/batch"):
+            return super()._attempt(call, attempt)
+        try:
+            slot = self.batch_limiter.acquire(max_wait=self.max_wait)
+        except RateLimitWaitTooLong as error:
+            raise RetryableError(
+                f"{self.name}'s batch limit is used up: the next batch can be sent in {error.seconds:.0f} s",
+                retry_after=error.seconds,
+            ) from error
+        with slot:
+            return super()._attempt(call, attempt)
 
     def request(self, method, path, *, params=None, **kwargs):
         params = {**(params or {}), "minorversion": self.minorversion}

@@ -36,6 +36,8 @@ class QboMixin:
         if not company.chart_template:
             cls.env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
         company.tax_calculation_rounding_method = "round_globally"
+        # QuickBooks' 40 batch requests a minute would pace the tests in real time.
+        cls.env["ir.config_parameter"].sudo().set_param("recruitment_sync_quickbooks.batch_per_minute", "100000")
         cls.world = generate_world(seed=cls.world_seed, today=fields.Date.today())
         cls.fake = core_common.start_fake(cls, FakeQuickBooks(world=cls.world, enforce_rate_limits=False))
         cls.classPatch(
@@ -64,6 +66,7 @@ class QboMixin:
             }
         )
         cls.addClassCleanup(drop_rate_limiter, (cls.env.cr.dbname, cls.integration.id))
+        cls.addClassCleanup(drop_rate_limiter, (cls.env.cr.dbname, cls.integration.id, "batch"))
         if cls.connect_on_setup:
             cls.connect(cls.integration, cls.realm_id)
             cls.process_all_runs()
