@@ -518,7 +518,7 @@ def _test_with(pg, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"))
+SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"), ("quickbooks", "QuickBooks"))
 
 
 def sandbox_today(state_dir, dbname, fresh):
@@ -550,6 +550,8 @@ def start_sandbox(args, state_dir, today):
         str(args.xero_port),
         "--tso-port",
         str(args.tso_port),
+        "--quickbooks-port",
+        str(args.quickbooks_port),
         "--state-file",
         str(state_file),
     ]
@@ -781,6 +783,7 @@ def main(argv=None):
     run.add_argument("--jobadder-port", type=int, default=8071)
     run.add_argument("--xero-port", type=int, default=8072)
     run.add_argument("--tso-port", type=int, default=8073, help="24SevenOffice's port")
+    run.add_argument("--quickbooks-port", type=int, default=8074, help="QuickBooks Online's port")
     run.add_argument("--sandbox-host", default="127.0.0.1", help="where the stand-ins listen (0.0.0.0 in Docker)")
     run.add_argument("--public-host", help="host name the stand-ins' addresses use (default: --sandbox-host)")
     run.add_argument("--log-level", default="warn", help="Odoo's log level (info shows every request)")
