@@ -10,6 +10,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
@@ -152,40 +153,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     # ------------------------------------------------------------------------ helpers
     def _qbo_bindings_of(self, model, ids, external_model):
-        bindings = (
-            self.env["recruitment.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("integration_id", "=", self.id),
-                    ("res_model", "=", model),
-                    ("external_model", "=", external_model),
-                    ("res_id", "in", list(ids)),
-                ]
-            )
-        )
-        return {binding.res_id: binding for binding in bindings}
-
-    def _qbo_bind(self, record, external_id, external_model, values=None, binding=None):
-        values = {"last_synced_at": fields.Datetime.now(), **(values or {})}
-        if binding:
-            binding.write({**values, "external_id": external_id})
-            return binding
-        return (
-            self.env["recruitment.sync.binding"]
-            .sudo()
-            .create(
-                {
-                    "integration_id": self.id,
-                    "company_id": self.company_id.id,
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "external_model": external_model,
-                    "external_id": external_id,
-                    **values,
-                }
-            )
-        )
+        """{record id: binding} of ``model`` records (one query, the core's Binder)."""
+        return self._binder(external_model).bindings_of(self.env[model].browse(list(ids)))
 
     def _qbo_requestid_prefix(self):
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
@@ -218,13 +187,9 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                     yield context, None, str(error), set(), False
                 continue
             tid = client.last_tid
-            by_bid = {
-                str(element.get("bId")): element
-                for element in answer.get("BatchItemResponse") or ()
-                if isinstance(element, dict)
-            }
-            for index, (_item, context) in enumerate(chunk):
-                element = by_bid.get(str(index))
+            answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
+            paired = Binder.pair(items, answered, lambda element: element.get("bId"))
+            for (_item, context), element in zip(chunk, paired, strict=True):
                 if element is None:
                     reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
                     yield context, None, reason, set(), True
@@ -367,6 +332,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 continue
             entries.append(({"operation": "create", "Customer": payload}, partner))
             parts.append(f"customer:{partner.id}:{qbo.content_hash(payload)}")
+        to_bind = []
         for partner, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             reason = None
             if error and (qbo.DUPLICATE_NAME in codes or uncertain):
@@ -379,9 +345,10 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 failure = "transient" if uncertain else None
                 run._record(kind, ItemResult("failed", partner, reason=reason or error, failure_type=failure))
                 continue
-            self._qbo_bind(partner, str(element["Id"]), CUSTOMER, {"qbo_sync_token": element.get("SyncToken")})
+            to_bind.append((partner, element["Id"], {"qbo_sync_token": element.get("SyncToken")}))
             action = "already_exists" if reason else "exported"
             run._record(kind, ItemResult(action, partner, str(element["Id"]), reason=reason))
+        self._binder(CUSTOMER).bind_many(to_bind)
 
     def _qbo_same_customer(self, client, partner, error):
         """(QuickBooks customer that is ``partner``, why) or (None, why not) after a 6240 or a lost answer."""
@@ -398,7 +365,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 name=name,
             )
         customer = rows[0]
-        bound = self.env["recruitment.sync.binding"]._lookup(self, "res.partner", [customer["Id"]], CUSTOMER)
+        bound = self._binder(CUSTOMER).bindings_for("res.partner", [customer["Id"]])
         ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._qbo_database_uuid())
         vat, email = (partner.vat or "").replace(" ", "").upper(), (partner.email or "").strip().lower()
         their_vat = (customer.get("PrimaryTaxIdentifier") or "").replace(" ", "").upper()
@@ -600,6 +567,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         lookup = self._qbo_uncertain_moves(kind, moves - moves.filtered(lambda m: m.id in bindings))
         found_earlier = self._qbo_find_by_number(client, entity, lookup) if lookup else {}
         prepared = []  # (move, binding, payload, version)
+        to_bind = []  # (move, QuickBooks id, binding values): bound together at the end
         for move in moves:
             binding = bindings.get(move.id)
             external_id = binding.external_id if binding else None
@@ -626,7 +594,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 continue
             earlier = found_earlier.get(move.name)
             if earlier and self._qbo_is_same_document(earlier, move, customer.external_id):
-                self._qbo_bind_document(move, earlier, external_model, version, binding)
+                to_bind.append(self._qbo_document_binding(move, earlier, version))
                 reason = _("Already in QuickBooks (sent by an earlier attempt whose answer was lost): linked to it.")
                 run._record(kind, ItemResult("already_exists", move, str(earlier["Id"]), reason))
                 continue
@@ -661,7 +629,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 earlier = self._qbo_find_by_number(client, entity, move).get(move.name)
                 customer = customers[move.commercial_partner_id.id].external_id
                 if earlier and self._qbo_is_same_document(earlier, move, customer):
-                    self._qbo_bind_document(move, earlier, external_model, version, None)
+                    to_bind.append(self._qbo_document_binding(move, earlier, version))
                     reason = _("Already in QuickBooks with this number and the same customer and total: linked to it.")
                     run._record(kind, ItemResult("already_exists", move, str(earlier["Id"]), reason))
                     continue
@@ -676,8 +644,9 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 failure = "transient" if uncertain else None
                 run._record(kind, ItemResult("failed", move, external_id, error, failure_type=failure))
                 continue
-            self._qbo_bind_document(move, element, external_model, version, binding)
+            to_bind.append(self._qbo_document_binding(move, element, version))
             run._record(kind, self._qbo_document_result(move, binding, element))
+        self._binder(external_model).bind_many(to_bind)
         if stale:
             self._qbo_export_documents(
                 run,
@@ -706,14 +675,15 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             state=state,
         )
 
-    def _qbo_bind_document(self, move, element, external_model, version, binding):
+    @staticmethod
+    def _qbo_document_binding(move, element, version):
         values = {
             "qbo_content_hash": version,
             "qbo_sync_token": element.get("SyncToken"),
             "qbo_doc_number": element.get("DocNumber") or move.name,
             "remote_updated_at": qbo.parse_datetime((element.get("MetaData") or {}).get("LastUpdatedTime")),
         }
-        return self._qbo_bind(move, str(element["Id"]), external_model, values, binding)
+        return move, element["Id"], values
 
     def _qbo_document_result(self, move, binding, element):
         total = element.get("TotalAmt")
@@ -819,10 +789,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 continue
             entries.append(({"operation": "create", "Payment": payload}, (partial, label)))
             parts.append(f"payment:{partial.id}:{qbo.content_hash(payload)}")
+        to_bind = []
         for (partial, label), element, error, _codes, uncertain in self._qbo_send_batch(client, entries, parts):
             if error:
                 failure = "transient" if uncertain else None
                 run._record(kind, ItemResult("failed", label=label, reason=error, failure_type=failure))
                 continue
-            self._qbo_bind(partial, str(element["Id"]), PAYMENT, {"qbo_sync_token": element.get("SyncToken")})
+            to_bind.append((partial, element["Id"], {"qbo_sync_token": element.get("SyncToken")}))
             run._record(kind, ItemResult("exported", external_id=str(element["Id"]), label=label))
+        self._binder(PAYMENT).bind_many(to_bind)

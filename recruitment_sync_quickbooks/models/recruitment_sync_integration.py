@@ -571,7 +571,7 @@ class RecruitmentSyncIntegration(models.Model):
     def _qbo_prefetch_partners(self, customers):
         """Everything the matching rules need for a page of customers, in a few queries."""
         Binding = self.env["recruitment.sync.binding"]
-        bindings = Binding._lookup(self, "res.partner", [c.get("Id") for c in customers], CUSTOMER)
+        bindings = self._binder(CUSTOMER).bindings_for("res.partner", [c.get("Id") for c in customers])
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
         uuid = self._qbo_database_uuid()
@@ -676,7 +676,7 @@ class RecruitmentSyncIntegration(models.Model):
                 missing = {name: value for name, value in values.items() if value and not partner[name]}
                 if missing:
                     partner.with_context(recruitment_sync_from_remote=True).write(missing)
-                binding = Binding._bind(self, partner, customer_id, CUSTOMER, remote_updated_at, existing=False)
+                binding = self._binder(CUSTOMER).bind(partner, customer_id, remote_updated_at=remote_updated_at)
                 prefetched["bindings"][customer_id] = binding
                 prefetched["bound_to"][partner.id] = customer_id
                 return ItemResult("updated", partner, customer_id, reason=_("Matched by %s.", rule))
