@@ -472,6 +472,34 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         }
         return sent, {"amount": amount, "gross": qbo.round_money(line.price_total), "code": code}, us_code
 
+    def _qbo_carry_line_rounding(self, move, lines, sent, arithmetic, us):
+        """Odoo rounds the sum of a tax's bases (Round Globally), QuickBooks adds rounded line
+        amounts: the cents between them go on the largest line of the tax code (its amount alone,
+        without quantity and unit price), so that QuickBooks taxes the base Odoo taxed."""
+        groups = {}
+        for index, line in enumerate(lines):
+            if line.tax_ids.price_include and line.tax_ids.amount:
+                continue  # a tax-included line's net is Odoo's own rounding of its gross
+            key = "all" if us else arithmetic[index]["code"]
+            groups.setdefault(key, []).append(index)
+        for indexes in groups.values():
+            exact = sum(
+                (
+                    qbo.decimal(lines[i].quantity) * qbo.decimal(lines[i].price_unit)
+                    * (qbo.HUNDRED - qbo.decimal(lines[i].discount)) / qbo.HUNDRED
+                    for i in indexes
+                ),
+                qbo.ZERO,
+            )  # fmt: skip
+            difference = qbo.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), qbo.ZERO)
+            if not difference or abs(difference) > qbo.CENT * len(indexes):
+                continue
+            largest = max(indexes, key=lambda i: abs(arithmetic[i]["amount"]))
+            arithmetic[largest]["amount"] += difference
+            sent[largest]["Amount"] = qbo.number(arithmetic[largest]["amount"])
+            sent[largest]["SalesItemLineDetail"].pop("Qty", None)
+            sent[largest]["SalesItemLineDetail"].pop("UnitPrice", None)
+
     def _qbo_document_payload(self, move, maps, customer_id):
         """The Invoice / CreditMemo of ``move``, after checking that QuickBooks totals it as Odoo does."""
         lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
@@ -495,6 +523,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             arithmetic.append(figures)
             if us_code:
                 us_codes.add(us_code)
+        if not inclusive:
+            self._qbo_carry_line_rounding(move, lines, sent, arithmetic, us)
         payload = {
             "CustomerRef": qbo.ref(customer_id),
             "DocNumber": move.name,
