@@ -206,7 +206,8 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
             self.message_post(body=message, subtype_xmlid="mail.mt_note")
             return message
         self._oauth2_store(answer)
-        refusal = self._provider_oauth2_callback(dict(params or {}))
+        # The base hook returns None; a connector may refuse the connection with a message.
+        refusal = self._provider_oauth2_callback(dict(params or {}))  # pylint: disable=assignment-from-none
         if refusal:
             self.message_post(body=refusal, subtype_xmlid="mail.mt_note")
             return refusal
