@@ -8,10 +8,11 @@ import pytz
 from odoo import _, fields, models
 from odoo.tools.translate import LazyTranslate
 
+from odoo.addons.recruitment_sync.models.recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
+from odoo.addons.recruitment_sync.services.http_client import SyncError
+from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
+
 from ..services import jobadder
-from ..services.http_client import SyncError
-from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
-from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ CHANGED = {
 class RecruitmentSyncIntegration(models.Model):
     _inherit = "recruitment.sync.integration"
 
+    provider = fields.Selection(selection_add=[("jobadder", "JobAdder")], ondelete={"jobadder": "set default"})
     jobadder_only_approved = fields.Boolean(
         string="Only approved placements",
         default=True,
@@ -611,7 +613,7 @@ class RecruitmentSyncIntegration(models.Model):
     def _jobadder_candidate_tag(self):
         cache = self._jobadder_cache()
         if "candidate_tag" not in cache:
-            tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
+            tag = self.env.ref("recruitment_sync_jobadder.partner_category_candidate", raise_if_not_found=False)
             cache["candidate_tag"] = tag or self.env["res.partner.category"].search(
                 [("name", "=", "Candidate")], limit=1
             )
