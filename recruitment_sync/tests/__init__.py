@@ -11,3 +11,4 @@ from . import test_security
 from . import test_invoice_overhead
 from . import test_failures
 from . import test_menus
+from . import test_binder_import
