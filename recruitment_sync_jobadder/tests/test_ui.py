@@ -19,7 +19,7 @@ from odoo.addons.recruitment_sync.services.http_client import HttpClient
 from odoo.addons.recruitment_sync.tests.browser import BrowserSession
 from odoo.addons.recruitment_sync.tests.common import no_sleep, start_fake
 
-from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (on the path set by .common)
+from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (the repository root is on the path: pyproject.toml, PYTHONPATH)
 from tests.fakes.jobadder_data import generate_agency
 
 from .test_sync import expected_in_initial_load
