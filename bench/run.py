@@ -3,7 +3,7 @@
 
 Starts what it needs as the test command does (``scripts/devstack.py``): a PostgreSQL server
 (the one the PG* variables name, or a private one, always stopped at the end) and a template
-database with the three addons installed (no demo data). Each load gets a fresh copy of the
+database with the four addons installed (no demo data). Each load gets a fresh copy of the
 template and a fake JobAdder of the wanted size in a process of its own
 (``bench/fake_jobadder.py``); each measured step runs in a fresh Odoo process
 (``bench/jobadder_scenarios.py``).

@@ -8,7 +8,7 @@ Odoo 18.0 as a prerequisite (importable by ``python3``) and provides the rest:
 * a PostgreSQL server: the one the usual ``PG*`` variables name if it answers, otherwise a
   private one started from the machine's binaries (as an unprivileged user when run as
   root, because PostgreSQL refuses root) and always stopped at the end;
-* fresh databases with the three addons installed (with and without demo data), the linters
+* fresh databases with the addons installed (with and without demo data), the linters
   and the pytest-odoo suite (``test``);
 * the sandbox (``run``): the stand-ins of JobAdder, Xero and 24SevenOffice
   (``tests/fakes/sandbox.py``), a database set up for them (``tests/sandbox_setup.py``) and
@@ -31,10 +31,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so", "recruitment_sync_quickbooks")
+ADDONS = (
+    "recruitment_sync",
+    "recruitment_sync_jobadder",
+    "recruitment_sync_xero",
+    "recruitment_sync_24so",
+    "recruitment_sync_quickbooks",
+)
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
 # tests exercise the framework through a minimal provider of their own; the end-to-end
-# browser test of the sandbox needs all three addons.
+# browser test of the sandbox needs all the addons.
 TEST_ADDONS_PATH = REPO / "tests" / "odoo_addons"
 TEST_ADDONS = ("recruitment_sync_test_provider", "recruitment_sync_e2e")
 DB_ROLE = "odoo"  # Odoo refuses to connect as the ``postgres`` superuser
@@ -423,6 +429,28 @@ def installed_addons(pg, dbname):
         conn.close()
 
 
+def addons_missing_from(modules):
+    """The addons of ``ADDONS`` a reused database lacks (``modules``: ``installed_addons``), e.g. one
+    made before an addon existed (JobAdder moved out of the core into recruitment_sync_jobadder):
+    updating cannot install them in the right order, so ``run`` recreates such a database."""
+    return [addon for addon in ADDONS if modules.get(addon, ("",))[0] != "installed"]
+
+
+def sandbox_needs_new_database(pg, dbname, fresh_asked):
+    """True when ``run`` must (re)create its database: asked for, missing, or made before one of
+    the addons existed (then one line says so; the old database is dropped by the install)."""
+    if fresh_asked or not pg.database_exists(dbname):
+        return True
+    missing = addons_missing_from(installed_addons(pg, dbname))
+    if missing:
+        say(
+            f"database {dbname} was made before {', '.join(missing)} existed (not installed in it): "
+            "dropping it and creating it anew with every addon (its sandbox data is lost)"
+        )
+        return True
+    return False
+
+
 def check_install(pg, dbname, process, log_file, label):
     code = process.wait()
     log_text = Path(log_file).read_text(errors="replace")
@@ -670,7 +698,7 @@ def cmd_run(args):
         server = sandbox = None
         try:
             pg.start()
-            fresh = args.fresh or not pg.database_exists(args.database)
+            fresh = sandbox_needs_new_database(pg, args.database, args.fresh)
             sandbox, sandbox_state = start_sandbox(args, state, sandbox_today(state, args.database, fresh))
             config = write_odoo_config(
                 pg,

@@ -8,10 +8,11 @@ import pytz
 from odoo import _, fields, models
 from odoo.tools.translate import LazyTranslate
 
+from odoo.addons.recruitment_sync.models.recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
+from odoo.addons.recruitment_sync.services.http_client import SyncError
+from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
+
 from ..services import jobadder
-from ..services.http_client import SyncError
-from ..services.provider import Batch, ItemResult, OAuth2Config, RateLimits, SyncKind
-from .recruitment_sync_binding import FROM_REMOTE, IMPORT_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ CHANGED = {
 class RecruitmentSyncIntegration(models.Model):
     _inherit = "recruitment.sync.integration"
 
+    provider = fields.Selection(selection_add=[("jobadder", "JobAdder")], ondelete={"jobadder": "set default"})
     jobadder_only_approved = fields.Boolean(
         string="Only approved placements",
         default=True,
@@ -184,7 +186,7 @@ class RecruitmentSyncIntegration(models.Model):
                 return items
 
     def _jobadder_count_changes(self, binding_type, items, id_field):
-        """How many of ``items`` an import would create or update (the rules of ``_import_record``).
+        """How many of ``items`` an import would create or update (the rules of ``Binder.import_record``).
 
         Consultants (``binding_type`` None) and related partners are only updated, never created
         here; placements are created too.
@@ -203,7 +205,7 @@ class RecruitmentSyncIntegration(models.Model):
             )
         model = "recruitment.placement" if binding_type == "placement" else "res.partner"
         Binding = self.env["recruitment.sync.binding"]
-        bindings = Binding._lookup(self, model, ids, binding_type)
+        bindings = self._binder(binding_type).bindings_for(model, ids)
         records = self.env[model].with_context(active_test=False).browse([b.res_id for b in bindings.values()])
         records = {record.id: record for record in records.exists()}
         changes = 0
@@ -487,7 +489,7 @@ class RecruitmentSyncIntegration(models.Model):
         return cache[self.id]
 
     def _jobadder_prefetch_bindings(self, binding_type, external_ids):
-        bindings = self.env["recruitment.sync.binding"]._lookup(self, "res.partner", external_ids, binding_type)
+        bindings = self._binder(binding_type).bindings_for("res.partner", external_ids)
         self._jobadder_cache()["bindings"][binding_type] = bindings
 
     def _jobadder_prefetch_placements(self, jobadder_ids):
@@ -498,9 +500,7 @@ class RecruitmentSyncIntegration(models.Model):
         )
         cache = self._jobadder_cache()
         cache["placements"] = {placement.jobadder_id: placement for placement in placements}
-        cache["placement_bindings"] = self.env["recruitment.sync.binding"]._lookup(
-            self, "recruitment.placement", jobadder_ids, "placement"
-        )
+        cache["placement_bindings"] = self._binder("placement").bindings_for("recruitment.placement", jobadder_ids)
 
     def _jobadder_prefetch_consultants(self):
         consultants = self.env["recruitment.jobadder.user"].search([("integration_id", "=", self.id)])
@@ -547,11 +547,11 @@ class RecruitmentSyncIntegration(models.Model):
         try:
             with self.env.cr.savepoint():
                 records = Model.create([{**values, **(extra_values or {})} for _p, _e, _u, values in prepared])
-                bindings = self.env["recruitment.sync.binding"]._bind_new(
-                    self,
-                    records,
-                    [(external_id, remote_updated_at) for _p, external_id, remote_updated_at, _v in prepared],
-                    binding_type,
+                bindings = self._binder(binding_type).bind_many(
+                    [
+                        (record, external_id, {"remote_updated_at": remote_updated_at})
+                        for record, (_p, external_id, remote_updated_at, _v) in zip(records, prepared, strict=True)
+                    ]
                 )
         except Exception:  # one of them is bad: let each one succeed or fail on its own
             _logger.info("Batch creation of %s failed; importing them one by one", kind.code, exc_info=True)
@@ -573,11 +573,7 @@ class RecruitmentSyncIntegration(models.Model):
             company = (payload.get("company") or {}).get("companyId")
             parent = self._jobadder_cache()["bindings"].get("company", {}).get(str(company)) if company else None
             if parent is None and company is not None:
-                parent = (
-                    self.env["recruitment.sync.binding"]
-                    ._lookup(self, "res.partner", [company], "company")
-                    .get(str(company))
-                )
+                parent = self._binder("company").bindings_for("res.partner", [company]).get(str(company))
             values["parent_id"] = parent.res_id if parent else False
             values["function"] = payload.get("position") or False
         if binding_type == "candidate":
@@ -587,13 +583,11 @@ class RecruitmentSyncIntegration(models.Model):
     def _jobadder_import_partner(self, run, kind, payload, binding_type, id_field):
         external_id, remote_updated_at, values = self._jobadder_partner_values(payload, binding_type, id_field)
         known = self._jobadder_cache()["bindings"].setdefault(binding_type, {})
-        result, binding = self.env["recruitment.sync.binding"]._import_record(
-            self,
+        result, binding = self._binder(binding_type).import_record(
             "res.partner",
             external_id,
             remote_updated_at,
             values,
-            external_model=binding_type,
             binding=known.get(str(external_id), False),  # the page's bindings were looked up at once
             create_values={"company_id": False},
         )
@@ -611,7 +605,7 @@ class RecruitmentSyncIntegration(models.Model):
     def _jobadder_candidate_tag(self):
         cache = self._jobadder_cache()
         if "candidate_tag" not in cache:
-            tag = self.env.ref("recruitment_sync.partner_category_candidate", raise_if_not_found=False)
+            tag = self.env.ref("recruitment_sync_jobadder.partner_category_candidate", raise_if_not_found=False)
             cache["candidate_tag"] = tag or self.env["res.partner.category"].search(
                 [("name", "=", "Candidate")], limit=1
             )
@@ -748,13 +742,11 @@ class RecruitmentSyncIntegration(models.Model):
             values[lines] = [fields.Command.clear(), *values[lines]]
         cache = self._jobadder_cache()
         values["active"] = True  # deleted then restored in JobAdder
-        result, _binding = self.env["recruitment.sync.binding"]._import_record(
-            self,
+        result, _binding = self._binder("placement").import_record(
             "recruitment.placement",
             external_id,
             remote_updated_at,
             values,
-            external_model="placement",
             binding=cache.get("placement_bindings", {}).get(str(external_id), False),
             record=cache.get("placements", {}).get(external_id),
             create_values={"integration_id": self.id, "company_id": self.company_id.id, "jobadder_id": external_id},

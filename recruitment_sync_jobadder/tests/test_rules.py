@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo.tests import BaseCase, TransactionCase, tagged
 
-from odoo.addons.recruitment_sync.services import jobadder
+from odoo.addons.recruitment_sync_jobadder.services import jobadder
 
 TODAY = date(2026, 11, 21)
 YESTERDAY, TOMORROW = date(2026, 11, 20), date(2026, 11, 22)

@@ -7,7 +7,7 @@ nothing: they are constants here so that they are easy to change.
 import re
 from datetime import date
 
-from .provider import PayloadError, naive_utc
+from odoo.addons.recruitment_sync.services.provider import PayloadError, naive_utc
 
 AUTHORIZE_URL = "https://id.jobadder.com/connect/authorize"
 TOKEN_URL = "https://id.jobadder.com/connect/token"

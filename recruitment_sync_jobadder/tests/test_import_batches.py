@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .test_jobadder_sync import JobAdderCase, expected_in_initial_load
+from .test_sync import JobAdderCase, expected_in_initial_load
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")

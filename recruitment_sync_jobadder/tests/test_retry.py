@@ -9,11 +9,11 @@ from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
+from odoo.addons.recruitment_sync.tests.common import no_sleep
 
 from tests.fakes.records_api import MALFORMED_JSON
 
-from .common import no_sleep
-from .test_jobadder_sync import JobAdderCase, expected_in_initial_load
+from .test_sync import JobAdderCase, expected_in_initial_load
 
 ATTEMPTS_PER_CALL = 4  # the client's first call and its three retries
 

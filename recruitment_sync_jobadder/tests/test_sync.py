@@ -11,13 +11,16 @@ from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
+from odoo.addons.recruitment_sync.tests.common import CommittedIntegration, no_sleep, start_fake, token_expiring_mid_run
 
 from tests.fakes.jobadder import FakeJobAdder
 from tests.fakes.jobadder_data import generate_agency
 from tests.fakes.oauth2 import ManualClock
 from tests.fakes.openapi import ContractMissing, OpenApi, contract_file
 
-from .common import CommittedIntegration, no_sleep, start_fake, token_expiring_mid_run
+
+class CommittedJobAdderIntegration(CommittedIntegration):
+    CREATED_MODELS = (*CommittedIntegration.CREATED_MODELS, "recruitment.placement", "recruitment.jobadder.user")
 
 
 def expected_in_initial_load(placement, today):
@@ -138,7 +141,9 @@ class TestJobAdderInitialLoad(JobAdderCase):
         self.assertEqual(placement.job_title, payload["jobTitle"])
         self.assertTrue(placement.client_id.is_company)
         self.assertEqual(placement.client_contact_id.parent_id, placement.client_id)
-        self.assertIn(self.env.ref("recruitment_sync.partner_category_candidate"), placement.candidate_id.category_id)
+        self.assertIn(
+            self.env.ref("recruitment_sync_jobadder.partner_category_candidate"), placement.candidate_id.category_id
+        )
         self.assertEqual(placement.candidate_id.sync_binding_ids.external_model, "candidate")
         self.assertEqual(placement.owner_jobadder_user_id.jobadder_id, (payload.get("owner") or {}).get("userId") or 0)
         self.assertEqual(len(placement.recruiter_ids), len(payload.get("recruiters") or []))
@@ -500,7 +505,7 @@ class TestJobAdderExpiredToken(JobAdderCase):
             integration._oauth2_store(self.fake.issue_token("read offline_access"))
             integration.sudo().state = "connected"
 
-        committed = CommittedIntegration(self, values, connect)
+        committed = CommittedJobAdderIntegration(self, values, connect)
         with token_expiring_mid_run(self, self.fake), committed.env() as env, freeze_time(self.now):
             integration = committed.integration(env)
             run, _created = integration._queue_run("initial_load", kinds=["placements"])

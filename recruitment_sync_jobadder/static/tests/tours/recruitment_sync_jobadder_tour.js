@@ -44,7 +44,7 @@ registry.category("web_tour.tours").add("recruitment_sync_jobadder_placements", 
         ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
         {
             content: "Open the Placements screen",
-            trigger: '[data-menu-xmlid="recruitment_sync.menu_recruitment_placements"]',
+            trigger: '[data-menu-xmlid="recruitment_sync_jobadder.menu_recruitment_placements"]',
             run: "click",
         },
         {
