@@ -19,7 +19,7 @@ SEED = 1
 
 class SandboxCase(HttpCase):
     """The sandbox's stand-ins (``cls.sandbox``, ``cls.state``) and integrations (``cls.jobadder``,
-    ``cls.xero``, ``cls.tso``: empty without the 24SevenOffice WSDLs)."""
+    ``cls.xero``, ``cls.quickbooks``, ``cls.tso``: empty without the 24SevenOffice WSDLs)."""
 
     placements = 60
 
@@ -29,7 +29,7 @@ class SandboxCase(HttpCase):
         # Yesterday's agency, as in recruitment_sync_jobadder's journey: its records were edited hours
         # ago, so "changed since the last sync" finds only what a test changes.
         world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=cls.placements)
-        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0})
+        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0})
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
@@ -39,6 +39,7 @@ class SandboxCase(HttpCase):
         ids = {key: value["id"] for key, value in cls.summary["integrations"].items()}
         cls.jobadder = Integration.browse(ids["jobadder"])
         cls.xero = Integration.browse(ids["xero"])
+        cls.quickbooks = Integration.browse(ids["quickbooks"])
         cls.tso = Integration.browse(ids.get("24so"))
         cls.env.flush_all()
 

@@ -10,7 +10,10 @@ One headless Chromium walks, as the administrator:
    tax rates, accounts and customers come in → map the 20% tax → post an invoice for a
    placement's client (London department) → Save & Sync, its confirmation → the notification
    → the run's lines in Sync History;
-3. 24SevenOffice: select the Norwegian offices' invoices → Export to 24SevenOffice → the receipt,
+3. QuickBooks Online: Connect → consent page, where the UK company is chosen → back in Odoo, the
+   company is named on the form and its tax codes, accounts and customers come in → Save &
+   Sync, its confirmation with the counts → Proceed → the notification → the runs in Sync History;
+4. 24SevenOffice: select the Norwegian offices' invoices → Export to 24SevenOffice → the receipt,
    in transfer, then exported;
 
 then another browser, as the sync user of the London department, finds that department's
@@ -40,6 +43,8 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
         session = BrowserSession(self, "admin")
         try:
             self.walk_jobadder_journey(session, self.sandbox.jobadder, self.jobadder)
+            # Before any London invoice: QuickBooks serves London too, and its Save & Sync imports only.
+            self.walk_quickbooks_journey(session)
             invoice = self.walk_xero_journey(session)
             self.walk_24so_journey(session, invoice)
         finally:
@@ -120,6 +125,62 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
         uk = self.state["xero"]["organisation"]["id"]
         return next(c["ContactID"] for c in self.sandbox.xero.contacts(uk) if c["Name"] == name)
 
+    # ------------------------------------------------------------------------ QuickBooks Online
+    def walk_quickbooks_journey(self, session):
+        qbo, fake = self.quickbooks, self.sandbox.quickbooks
+        uk, us = self.state["quickbooks"]["company"], self.state["quickbooks"]["other_company"]
+        session.run_tour("recruitment_sync_e2e_qbo_connect", url=f"/odoo/sync-integrations/{qbo.id}")
+        session.wait_for(
+            f"location.href.startsWith({fake.url!r}) && document.querySelector('#companies')",
+            "Intuit's consent page",
+        )
+        # One company per connection: the UK one (the page preselects the first, the US one).
+        session.evaluate(
+            f"document.querySelector('#companies input[name=realm][value=\"{uk['realm_id']}\"]').checked = true;"
+            "document.getElementById('accept').click()"
+        )
+        session.wait_for(
+            f"location.origin === {self.base_url()!r} && location.pathname === '/odoo/sync-integrations/{qbo.id}'",
+            "the QuickBooks integration's form, back in Odoo",
+        )
+        self.tour_data(session, company=uk["name"])
+        session.run_tour("recruitment_sync_e2e_qbo_connected")
+        with session.server_paused():
+            self.assertEqual(qbo.state, "connected")
+            self.assertEqual(qbo.qbo_realm_id, uk["realm_id"])
+            self.assertNotEqual(qbo.qbo_realm_id, us["realm_id"])
+            initial = self.env["recruitment.sync.run"].search([("integration_id", "=", qbo.id)])
+            self.assertEqual(initial.trigger, "initial_load")
+            self.process_runs()
+            self.assertEqual(initial.state, "done", initial.summary)
+            # What came in is the UK company's: its tax codes, accounts and customers, none failed.
+            self.assertTrue(qbo.qbo_tax_code_ids)
+            self.assertLessEqual(
+                set(qbo.qbo_tax_code_ids.mapped("qbo_id")),
+                {code["Id"] for code in fake.records("TaxCode", uk["realm_id"])},
+            )
+            self.assertTrue(qbo.qbo_account_ids)
+            self.assertLessEqual(
+                set(qbo.qbo_account_ids.mapped("qbo_id")),
+                {account["Id"] for account in fake.records("Account", uk["realm_id"])},
+            )
+            customers = initial.line_ids.filtered(lambda line: line.kind == "qbo_customers")
+            self.assertTrue(customers, "the UK company's customers came in")
+            self.assertLessEqual(
+                set(customers.mapped("external_id")),
+                {customer["Id"] for customer in fake.records("Customer", uk["realm_id"])},
+            )
+            self.assertFalse(initial.line_ids.filtered(lambda line: line.action == "failed").mapped("reason"))
+        session.run_tour("recruitment_sync_e2e_qbo_save_and_sync", url=f"/odoo/sync-integrations/{qbo.id}")
+        with session.server_paused():
+            run = self.env["recruitment.sync.run"].search([("integration_id", "=", qbo.id), ("trigger", "=", "manual")])
+            self.assertEqual(run.state, "queued")
+            self.process_runs()
+            self.assertEqual(run.state, "done", run.summary)
+            session.deliver_bus_notifications()
+        session.run_tour("recruitment_sync_e2e_qbo_notified")
+        session.run_tour("recruitment_sync_e2e_qbo_history", url="/odoo")
+
     # ------------------------------------------------------------------------ 24SevenOffice
     def walk_24so_journey(self, session, xero_invoice):
         """Meanwhile the Norwegian offices invoiced two placement clients: export their invoices."""
@@ -150,7 +211,7 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
     def walk_department_user_history(self):
         london = self.env["res.users"].search([("login", "=", "london")])
         visible = self.env["recruitment.sync.run"].with_user(london).search([])
-        self.assertEqual(set(visible.integration_id.mapped("provider")), {"jobadder", "xero"})
+        self.assertEqual(set(visible.integration_id.mapped("provider")), {"jobadder", "xero", "quickbooks"})
         if self.tso:
             self.assertTrue(self.env["recruitment.sync.run"].search_count([("integration_id", "=", self.tso.id)]))
         session = BrowserSession(self, "london")

@@ -13,7 +13,7 @@ from odoo.addons.recruitment_sync.tests.common import no_sleep
 from tests.fakes.sandbox import Sandbox, build_world  # noqa: I001  (on the path set by the core's tests)
 from tests.sandbox_setup import MODULE, USERS, setup_sandbox
 
-FREE_PORTS = {"jobadder": 0, "xero": 0, "24so": 0}
+FREE_PORTS = {"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0}
 
 
 @tagged("post_install", "-at_install", "recruitment_sync_e2e")

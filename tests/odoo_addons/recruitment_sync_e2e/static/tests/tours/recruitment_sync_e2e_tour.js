@@ -211,6 +211,104 @@ tours.add("recruitment_sync_e2e_xero_history", {
     },
 });
 
+// QuickBooks Online, between JobAdder and Xero (before any London invoice: its Save & Sync imports).
+// Q1. The QuickBooks integration's form: a sandbox; Connect leaves Odoo for Intuit's consent page.
+tours.add("recruitment_sync_e2e_qbo_connect", {
+    steps: () => [
+        {
+            content: "The form says the integration talks to a stand-in, not to QuickBooks",
+            trigger: ".o_form_view .alert-warning:contains(Sandbox):contains(stand-in)",
+        },
+        {
+            content: "It is not connected yet",
+            trigger: '.o_form_view .o_statusbar_status button[data-value="not_connected"][aria-checked="true"]',
+        },
+        {
+            content: "Connect opens Intuit's consent page",
+            trigger: '.o_form_view .o_form_statusbar button[name="action_connect"]',
+            run: "click",
+        },
+    ],
+});
+
+// Q2. Back from Intuit: connected to the company chosen there, named on the QuickBooks tab.
+tours.add("recruitment_sync_e2e_qbo_connected", {
+    steps: () => {
+        const { company } = testData();
+        return [
+            {
+                content: "The integration is connected",
+                trigger: '.o_form_view .o_statusbar_status button[data-value="connected"][aria-checked="true"]',
+            },
+            {
+                content: "Open the QuickBooks tab",
+                trigger: '.o_form_view .o_notebook a[name="quickbooks"]',
+                run: "click",
+            },
+            {
+                content: "It names the company chosen on Intuit's consent page",
+                trigger: `.o_form_view .o_field_widget[name="qbo_company_name"]:contains(${company})`,
+            },
+        ];
+    },
+});
+
+// Q3. After the initial import: Save & Sync, the confirmation with its counts, Proceed.
+tours.add("recruitment_sync_e2e_qbo_save_and_sync", {
+    steps: () => [
+        {
+            content: "Save & Sync",
+            trigger: '.o_form_view .o_form_statusbar button[name="action_qbo_save_and_sync"]',
+            run: "click",
+        },
+        {
+            content: "The confirmation counts QuickBooks' tax codes to import",
+            trigger:
+                '.modal .o_data_row:contains(Tax codes and rates):has(td[name="count_display"]:contains(/^\\s*\\d+\\s*$/))',
+        },
+        {
+            trigger: '.modal button[name="action_proceed"]',
+            run: "click",
+        },
+        {
+            content: "The user is told the sync runs in the background",
+            trigger: ".o_notification:contains(Sync queued)",
+        },
+    ],
+});
+
+// Q4. The run's end is notified to the user who started it.
+tours.add("recruitment_sync_e2e_qbo_notified", {
+    steps: () => [
+        {
+            content: "The run's end is notified",
+            trigger: ".o_recruitment_sync_run_notification:contains(QuickBooks)",
+        },
+    ],
+});
+
+// Q5. Invoicing > Sync History: the QuickBooks runs, and what the initial load brought in.
+tours.add("recruitment_sync_e2e_qbo_history", {
+    steps: () => [
+        ...openInvoicingMenu("recruitment_sync.menu_recruitment_sync_history", "Open the Sync History"),
+        {
+            content: "The run of Save & Sync is listed, done",
+            trigger:
+                '.o_list_view .o_data_row:contains(Manual):contains(Done):has(td[name="integration_id"]:contains(QuickBooks))',
+        },
+        {
+            content: "Open the initial load",
+            trigger:
+                '.o_list_view .o_data_row:contains(Initial load):has(td[name="integration_id"]:contains(QuickBooks)) td[name="integration_id"]',
+            run: "click",
+        },
+        {
+            content: "QuickBooks' customers came in",
+            trigger: '.o_form_view .o_field_widget[name="line_ids"] .o_data_row:contains(Customers)',
+        },
+    ],
+});
+
 // 8. Customer invoices: select the Norwegian offices' invoices, Export to 24SevenOffice.
 tours.add("recruitment_sync_e2e_24so_export", {
     steps: () => {
