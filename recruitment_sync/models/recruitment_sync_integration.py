@@ -22,6 +22,9 @@ _logger = logging.getLogger(__name__)
 INTERACTIVE_CONTEXT = "recruitment_sync_interactive"
 INTERACTIVE_TIMEOUT = (5, 10)
 
+# What a provider's Disconnect may keep (``_provider_on_disconnect``'s answer): the OAuth2 grant.
+DISCONNECT_KEEPS = frozenset({"grant"})
+
 # Fields only a System Administrator may change (credentials, endpoints, activation,
 # scope). Sync managers may change the rest: schedule, responsible, error recipients.
 ADMIN_ONLY_FIELDS = {
@@ -363,8 +366,13 @@ class RecruitmentSyncIntegration(models.Model):
         return None
 
     def _provider_on_disconnect(self):
-        """Provider clean-up before the tokens are wiped (e.g. remove a remote connection)."""
-        return None
+        """Provider clean-up before the tokens are wiped (e.g. remove a remote connection).
+
+        Returns what Disconnect keeps (``DISCONNECT_KEEPS``): ``{}`` nothing; ``{"grant": True}``
+        the OAuth2 grant is not revoked (other connections still use it), while this
+        integration's tokens are deleted all the same.
+        """
+        return {}
 
     def _provider_api_base_url(self):
         """Where API calls go: the administrator's override, else what the provider says."""
@@ -554,9 +562,11 @@ class RecruitmentSyncIntegration(models.Model):
     def action_disconnect(self):
         self._check_can_manage()
         for integration in self:
-            integration._provider_on_disconnect()
+            keeps = integration._provider_on_disconnect() or {}
+            if unknown := set(keeps) - DISCONNECT_KEEPS:
+                raise ValueError(f"_provider_on_disconnect() returned unknown keys: {sorted(unknown)}")
             if integration.uses_oauth2:
-                integration._oauth2_revoke_and_wipe()
+                integration._oauth2_revoke_and_wipe(revoke=not keeps.get("grant"))
             integration.write({"schedule_active": False})
             integration.sudo().write(
                 {
