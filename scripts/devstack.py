@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so")
+ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so", "recruitment_sync_invoiceocean")
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
 # tests exercise the framework through a minimal provider of their own; the end-to-end
 # browser test of the sandbox needs all three addons.
