@@ -2,6 +2,9 @@
 activated with its token and prefix, the background runner run as the cron would."""
 
 import functools
+from datetime import timedelta
+
+from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import HttpCase, TransactionCase
@@ -43,11 +46,10 @@ class InvoiceOceanMixin:
         self.shared_ids = self.account.notable["shared_clients"]
         # Odoo's side: two of the shared companies (one found by tax number, one by name), one of its own.
         first, second = (self.account.clients[ident] for ident in self.shared_ids[:2])
-        self.odoo_by_vat = self.Partner.create({"name": "Meridian Freight Ltd", "is_company": True, "vat": first["tax_no"]})
-        self.odoo_by_name = self.Partner.create({"name": second["name"], "is_company": True})
-        self.odoo_only = self.Partner.create({"name": "Odoo Only Staffing AS", "is_company": True, "email": "hi@odoo-only.example"})
-        self.integration = self.env["recruitment.sync.integration"].create(
-            {
+        # Created a minute before the accounts are linked, as customers an agency already had.
+        with freeze_time(fields.Datetime.now() - timedelta(minutes=1)):
+            self._create_odoo_customers(first, second)
+        self.integration = self.env["recruitment.sync.integration"].create(            {
                 "name": "InvoiceOcean",
                 "provider": "invoiceocean",
                 "io_prefix": self.fake.prefix,
@@ -60,6 +62,13 @@ class InvoiceOceanMixin:
         self.addCleanup(drop_rate_limiter, (self.env.cr.dbname, self.integration.id))
         if self.activate_on_setup:
             self.activate()
+
+    def _create_odoo_customers(self, first, second):
+        self.odoo_by_vat = self.Partner.create({"name": "Meridian Freight Ltd", "is_company": True, "vat": first["tax_no"]})
+        self.odoo_by_name = self.Partner.create({"name": second["name"], "is_company": True})
+        self.odoo_only = self.Partner.create(
+            {"name": "Odoo Only Staffing AS", "is_company": True, "email": "hi@odoo-only.example"}
+        )
 
     # -- helpers -----------------------------------------------------------------------------
     def activate(self, token=None):
