@@ -10,18 +10,32 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     io_integration_id = fields.Many2one(
-        "recruitment.sync.integration", string="InvoiceOcean integration", readonly=True, copy=False, index="btree_not_null"
+        "recruitment.sync.integration",
+        string="InvoiceOcean integration",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
     )
     io_document_number = fields.Char(string="InvoiceOcean document", readonly=True, copy=False)
     io_document_kind = fields.Selection(kind_selection, string="Document kind", readonly=True, copy=False)
     io_document_status = fields.Selection(
-        [("issued", "Issued"), ("sent", "Sent"), ("paid", "Paid"), ("partial", "Partly paid"), ("rejected", "Rejected")],
+        [
+            ("issued", "Issued"),
+            ("sent", "Sent"),
+            ("paid", "Paid"),
+            ("partial", "Partly paid"),
+            ("rejected", "Rejected"),
+        ],
         string="Document status",
         readonly=True,
         copy=False,
     )
-    io_amount = fields.Monetary(string="Document net amount", currency_field="io_currency_id", readonly=True, copy=False)
-    io_amount_gross = fields.Monetary(string="Document total", currency_field="io_currency_id", readonly=True, copy=False)
+    io_amount = fields.Monetary(
+        string="Document net amount", currency_field="io_currency_id", readonly=True, copy=False
+    )
+    io_amount_gross = fields.Monetary(
+        string="Document total", currency_field="io_currency_id", readonly=True, copy=False
+    )
     io_currency_id = fields.Many2one("res.currency", string="Document currency", readonly=True, copy=False)
     io_view_url = fields.Char(string="InvoiceOcean link", readonly=True, copy=False)
     io_department_id = fields.Many2one(

@@ -111,7 +111,8 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                       ON b.res_model = 'res.partner' AND b.res_id = p.id AND b.integration_id = %(integration)s
                      AND b.external_model = %(client)s
                    WHERE p.id IN %(customers)s AND p.active
-                     AND ((b.id IS NULL AND (%(all_unbound)s OR p.sync_local_changed_at >= %(linked)s) AND NOT p.id = ANY(%(held)s))
+                     AND ((b.id IS NULL AND NOT p.id = ANY(%(held)s)
+                           AND (%(all_unbound)s OR p.sync_local_changed_at >= %(linked)s))
                           OR (b.id IS NOT NULL AND p.sync_local_changed_at > b.last_synced_at))
                      AND p.id NOT IN (%(held_back)s)
                 ORDER BY p.id
@@ -190,7 +191,9 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         keys = [str(client["id"]) for client in clients]
         bindings = Binding._lookup(self, "res.partner", keys, io.CLIENT)
         bound = Partner.browse([binding.res_id for binding in bindings.values()]).exists()
-        unbound = [c for c in clients if str(c["id"]) not in bindings and not c.get("deleted") and not c.get("_missing")]
+        unbound = [
+            c for c in clients if str(c["id"]) not in bindings and not c.get("deleted") and not c.get("_missing")
+        ]
         matches = self._io_match_partners(unbound) if unbound else {}
         countries = self._io_country_ids()
         held = set((self.io_pending_events or {}).get("held_partners", []))
@@ -206,7 +209,9 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                 values = io.partner_values(client, countries)
                 stamp = io.parse_stamp(client.get("updated_at"))
             except PayloadError as error:
-                run._record(kind, ItemResult("failed", partner or None, key, reason=str(error), label=client.get("name")))
+                run._record(
+                    kind, ItemResult("failed", partner or None, key, reason=str(error), label=client.get("name"))
+                )
                 continue
             if binding and not partner:
                 reason = _("Deleted in Odoo: not created again (InvoiceOcean keeps its client).")
@@ -323,7 +328,9 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         earlier attempt may have reached InvoiceOcean (a time-out after its commit): never twice."""
         Binding = self.env["recruitment.sync.binding"]
         external_id = self._io_partner_external_id(partner)
-        data = partner.read(["name", "is_company", "vat", "email", "phone", "mobile", "street", "zip", "city", "website"])[0]
+        data = partner.read(
+            ["name", "is_company", "vat", "email", "phone", "mobile", "street", "zip", "city", "website"]
+        )[0]
         data["country_code"] = partner.country_id.code or ""
         payload = io.client_payload(data, external_id)
         if binding:

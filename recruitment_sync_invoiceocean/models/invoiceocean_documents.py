@@ -78,7 +78,9 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         if page == 1:
             listed = {str(row.get("id")) for row in items}
             named = [key for key in self._io_take_pending("documents") if key not in listed]
-            items += [item for item in self._io_get_each("invoices", named) if not item.get("_missing")] if named else []
+            items += (
+                [item for item in self._io_get_each("invoices", named) if not item.get("_missing")] if named else []
+            )
         if not (reached or len(rows) < io.PER_PAGE):
             return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
         newest = max(checkpoint.get("newest") or "", watermark or "") or fields.Datetime.now().isoformat()
@@ -120,9 +122,13 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 # A document already an opportunity follows its changes even if its kind was turned off since.
                 summary = io.document_summary(document, set(io.KINDS) if key in bindings else chosen)
             except PayloadError as error:
-                run._record(kind, ItemResult("failed", external_id=key, reason=str(error), label=document.get("number")))
+                run._record(
+                    kind, ItemResult("failed", external_id=key, reason=str(error), label=document.get("number"))
+                )
                 continue
-            if summary and (key in bindings or self._io_lead_from_oid(summary["oid"]) or self._io_document_wanted(document, summary)):
+            if summary and (
+                key in bindings or self._io_lead_from_oid(summary["oid"]) or self._io_document_wanted(document, summary)
+            ):
                 summaries.append(summary)
         if not summaries:
             return
@@ -197,14 +203,20 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         lead = Lead.browse(binding.res_id).exists() if binding else self._io_lead_from_oid(summary["oid"])
         if binding and not lead:
             return ItemResult(
-                "skipped", external_id=key, label=summary["number"], reason=_("Opportunity deleted in Odoo: not created again.")
+                "skipped",
+                external_id=key,
+                label=summary["number"],
+                reason=_("Opportunity deleted in Odoo: not created again."),
             )
         if binding and binding.remote_updated_at and binding.remote_updated_at >= summary["updated_at"]:
             return ItemResult("unchanged", lead, key)
         partner = partners.get(summary["client_id"])
         if not partner:
             raise PayloadError(
-                _("The document's client %s is unknown in InvoiceOcean: the opportunity needs a customer.", summary["client_id"])
+                _(
+                    "The document's client %s is unknown in InvoiceOcean: the opportunity needs a customer.",
+                    summary["client_id"],
+                )
             )
         values = self._io_lead_values(summary, partner, users.get(summary["user_id"]), department_row)
         if lead:
@@ -333,7 +345,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         return ItemResult("exported", lead, key)
 
     def _io_queue_invoice(self, lead, request):
-        """"+Add invoice": keep the request on the opportunity and queue its run (never sent from here)."""
+        """ "+Add invoice": keep the request on the opportunity and queue its run (never sent from here)."""
         self.ensure_one()
         if self.state != "connected":
             raise UserError(_("%s is not connected: an administrator connects it first.", self.name))

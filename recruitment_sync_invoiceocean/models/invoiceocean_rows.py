@@ -42,7 +42,9 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
         compute="_compute_pairing_state",
         store=True,
     )
-    candidate_user_ids = fields.Many2many("res.users", compute="_compute_candidate_user_ids", string="Matching Odoo users")
+    candidate_user_ids = fields.Many2many(
+        "res.users", compute="_compute_candidate_user_ids", string="Matching Odoo users"
+    )
 
     _sql_constraints = [("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean user is already listed.")]
 
@@ -85,10 +87,15 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
                 names.setdefault(summary["user_id"], summary["seller_person"])
         if not names:
             return {}
-        rows = {row.io_id: row for row in self.search([("integration_id", "=", integration.id), ("io_id", "in", list(names))])}
+        rows = {
+            row.io_id: row
+            for row in self.search([("integration_id", "=", integration.id), ("io_id", "in", list(names))])
+        }
         new = [key for key in names if key not in rows]
         if new:
-            created = self.create([{"integration_id": integration.id, "io_id": key, "name": names[key] or key} for key in new])
+            created = self.create(
+                [{"integration_id": integration.id, "io_id": key, "name": names[key] or key} for key in new]
+            )
             created._auto_pair()
             rows.update({row.io_id: row for row in created})
         for key, row in rows.items():
@@ -130,7 +137,9 @@ class RecruitmentSyncInvoiceOceanDepartment(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales team", check_company=True)
     is_mapped = fields.Boolean(compute="_compute_is_mapped", store=True)
 
-    _sql_constraints = [("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean department is already listed.")]
+    _sql_constraints = [
+        ("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean department is already listed.")
+    ]
 
     @api.depends("department_id")
     def _compute_is_mapped(self):
@@ -141,7 +150,10 @@ class RecruitmentSyncInvoiceOceanDepartment(models.Model):
         """A department of the same name (or shortcut) is mapped at once; the rest waits for a manager."""
         for row in self.filtered(lambda r: not r.department_id):
             found = self.env["hr.department"].search(
-                [("company_id", "in", [False, row.company_id.id]), ("name", "in", [n for n in (row.name, row.shortcut) if n])]
+                [
+                    ("company_id", "in", [False, row.company_id.id]),
+                    ("name", "in", [n for n in (row.name, row.shortcut) if n]),
+                ]
             )
             if len(found) == 1:
                 row.department_id = found

@@ -369,7 +369,9 @@ class RecruitmentSyncIntegration(models.Model):
         """POST /webhooks.json for each kind not registered yet at our URL [FK S2]."""
         client = self._io_client()
         existing = client.get("webhooks.json", params={"page": 1, "per_page": io.PER_PAGE}) or []
-        have = {hook.get("kind") for hook in existing if isinstance(hook, dict) and hook.get("url") == self.io_webhook_url}
+        have = {
+            hook.get("kind") for hook in existing if isinstance(hook, dict) and hook.get("url") == self.io_webhook_url
+        }
         for kind in io.WEBHOOK_KINDS:
             if kind not in have:
                 client.post(

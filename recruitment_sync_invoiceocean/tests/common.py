@@ -49,7 +49,8 @@ class InvoiceOceanMixin:
         # Created a minute before the accounts are linked, as customers an agency already had.
         with freeze_time(fields.Datetime.now() - timedelta(minutes=1)):
             self._create_odoo_customers(first, second)
-        self.integration = self.env["recruitment.sync.integration"].create(            {
+        self.integration = self.env["recruitment.sync.integration"].create(
+            {
                 "name": "InvoiceOcean",
                 "provider": "invoiceocean",
                 "io_prefix": self.fake.prefix,
@@ -64,7 +65,9 @@ class InvoiceOceanMixin:
             self.activate()
 
     def _create_odoo_customers(self, first, second):
-        self.odoo_by_vat = self.Partner.create({"name": "Meridian Freight Ltd", "is_company": True, "vat": first["tax_no"]})
+        self.odoo_by_vat = self.Partner.create(
+            {"name": "Meridian Freight Ltd", "is_company": True, "vat": first["tax_no"]}
+        )
         self.odoo_by_name = self.Partner.create({"name": second["name"], "is_company": True})
         self.odoo_only = self.Partner.create(
             {"name": "Odoo Only Staffing AS", "is_company": True, "email": "hi@odoo-only.example"}

@@ -13,7 +13,12 @@ class TestAddInvoice(InvoiceOceanCase):
     def setUp(self):
         super().setUp()
         self.lead = self.Lead.create(
-            {"name": "Winter staffing", "type": "opportunity", "partner_id": self.odoo_by_vat.id, "expected_revenue": 5000}
+            {
+                "name": "Winter staffing",
+                "type": "opportunity",
+                "partner_id": self.odoo_by_vat.id,
+                "expected_revenue": 5000,
+            }
         )
 
     def open_wizard(self, lead=None):
@@ -66,7 +71,9 @@ class TestAddInvoice(InvoiceOceanCase):
 
     def test_customer_not_in_invoiceocean_yet_goes_first(self):
         newcomer = self.Partner.create({"name": "Newcomer Ltd", "is_company": True})
-        lead = self.Lead.create({"name": "First deal", "type": "opportunity", "partner_id": newcomer.id, "expected_revenue": 100})
+        lead = self.Lead.create(
+            {"name": "First deal", "type": "opportunity", "partner_id": newcomer.id, "expected_revenue": 100}
+        )
         self.open_wizard(lead).save().action_confirm()
         self.process_all_runs()
         [invoice] = self.invoices_of(lead)
@@ -74,7 +81,9 @@ class TestAddInvoice(InvoiceOceanCase):
         self.assertEqual(len([c for c in self.fake.account.clients.values() if c["name"] == "Newcomer Ltd"]), 1)
 
     def test_refused_invoice_fails_with_the_reason(self):
-        self.fake.inject(status=422, body={"code": "error", "message": {"positions": ["are invalid"]}}, path_prefix="/invoices.json")
+        self.fake.inject(
+            status=422, body={"code": "error", "message": {"positions": ["are invalid"]}}, path_prefix="/invoices.json"
+        )
         self.open_wizard().save().action_confirm()
         run = self.Run.search([("integration_id", "=", self.integration.id)], limit=1, order="id desc")
         self.process_all_runs()

@@ -22,7 +22,9 @@ class TestActivation(InvoiceOceanCase):
         self.assertEqual(self.integration.action_test_connection()["params"]["type"], "success")
 
     def test_token_is_for_administrators_only(self):
-        manager = new_test_user(self.env, login="io-manager", groups="base.group_user,recruitment_sync.group_sync_manager")
+        manager = new_test_user(
+            self.env, login="io-manager", groups="base.group_user,recruitment_sync.group_sync_manager"
+        )
         integration = self.integration.with_user(manager)
         with self.assertRaises(AccessError):
             integration.write({"io_api_token": "stolen"})

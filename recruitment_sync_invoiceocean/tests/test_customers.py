@@ -112,7 +112,9 @@ class TestBothWays(InvoiceOceanCase):
             self.fake.create_client({"name": f"Paged Client {number}"}, notify=False)
         run = self.sync(["io_clients"])
         self.assertEqual(len(self.lines_of(run, "io_clients", "created")), 3)
-        self.assertFalse(self.lines_of(run, "io_clients", "updated"), "the clients before the watermark are not read again")
+        self.assertFalse(
+            self.lines_of(run, "io_clients", "updated"), "the clients before the watermark are not read again"
+        )
 
     def test_newer_remote_change_wins_over_older_local_one(self):
         ident = self.shared_ids[0]

@@ -29,7 +29,9 @@ class TestDocuments(InvoiceOceanCase):
         self.assertEqual(lead.action_io_open_document()["url"], lead.io_view_url)
         self.assertEqual(len(self.lines_of(run, "io_documents", "created")), 1)
         # A change updates the same opportunity; an unchanged document is not touched again.
-        self.fake.update_invoice(document["id"], {"positions": [{"name": "Extra", "quantity": 2, "price_net": "500", "tax": 23}]})
+        self.fake.update_invoice(
+            document["id"], {"positions": [{"name": "Extra", "quantity": 2, "price_net": "500", "tax": 23}]}
+        )
         run = self.sync()
         self.assertEqual(self.Lead.search_count([("io_document_number", "=", document["number"])]), 1)
         self.assertAlmostEqual(lead.io_amount, 2000.0)
@@ -81,7 +83,12 @@ class TestDocuments(InvoiceOceanCase):
         good = self.new_document()
         unknown_kind = {**self.fake.rendered("invoices", good["id"]), "id": 1, "kind": "vat_rr"}
         unknown_client = {**self.fake.rendered("invoices", good["id"]), "id": 2, "client_id": 424242}
-        commas = {**self.fake.rendered("invoices", good["id"]), "id": 3, "price_net": "1 234,50", "price_gross": "1518,44"}
+        commas = {
+            **self.fake.rendered("invoices", good["id"]),
+            "id": 3,
+            "price_net": "1 234,50",
+            "price_gross": "1518,44",
+        }
         run = self.Run.create({"integration_id": self.integration.id, "trigger": "manual"})
         kind = next(k for k in self.integration._provider_sync_kinds() if k.code == "io_documents")
         batch = Batch(items=[unknown_kind, unknown_client, commas], checkpoint=None, done=True)
@@ -109,7 +116,9 @@ class TestEarlierDocuments(InvoiceOceanCase):
         self.assertTrue(recent)
         for document in recent:
             self.assertTrue(self.lead_of(document["id"]), document["number"])
-        old = [d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)]
+        old = [
+            d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)
+        ]
         self.assertFalse(any(self.lead_of(d["id"]) for d in old))
         paid = [d for d in recent if d["status"] == "paid"]
         self.assertTrue(all(self.lead_of(d["id"]).stage_id.is_won for d in paid))

@@ -47,7 +47,9 @@ class TestDepartments(InvoiceOceanCase):
         self.north = Department.create({"name": "Brightstaff North"})
         self.south = Department.create({"name": "South office"})
         self.team = self.env["crm.team"].create({"name": "North sales"})
-        self.rows = self.env["recruitment.sync.invoiceocean.department"].search([("integration_id", "=", self.integration.id)])
+        self.rows = self.env["recruitment.sync.invoiceocean.department"].search(
+            [("integration_id", "=", self.integration.id)]
+        )
 
     def test_departments_listed_mapped_and_followed(self):
         self.assertEqual(sorted(self.rows.mapped("name")), sorted(d["name"] for d in self.account.departments.values()))
@@ -84,7 +86,11 @@ class TestDepartments(InvoiceOceanCase):
         self.assertEqual(north_line.mapped("record_accessible"), [True])
         self.assertEqual(south_line.mapped("record_accessible"), [False], "another department's: not opened")
         self.assertEqual(south_line.mapped("record_label"), ["Another department's record"])
-        manager = new_test_user(self.env, login="sync-manager", groups="base.group_user,sales_team.group_sale_salesman_all_leads,recruitment_sync.group_sync_manager")
+        manager = new_test_user(
+            self.env,
+            login="sync-manager",
+            groups="base.group_user,sales_team.group_sale_salesman_all_leads,recruitment_sync.group_sync_manager",
+        )
         self.assertEqual(
             self.Lead.with_user(manager).search([("id", "in", (north_lead | south_lead).ids)]), north_lead | south_lead
         )

@@ -42,7 +42,8 @@ class TestMapping(BaseCase):
 
     def test_positions(self):
         self.assertEqual(
-            io.position_payload("Fee", 2.0, 10, 23.0), {"name": "Fee", "quantity": "2", "price_net": "10.00", "tax": "23"}
+            io.position_payload("Fee", 2.0, 10, 23.0),
+            {"name": "Fee", "quantity": "2", "price_net": "10.00", "tax": "23"},
         )
         self.assertEqual(io.position_payload("Fee", 1, 10, "zw")["tax"], "zw")
         with self.assertRaises(PayloadError):
@@ -57,7 +58,11 @@ class TestMapping(BaseCase):
                 raise OSError(f"connection refused for {url}")
 
         client = io.InvoiceOceanHttpClient(
-            "https://acme.invoiceocean.com", api_token="s3cret-token", session=Session(), max_retries=0, sleep=lambda s: None
+            "https://acme.invoiceocean.com",
+            api_token="s3cret-token",
+            session=Session(),
+            max_retries=0,
+            sleep=lambda s: None,
         )
         with self.assertRaises(Exception) as caught:
             client.get("clients.json", params={"page": 1})
@@ -67,4 +72,7 @@ class TestMapping(BaseCase):
             client.post("clients.json", json={"client": {"name": "X"}})
         self.assertEqual(sent[1][2]["json"]["api_token"], "s3cret-token")
         self.assertNotIn("s3cret-token", str(caught.exception))
-        self.assertEqual(client.remote_error_details({"code": "error", "message": {"oid": ["has already been taken"]}}), ["oid has already been taken"])
+        self.assertEqual(
+            client.remote_error_details({"code": "error", "message": {"oid": ["has already been taken"]}}),
+            ["oid has already been taken"],
+        )

@@ -34,13 +34,21 @@ class InvoiceOceanInvoiceWizard(models.TransientModel):
         if not lead:
             return values
         integrations = self.env["recruitment.sync.integration"].search(
-            [("provider", "=", "invoiceocean"), ("state", "=", "connected"), ("company_id", "=", lead.company_id.id or self.env.company.id)]
+            [
+                ("provider", "=", "invoiceocean"),
+                ("state", "=", "connected"),
+                ("company_id", "=", lead.company_id.id or self.env.company.id),
+            ]
         )
         integration = lead.io_integration_id or integrations[:1]
         values.setdefault("integration_id", integration.id)
         values.setdefault("currency_id", lead.company_currency.id or self.env.company.currency_id.id)
         row = self.env["recruitment.sync.invoiceocean.department"].search(
-            [("integration_id", "=", integration.id), ("department_id", "!=", False), ("department_id", "in", self._lead_departments(lead).ids)],
+            [
+                ("integration_id", "=", integration.id),
+                ("department_id", "!=", False),
+                ("department_id", "in", self._lead_departments(lead).ids),
+            ],
             limit=1,
         )
         values.setdefault("department_row_id", row.id)
@@ -55,7 +63,7 @@ class InvoiceOceanInvoiceWizard(models.TransientModel):
         expected revenue."""
         orders = lead.order_ids.filtered(lambda o: o.state != "cancel") if "order_ids" in lead._fields else []
         lines = []
-        for line in orders.order_line.filtered(lambda l: not l.display_type) if orders else []:
+        for line in orders.order_line.filtered(lambda order_line: not order_line.display_type) if orders else []:
             lines.append(
                 {
                     "name": line.name,
@@ -81,7 +89,9 @@ class InvoiceOceanInvoiceWizard(models.TransientModel):
         positions = []
         for line in self.line_ids:
             io.position_payload(line.name or "", line.quantity, line.price_net, line.tax)  # refused here, not later
-            positions.append({"name": line.name, "quantity": line.quantity, "price_net": line.price_net, "tax": line.tax})
+            positions.append(
+                {"name": line.name, "quantity": line.quantity, "price_net": line.price_net, "tax": line.tax}
+            )
         request = {
             "kind": self.kind,
             "currency": self.currency_id.name,
