@@ -180,7 +180,6 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         return matches
 
     def _io_import_clients(self, run, kind, batch):
-        Binding = self.env["recruitment.sync.binding"]
         Partner = self.env["res.partner"].sudo().with_context(active_test=False, **IMPORT_CONTEXT)
         clients = []
         for client in batch.items:
@@ -189,7 +188,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                 continue
             clients.append(client)
         keys = [str(client["id"]) for client in clients]
-        bindings = Binding._lookup(self, "res.partner", keys, io.CLIENT)
+        bindings = self._binder(io.CLIENT).bindings_for("res.partner", keys)
         bound = Partner.browse([binding.res_id for binding in bindings.values()]).exists()
         unbound = [
             c for c in clients if str(c["id"]) not in bindings and not c.get("deleted") and not c.get("_missing")
@@ -258,11 +257,11 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         if outcome == "skipped":
             if not binding:
                 # A first match whose Odoo side is newer: linked now, sent to InvoiceOcean by the export.
-                Binding._bind_new(self, partner, [(key, None)], io.CLIENT).last_synced_at = stamp
+                self._binder(io.CLIENT).bind(partner, key, last_synced_at=stamp)
             reason = _("Changed in Odoo after its last change in InvoiceOcean: Odoo's version is kept and sent.")
             return ItemResult("skipped", partner, key, reason=reason)
         partner.with_context(**IMPORT_CONTEXT).write(values)
-        Binding._bind(self, partner, key, io.CLIENT, stamp, existing=binding or False)
+        self._binder(io.CLIENT).bind(partner, key, remote_updated_at=stamp)
         return ItemResult("updated", partner, key)
 
     def _io_create_partners(self, run, kind, new_clients):
@@ -270,12 +269,17 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         if not new_clients:
             return
         Partner = self.env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
-        Binding = self.env["recruitment.sync.binding"]
+        binder = self._binder(io.CLIENT)
         company = {"company_id": False}
         try:
             with self.env.cr.savepoint():
                 partners = Partner.create([{**values, **company} for _c, _k, values, _s in new_clients])
-                Binding._bind_new(self, partners, [(key, stamp) for _c, key, _v, stamp in new_clients], io.CLIENT)
+                binder.bind_many(
+                    [
+                        (partner, key, {"remote_updated_at": stamp})
+                        for partner, (_c, key, _v, stamp) in zip(partners, new_clients, strict=True)
+                    ]
+                )
             for partner, (_client, key, _values, _stamp) in zip(partners, new_clients, strict=True):
                 run._record(kind, ItemResult("created", partner, key))
             return
@@ -285,7 +289,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
 
             def create_one(_run, _kind, item, key=key, values=values, stamp=stamp):
                 partner = Partner.create({**values, **company})
-                Binding._bind_new(self, partner, [(key, stamp)], io.CLIENT)
+                binder.bind(partner, key, remote_updated_at=stamp)
                 return ItemResult("created", partner, key)
 
             run._process_item(kind, client, create_one)
@@ -302,19 +306,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
     # ------------------------------------------------------------------------ export
     def _io_export_clients(self, run, kind, batch):
         client = self._io_client()
-        bindings = {
-            binding.res_id: binding
-            for binding in self.env["recruitment.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("integration_id", "=", self.id),
-                    ("res_model", "=", "res.partner"),
-                    ("external_model", "=", io.CLIENT),
-                    ("res_id", "in", batch.items.ids),
-                ]
-            )
-        }
+        bindings = self._binder(io.CLIENT).bindings_of(batch.items)
         look_first = bool(batch.context.get("retry"))
 
         def export(_run, _kind, partner):
@@ -326,7 +318,6 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
     def _io_export_partner(self, client, partner, binding, look_first=False):
         """Send one customer: PUT when bound; else POST, after looking it up by ``external_id`` when an
         earlier attempt may have reached InvoiceOcean (a time-out after its commit): never twice."""
-        Binding = self.env["recruitment.sync.binding"]
         external_id = self._io_partner_external_id(partner)
         data = partner.read(
             ["name", "is_company", "vat", "email", "phone", "mobile", "street", "zip", "city", "website"]
@@ -345,7 +336,9 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
             raise PayloadError(_("InvoiceOcean answered without the client's id."))
         key = str(answer["id"])
         stamp = io.parse_stamp(answer.get("updated_at"))
-        binding = Binding._bind(self, partner, key, io.CLIENT, stamp, existing=binding or False)
         # In step from now on: what we wrote comes back unchanged, and is not sent again (no loop).
-        binding.last_synced_at = max(fields.Datetime.now(), partner.sync_local_changed_at or fields.Datetime.now())
+        now = fields.Datetime.now()
+        self._binder(io.CLIENT).bind(
+            partner, key, remote_updated_at=stamp, last_synced_at=max(now, partner.sync_local_changed_at or now)
+        )
         return ItemResult("exported", partner, key)

@@ -111,10 +111,9 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         return bool(self.io_linked_at) and created >= self.io_linked_at - timedelta(seconds=io.OVERLAP_SECONDS)
 
     def _io_import_documents(self, run, kind, batch):
-        Binding = self.env["recruitment.sync.binding"]
         chosen = set(self.io_document_kind_ids.mapped("code"))
         documents = [d for d in batch.items if isinstance(d, dict) and d.get("id")]
-        bindings = Binding._lookup(self, "crm.lead", [str(d["id"]) for d in documents], io.DOCUMENT)
+        bindings = self._binder(io.DOCUMENT).bindings_for("crm.lead", [str(d["id"]) for d in documents])
         summaries = []
         for document in documents:
             key = str(document["id"])
@@ -152,14 +151,14 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
 
     def _io_partners_of(self, run, client_ids):
         """{client id: partner} for the documents' clients; clients not bound yet are read and imported first."""
-        Binding = self.env["recruitment.sync.binding"]
-        bindings = Binding._lookup(self, "res.partner", client_ids, io.CLIENT)
+        binder = self._binder(io.CLIENT)
+        bindings = binder.bindings_for("res.partner", client_ids)
         missing = [key for key in client_ids if key not in bindings]
         if missing:
             clients = [c for c in self._io_get_each("clients", missing) if not c.get("_missing")]
             if clients:
                 self._io_import_clients(run, io.CLIENTS, Batch(items=clients, checkpoint=None, done=True))
-                bindings = Binding._lookup(self, "res.partner", client_ids, io.CLIENT)
+                bindings = binder.bindings_for("res.partner", client_ids)
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         return {key: Partner.browse(binding.res_id).exists() for key, binding in bindings.items()}
 
@@ -197,7 +196,6 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
 
     def _io_import_document(self, summary, binding, partners, users, department_row):
         """One document: its opportunity created or updated; won when paid. Never deleted on either side."""
-        Binding = self.env["recruitment.sync.binding"]
         Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
         key = summary["id"]
         lead = Lead.browse(binding.res_id).exists() if binding else self._io_lead_from_oid(summary["oid"])
@@ -227,7 +225,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         else:
             lead = Lead.create(values)
             action = "created"
-        Binding._bind(self, lead, key, io.DOCUMENT, summary["updated_at"], existing=binding or False)
+        self._binder(io.DOCUMENT).bind(lead, key, remote_updated_at=summary["updated_at"])
         if summary["status"] == io.PAID_STATUS and not lead.stage_id.is_won:
             lead.with_context(**IMPORT_CONTEXT).action_set_won()
         return ItemResult(action, lead, key)
@@ -258,19 +256,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
             run._process_item(kind, lead, create)
 
     def _io_client_binding(self, partner):
-        return (
-            self.env["recruitment.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("integration_id", "=", self.id),
-                    ("res_model", "=", "res.partner"),
-                    ("external_model", "=", io.CLIENT),
-                    ("res_id", "=", partner.id),
-                ],
-                limit=1,
-            )
-        )
+        return self._binder(io.CLIENT).bindings_of(partner).get(partner.id)
 
     def _io_find_by_oid(self, client, oid):
         found = client.get("invoices.json", params={"oid": oid, "period": "all", "page": 1, "per_page": 1}) or []
@@ -279,7 +265,6 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
     def _io_create_invoice(self, client, lead, look_first=False):
         """POST the invoice with ``oid`` + ``oid_unique``: a resend (double click, retry after a time-out
         that InvoiceOcean had committed) is refused with 422 and the first one is found by its oid."""
-        Binding = self.env["recruitment.sync.binding"]
         request = dict(lead.io_invoice_request or {})
         partner = lead.partner_id.commercial_partner_id
         if not partner:
@@ -330,7 +315,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 "io_view_url": answer.get("view_url") or False,
             }
         )
-        Binding._bind(self, lead_sudo, key, io.DOCUMENT, stamp)
+        self._binder(io.DOCUMENT).bind(lead_sudo, key, remote_updated_at=stamp)
         requester = lead.io_invoice_requested_by
         if requester and lead.io_view_url:
             requester._bus_send(
