@@ -162,5 +162,6 @@ class RecruitmentSyncInvoiceOceanDepartment(models.Model):
                 row.team_id = team
 
 
-def kind_selection():
+def kind_selection(_model):
+    """The document kinds as a selection (labels in the user's language)."""
     return [(code, str(label)) for code, label in io.KINDS.items()]

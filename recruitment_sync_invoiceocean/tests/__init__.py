@@ -6,3 +6,4 @@ from . import test_documents
 from . import test_add_invoice
 from . import test_webhooks
 from . import test_pairing
+from . import test_ui
