@@ -15,3 +15,4 @@ from . import test_security
 from . import test_invoice_overhead
 from . import test_failures
 from . import test_jobadder_retry
+from . import test_export_selected

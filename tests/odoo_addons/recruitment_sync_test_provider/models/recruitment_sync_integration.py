@@ -29,7 +29,8 @@ class RecruitmentSyncIntegration(models.Model):
     _inherit = "recruitment.sync.integration"
 
     provider = fields.Selection(
-        selection_add=[("test_rest", "Test REST provider")], ondelete={"test_rest": "set default"}
+        selection_add=[("test_rest", "Test REST provider"), ("test_export", "Test export provider")],
+        ondelete={"test_rest": "set default", "test_export": "set default"},
     )
 
     def _provider_oauth2_config(self):
