@@ -721,7 +721,6 @@ class RecruitmentSyncRun(models.Model):
             self.env[model].browse(list(ids)).mapped("display_name")  # one read, not one per line
         retryable_kinds = {kind.code: kind for kind in self.integration_id._provider_sync_kinds()}
         queued = self._queued_lines_of(pending)
-        print("DEBUG flush", [(k.code, r.action, r.record) for k, r in pending], queued)
         settled = []  # (queued line, its values): a result about a record in transfer settles its line
         failures, successes = {}, set()
         for kind, result in pending:

@@ -1055,18 +1055,16 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
             "TotalPages": -(-len(companies) // SYNC_PAGE_SIZE),
             "TotalItems": len(companies),
             "ItemsPerPage": SYNC_PAGE_SIZE,
-            "Items": {
-                "SyncCompany": [
-                    {
-                        "CompanyId": c["Id"],
-                        "ExternalId": c.get("ExternalId") or "",
-                        "DateRegistered": _registered(c),
-                        "Active": c.get("Active", True),
-                        **({"DateChanged": c["DateChanged"]} if "DateChanged" in c else {}),
-                    }
-                    for c in chunk
-                ]
-            },
+            "Items": [
+                {
+                    "CompanyId": c["Id"],
+                    "ExternalId": c.get("ExternalId") or "",
+                    "DateRegistered": _registered(c),
+                    "Active": c.get("Active", True),
+                    **({"DateChanged": c["DateChanged"]} if "DateChanged" in c else {}),
+                }
+                for c in chunk
+            ],
         }
 
     def op_SaveCompanies(self, params, session, store):
