@@ -110,22 +110,11 @@ class RecruitmentSyncBinding(models.Model):
             "view_mode": "form",
         }
 
-    # -- the binder: batch lookups and upserts ------------------------------------------
+    # -- the binding API of imports (on the Binder: services/binder.py) -------------------
     @api.model
     def _lookup(self, integration, res_model, external_ids, external_model="default"):
         """{external id: binding} for many ids in one query (no N+1 during imports)."""
-        external_ids = [str(external_id) for external_id in external_ids if external_id not in (None, "")]
-        if not external_ids:
-            return {}
-        bindings = self.sudo().search(
-            [
-                ("integration_id", "=", integration.id),
-                ("res_model", "=", res_model),
-                ("external_model", "=", external_model),
-                ("external_id", "in", external_ids),
-            ]
-        )
-        return {binding.external_id: binding for binding in bindings}
+        return integration._binder(external_model).bindings_for(res_model, external_ids)
 
     @api.model
     def _bind(self, integration, record, external_id, external_model="default", remote_updated_at=None, existing=None):
@@ -135,17 +124,11 @@ class RecruitmentSyncBinding(models.Model):
         is none (no query then).
         """
         record.ensure_one()
+        binder = integration._binder(external_model)
+        values = {"remote_updated_at": remote_updated_at} if remote_updated_at else {}
         if existing is None:
-            existing = self._lookup(integration, record._name, [external_id], external_model).get(str(external_id))
-        values = {"last_synced_at": fields.Datetime.now()}
-        if remote_updated_at:
-            values["remote_updated_at"] = remote_updated_at
-        if existing:
-            if existing.res_id != record.id:
-                values["res_id"] = record.id
-            existing.write(values)
-            return existing
-        return self._bind_new(integration, record, [(external_id, remote_updated_at)], external_model)
+            return binder.bind(record, external_id, **values)
+        return binder._write([binder._normalize((record, external_id, values))], [existing])
 
     @api.model
     def _remote_change_outcome(self, binding, record, remote_updated_at, still_same=None):
@@ -166,22 +149,14 @@ class RecruitmentSyncBinding(models.Model):
     def _bind_new(self, integration, records, remote_ids, external_model="default"):
         """Bind new ``records`` (no binding yet) in one ``create``: ``remote_ids``, their
         (external id, remote updated-at) in the same order. Returns the bindings, in that order."""
-        now = fields.Datetime.now()
-        return self.sudo().create(
-            [
-                {
-                    "integration_id": integration.id,
-                    "company_id": integration.company_id.id,
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "external_model": external_model,
-                    "external_id": str(external_id),
-                    "last_synced_at": now,
-                    **({"remote_updated_at": remote_updated_at} if remote_updated_at else {}),
-                }
-                for record, (external_id, remote_updated_at) in zip(records, remote_ids, strict=True)
-            ]
-        )
+        binder = integration._binder(external_model)
+        pairs = [
+            binder._normalize(
+                (record, external_id, {"remote_updated_at": remote_updated_at} if remote_updated_at else {})
+            )
+            for record, (external_id, remote_updated_at) in zip(records, remote_ids, strict=True)
+        ]
+        return binder._write(pairs, [False] * len(pairs))
 
     @api.model
     def _import_record(

@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..services.binder import Binder
 from ..services.http_client import AuthError, HttpClient, SyncError
 from ..services.provider import Batch, ConnectionTest, RateLimits
 from ..services.rate_limit import get_rate_limiter
@@ -410,6 +411,10 @@ class RecruitmentSyncIntegration(models.Model):
         return run
 
     # ------------------------------------------------------------------------ helpers
+    def _binder(self, external_model="default"):
+        """The ``Binder`` of this integration's bindings of one remote type (services/binder.py)."""
+        return Binder(self, external_model)
+
     def _get_oauth2_config(self):
         """The provider's OAuth2 settings with the administrator's endpoint overrides applied."""
         self.ensure_one()

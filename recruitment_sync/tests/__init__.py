@@ -1,4 +1,5 @@
 from . import test_bindings
+from . import test_binder
 from . import test_http_client
 from . import test_integration
 from . import test_jobadder_import_batches

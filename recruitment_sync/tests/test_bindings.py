@@ -92,8 +92,8 @@ class TestBindings(SyncCase):
             Binding._bind(self.integration, partner, f"E{index}")
         self.env.flush_all()
         self.env.invalidate_all()
-        # One search and one fetch, whatever the number of ids: no query per record.
-        with self.assertQueryCount(2):
+        # One query (search and fetch together), whatever the number of ids: no query per record.
+        with self.assertQueryCount(1):
             found = Binding._lookup(self.integration, "res.partner", [f"E{i}" for i in range(30)])
             self.assertEqual(len(found), 30)
 

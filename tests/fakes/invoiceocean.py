@@ -87,8 +87,14 @@ from werkzeug.wrappers import Response
 
 from .invoiceocean_data import ZONE, generate_account
 from .records_api import FaultInjectionMixin
-from .service import FakeService, add_service_arguments, seed_of, serve_until_interrupted
-from .xero import FakeXero, _drop_connection
+from .service import (
+    AfterCommitFaultsMixin,
+    FakeService,
+    add_service_arguments,
+    drop_connection,
+    seed_of,
+    serve_until_interrupted,
+)
 
 KINDS = (
     "vat", "proforma", "bill", "receipt", "advance", "final", "correction", "vat_mp", "invoice_other",
@@ -178,7 +184,7 @@ def _flag(value):
     return value in (True, 1, "1", "true", "yes", "on")
 
 
-class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
+class FakeInvoiceOcean(AfterCommitFaultsMixin, FaultInjectionMixin, FakeService):
     service_name = "Fake InvoiceOcean"
     default_per_page = 25  # [I] the docs' examples and clients use 25
     max_per_page = 100  # [FK S2]
@@ -770,9 +776,7 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
 
     def inject_after_commit(self, times=1, delay=5.0, drop=False, path_prefix="/"):
         """The next ``times`` writes commit, then their answer hangs ``delay`` s (``drop``: no answer)."""
-        return FakeXero.inject_after_commit(self, times, delay, drop, path_prefix)
-
-    _take_after_commit = FakeXero._take_after_commit  # the same queue discipline as Xero's fake
+        return super().inject_after_commit(times, delay, drop, path_prefix)
 
     # -- HTTP ------------------------------------------------------------------------------------
     def wsgi_app(self, environ, start_response):
@@ -827,10 +831,10 @@ class FakeInvoiceOcean(FaultInjectionMixin, FakeService):
             return self._error(422, invalid.errors)
         response = Response(payload, status=status, content_type="application/json")
         if request.method != "GET":
-            fault = self._take_after_commit(request.path)
+            fault = self.take_after_commit(request.path)
             if fault is not None:
                 if fault.drop:
-                    _drop_connection(request.environ)
+                    drop_connection(request.environ)
                 self._stopping.wait(fault.delay)
         return response
 

@@ -113,8 +113,16 @@ from .openapi import ContractMissing
 from .qbo_xsd import QboSchema
 from .quickbooks_data import CLASSIFICATIONS, CURRENCY_NAMES, RATES_PER_HOME, generate_world
 from .records_api import FaultInjectionMixin
-from .service import add_service_arguments, seed_of, serve_until_interrupted
-from .xero import AfterCommitFault, FakeXero, _capture, _drop_connection, dec, money
+from .service import (
+    AfterCommitFaultsMixin,
+    add_service_arguments,
+    capture_response,
+    dec,
+    drop_connection,
+    money,
+    seed_of,
+    serve_until_interrupted,
+)
 
 UTC = timezone.utc
 API_BASE = "/v3/company"
@@ -1177,7 +1185,7 @@ class Realm:
 
 
 # ------------------------------------------------------------------------------ the fake
-class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
+class FakeQuickBooks(AfterCommitFaultsMixin, FaultInjectionMixin, FakeOAuth2Server):
     """Intuit's OAuth2 server and the QuickBooks Online Accounting API v3 over generated companies."""
 
     service_name = "Intuit"
@@ -1528,12 +1536,7 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
     def inject_after_commit(self, times=1, delay=5.0, drop=False, path_prefix=API_BASE):
         """The next ``times`` writes under ``path_prefix`` commit, then their answer hangs ``delay``
         seconds (``drop=True``: the connection is closed without an answer)."""
-        fault = AfterCommitFault(times, delay, drop, path_prefix)
-        with self._faults_lock:
-            self._after_commit.append(fault)
-        return fault
-
-    _take_after_commit = FakeXero._take_after_commit  # the same queue discipline as Xero's fake
+        return super().inject_after_commit(times, delay, drop, path_prefix)
 
     def _fault_response(self, fault):
         if fault.status == 429 and fault.body in (None, "throttle"):
@@ -1595,7 +1598,7 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
         if path.startswith(API_BASE + "/"):
             status, headers, payload = self._serve_api(environ, path)
         else:
-            status, headers, payload = _capture(super().wsgi_app, environ)
+            status, headers, payload = capture_response(super().wsgi_app, environ)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers += [("Content-Length", str(len(payload))), ("intuit_tid", f"1-{uuid.uuid4().hex[:24]}")]
         start_response(status, headers)
@@ -1644,7 +1647,7 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             realm = self._realms.get(realm_id)
             return "429 TOO MANY REQUESTS", headers, json.dumps(self._throttled_body(realm)).encode()
         try:
-            status, headers, payload = _capture(super().wsgi_app, environ)
+            status, headers, payload = capture_response(super().wsgi_app, environ)
         finally:
             self._release(environ)
         content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
@@ -1798,11 +1801,11 @@ class FakeQuickBooks(FaultInjectionMixin, FakeOAuth2Server):
             response = apply()
             if requestid and response.status_code < 500:
                 realm.requestids[requestid] = (response.status_code, response.get_data())
-        fault = self._take_after_commit(request.path)
+        fault = self.take_after_commit(request.path)
         if fault is not None:
             self._release(request.environ)  # QuickBooks is done: only the answer is late or lost
             if fault.drop:
-                _drop_connection(request.environ)
+                drop_connection(request.environ)
             self._stopping.wait(fault.delay)
         return response
 

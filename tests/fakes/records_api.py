@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from .oauth2 import FakeOAuth2Server
-from .service import RecordedRequest
+from .service import RecordedRequest, take_queued
 
 UTC = timezone.utc
 DEFAULT_START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -190,14 +190,7 @@ class FaultInjectionMixin:
             self._stopping.clear()
 
     def _take_fault(self, path):
-        with self._faults_lock:
-            for fault in self._faults:
-                if path.startswith(fault.path_prefix):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+        return take_queued(self._faults, self._faults_lock, path)
 
     def wsgi_app(self, environ, start_response):
         fault = self._take_fault(environ.get("PATH_INFO", ""))

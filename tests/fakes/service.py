@@ -9,9 +9,11 @@ import errno
 import html
 import json
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -128,6 +130,93 @@ class FakeService:
             return [
                 r for r in self.requests if r.path.startswith(path_prefix) and (method is None or r.method == method)
             ]
+
+
+# -- faults shared by the fakes -------------------------------------------------------------
+def take_queued(faults, lock, path):
+    """The first queued fault aimed at ``path`` (``path_prefix``), one of its ``times`` used up; or None."""
+    with lock:
+        for fault in faults:
+            if path.startswith(fault.path_prefix):
+                fault.times -= 1
+                if fault.times == 0:
+                    faults.remove(fault)
+                return fault
+    return None
+
+
+@dataclass
+class AfterCommitFault:
+    """The next ``times`` writes under ``path_prefix`` commit, then their answer hangs ``delay``
+    seconds (``drop``: the connection is closed without an answer)."""
+
+    times: int = 1
+    delay: float = 5.0
+    drop: bool = False
+    path_prefix: str = "/"
+
+
+class AfterCommitFaultsMixin:
+    """``inject_after_commit`` for a fake whose writes may lose their answer after committing.
+
+    The fake keeps ``self._after_commit = []`` (and a ``_faults_lock``, from
+    ``FaultInjectionMixin``); its write handlers ask ``take_after_commit(path)`` once the write
+    is stored, then delay or ``drop_connection``.
+    """
+
+    def inject_after_commit(self, times=1, delay=5.0, drop=False, path_prefix="/"):
+        fault = AfterCommitFault(times, delay, drop, path_prefix)
+        with self._faults_lock:
+            self._after_commit.append(fault)
+        return fault
+
+    def take_after_commit(self, path):
+        return take_queued(self._after_commit, self._faults_lock, path)
+
+
+def capture_response(app, environ):
+    """Run a WSGI app; (status, headers, body bytes)."""
+    captured, chunks = {}, []
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, list(headers)
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return captured["status"], captured["headers"], b"".join(chunks)
+
+
+def drop_connection(environ):
+    """Close the client's connection without an answer (the write stays committed)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionResetError("dropped after commit (fault)")
+
+
+# -- amounts ---------------------------------------------------------------------------------
+def dec(value, places=None):
+    """A JSON number (or numeric string) as Decimal, optionally rounded half up; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(value)
+    return number if places is None else number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+def money(value):
+    return dec(value, 2)
 
 
 # -- running a fake alone (``python3 -m tests.fakes.<name> --port ... --seed ...``) ----------

@@ -74,16 +74,14 @@ import json
 import math
 import os
 import re
-import socket
 import threading
 import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from werkzeug.exceptions import HTTPException
@@ -93,6 +91,7 @@ from .consent import ConsentForm, query_of
 from .oauth2 import FakeOAuth2Server
 from .openapi import ContractMissing, OpenApi, contract_file, load_definition
 from .records_api import FaultInjectionMixin
+from .service import AfterCommitFaultsMixin, capture_response, dec, drop_connection, money
 from .xero_data import CURRENCY_NAMES, EXCHANGE_RATES, generate_world
 
 UTC = timezone.utc
@@ -201,12 +200,12 @@ ENVELOPE = ("Id", "Status", "ProviderName", "DateTimeUTC")
 UNDOCUMENTED_FIELDS = {"Invoice": ("DateString", "DueDateString"), "CreditNote": ("DateString", "DueDateString")}
 LOOSE_SCHEMAS = ("Element",)  # a 400's Elements echo the whole submitted element [V: spec examples]
 
-ROUNDING = ROUND_HALF_UP  # [I] Xero's rounding of half cents
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 
 # ------------------------------------------------------------------------------ dates & money
+# Amounts: ``dec`` and ``money`` (tests/fakes/service.py) round half cents up, as Xero does [I].
 def msdate(value, offset=True):
     """``/Date(1777593600000+0000)/`` for a date (midnight UTC) or an aware datetime (§9)."""
     if isinstance(value, datetime):
@@ -256,22 +255,6 @@ def parse_if_modified_since(text):
 def connection_time(moment):
     """``2019-12-07T18:46:19.5165400``: /connections writes 7 fractional digits and no zone (§2.5)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
-
-
-def dec(value, places=None):
-    """A JSON number (or numeric string) as Decimal, optionally rounded; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    number = Decimal(str(value))
-    if not number.is_finite():
-        raise ValueError(value)
-    return number if places is None else number.quantize(Decimal(1).scaleb(-places), ROUNDING)
-
-
-def money(value):
-    return dec(value, 2)
 
 
 def line_totals(line, rate, line_amount_types, unitdp=2):
@@ -496,14 +479,6 @@ class Connection:
 
 
 @dataclass
-class AfterCommitFault:
-    times: int = 1
-    delay: float = 5.0
-    drop: bool = False
-    path_prefix: str = API_PATH
-
-
-@dataclass
 class Kind:
     """What differs between invoices and credit notes."""
 
@@ -557,7 +532,7 @@ class Tenant:
 
 
 # ------------------------------------------------------------------------------ the fake
-class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
+class FakeXero(AfterCommitFaultsMixin, FaultInjectionMixin, FakeOAuth2Server):
     """Xero's identity server, ``/connections`` and Accounting API over generated organisations."""
 
     service_name = "Xero"
@@ -1094,16 +1069,8 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
         return super().inject(status, times, retry_after, body, content_type, delay, path_prefix)
 
     def inject_after_commit(self, times=1, delay=5.0, drop=False, path_prefix=API_PATH):
-        """The next ``times`` writes under ``path_prefix`` are committed, then their answer hangs
-        ``delay`` seconds (``drop=True``: the connection is closed without an answer)."""
-        fault = AfterCommitFault(times, delay, drop, path_prefix)
-        with self._faults_lock:
-            self._after_commit.append(fault)
-        return fault
-
-    def _take_after_commit(self, path):
-        queue = SimpleNamespace(_faults=self._after_commit, _faults_lock=self._faults_lock)
-        return FaultInjectionMixin._take_fault(queue, path)  # the same queue discipline as inject()
+        """``AfterCommitFaultsMixin.inject_after_commit`` aimed at the Accounting API by default."""
+        return super().inject_after_commit(times, delay, drop, path_prefix)
 
     def _fault_response(self, fault):
         if fault.status == 429:
@@ -1246,7 +1213,7 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
                     b"",
                 )
         try:
-            status, headers, payload = _capture(super().wsgi_app, environ)
+            status, headers, payload = capture_response(super().wsgi_app, environ)
         finally:
             if api:
                 self._release(environ)
@@ -1527,11 +1494,11 @@ class FakeXero(FaultInjectionMixin, FakeOAuth2Server):
             response = self._apply(request, tenant, resource, ident)
             if key is not None:
                 tenant.idempotency[key] = (fingerprint, self.clock(), response.status_code, response.get_data())
-        fault = self._take_after_commit(request.path)
+        fault = self.take_after_commit(request.path)
         if fault is not None:
             self._release(request.environ)  # Xero is done: only the answer is late or lost
             if fault.drop:
-                _drop_connection(request.environ)
+                drop_connection(request.environ)
             self._stopping.wait(fault.delay)
         return response
 
@@ -2244,34 +2211,6 @@ def _collect(errors, function, *args):
     except ElementError as error:
         errors.extend(error.messages)
         return None
-
-
-def _capture(app, environ):
-    """Run a WSGI app; (status, headers, body bytes)."""
-    captured, chunks = {}, []
-
-    def start_response(status, headers, exc_info=None):
-        captured["status"], captured["headers"] = status, list(headers)
-        return chunks.append
-
-    result = app(environ, start_response)
-    try:
-        chunks.extend(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    return captured["status"], captured["headers"], b"".join(chunks)
-
-
-def _drop_connection(environ):
-    """Close the client's connection without an answer (the write stays committed)."""
-    sock = environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    raise ConnectionResetError("dropped after commit (fault)")
 
 
 def _encode_jwt(claims, secret):
