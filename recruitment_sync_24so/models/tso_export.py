@@ -23,6 +23,7 @@ from collections import defaultdict
 from odoo import fields
 from odoo.tools.translate import LazyTranslate
 
+from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import PermanentError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import ItemResult, SyncKind
 
@@ -74,7 +75,6 @@ class TsoExporter:
         self.run = run
         self.env = integration.env
         self.Transfer = self.env["recruitment.sync.24so.transfer"].sudo()
-        self.Binding = self.env["recruitment.sync.binding"].sudo()
         self.cache = run_cache(self.env.cr.dbname, run.id)
         self.settled = set()  # ids of the invoices given an outcome
 
@@ -230,11 +230,14 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
                 allowed -= move
         return allowed
 
+    def _invoice_binder(self):
+        """The bindings of invoices to their orders in this client: an invoice bound to its order is
+        in this ledger, and other accounting integrations see it (one ledger per invoice). Binding
+        an invoice again replaces an earlier order of it (gone from 24SevenOffice)."""
+        return self.integration._binder(f"invoice@{self.client_ref}")
+
     def _bind_move(self, move, order_ref):
-        """The invoice is in this ledger: other accounting integrations see it (one ledger per invoice)."""
-        external_model = f"invoice@{self.client_ref}"
-        self._unbind(move, external_model)  # an earlier order of it, gone from 24SevenOffice
-        self._bind(move, order_ref, external_model)
+        self._invoice_binder().bind(move, order_ref)
 
     def _invoice_numbers(self, order_refs, totals=None):
         """{OrderId: invoice number} read from 24SevenOffice (empty when it cannot answer now);
@@ -287,9 +290,28 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
                 self.exporter._settle(move, "failed", str(error))
             return None
         saved = {}
-        for move, answer in self._pair(moves, answers, "ReferenceNumber", lambda m: payloads[m]["ReferenceNumber"]):
-            error = mapping.api_exception(answer) if answer is not None else self._("no answer for this invoice")
-            order_ref = mapping.set_value((answer or {}).get("OrderId"))
+        paired = Binder.pair(
+            moves,
+            answers,
+            lambda move: payloads[move]["ReferenceNumber"],
+            lambda answer: (answer or {}).get("ReferenceNumber"),
+        )
+        for move, answer in zip(moves, paired, strict=True):
+            if answer is None:
+                # No answer names it: it may be saved. Its transfer stays "sending", so the next
+                # export of it searches 24SevenOffice first (exactly once); retried by itself.
+                self.exporter._settle(
+                    move,
+                    "failed",
+                    self._(
+                        "Outcome unknown: 24SevenOffice's answer did not name this invoice. It is sent again "
+                        "automatically, after checking whether 24SevenOffice saved it."
+                    ),
+                    failure_type="transient",
+                )
+                continue
+            error = mapping.api_exception(answer)
+            order_ref = mapping.set_value(answer.get("OrderId"))
             if error or not order_ref:
                 transfers[move].state = "refused"
                 self.exporter._settle(
@@ -302,8 +324,9 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
             transfers[move].write(
                 {"state": "saved", "order_ref": order_ref, "invoice_number": str(invoice) if invoice else False}
             )
-            self._bind_move(move, order_ref)
             saved[move] = order_ref
+        # The invoices are in this ledger: other accounting integrations see them (one ledger per invoice).
+        self._invoice_binder().bind_many(list(saved.items()))
         # The OrderIds are durable before anything else can fail.
         self.exporter.commit()
         totals = {}

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from odoo.tools.translate import LazyTranslate
 
+from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.provider import ItemResult, SyncKind
 
 from ..services import mapping
@@ -88,12 +89,12 @@ class TsoMatching:
         if not unbound:
             return ids
         found = self._find_products({numbers[product] for product in unbound})
-        to_create = []
+        to_create, matched = [], []
         for product in unbound:
             matches = found.get(numbers[product], [])
             if len(matches) == 1:
                 ids[product] = matches[0]
-                self._bind(product, matches[0], external_model)
+                matched.append((product, matches[0]))
                 confirmed.add(matches[0])
             elif len(matches) > 1:
                 self._fail(
@@ -110,6 +111,7 @@ class TsoMatching:
                 )
             else:
                 to_create.append(product)
+        self.integration._binder(external_model).bind_many(matched)
         if to_create:
             ids.update(self._create_products(to_create, numbers, users, external_model, confirmed))
         return ids
@@ -189,10 +191,14 @@ class TsoMatching:
         ``echo``: (key of the answer, its expected value for a record), to pair the answers.
         """
         ids = {}
+        binder = self.integration._binder(external_model)
+        answer_key, sent_key = echo
         for start in range(0, len(records), SAVE_CHUNK):
             chunk = records[start : start + SAVE_CHUNK]
             answers = save([payload_of(record) for record in chunk])
-            for record, answer in self._pair(chunk, answers, *echo):
+            paired = Binder.pair(chunk, answers, sent_key, lambda answer: (answer or {}).get(answer_key))
+            created_now = []
+            for record, answer in zip(chunk, paired, strict=True):
                 error = mapping.api_exception(answer) if answer is not None else self._("no answer")
                 ref = mapping.set_value((answer or {}).get("Id"))
                 if error or not ref:
@@ -213,21 +219,12 @@ class TsoMatching:
                     continue
                 ids[record] = ref
                 confirmed.add(ref)
-                self._bind(record, ref, external_model)
+                created_now.append((record, ref))
                 created(record, ref)
                 self.exporter.run._record(kind, ItemResult("created", record, str(ref)))
+            binder.bind_many(created_now)
         self.exporter.commit()
         return ids
-
-    @staticmethod
-    def _pair(records, answers, key, expected):
-        """(record, answer) pairs of a Save call: by position, checked against an echoed key."""
-        if len(answers) == len(records) and all(
-            (answer or {}).get(key) in (None, expected(record)) for record, answer in zip(records, answers, strict=True)
-        ):
-            return list(zip(records, answers, strict=True))
-        by_key = {(answer or {}).get(key): answer for answer in answers}
-        return [(record, by_key.get(expected(record))) for record in records]
 
     def _still_bound(self, model, records, external_model, cache_key, read_ids):
         """Split ``records`` into ({record: 24SO id} still in 24SevenOffice, [records to match]).
@@ -235,20 +232,23 @@ class TsoMatching:
         A stored id is confirmed once per client and process (``read_ids`` reads ids in chunks);
         one 24SevenOffice no longer has is unbound, and its record is matched again.
         """
-        bound = self._bound(model, records, external_model)
+        binder = self.integration._binder(external_model)
+        refs = binder.external_ids(self.env[model].browse([record.id for record in records]))
+        bound = {record: int(refs[record.id]) for record in records if (refs.get(record.id) or "").isdigit()}
         confirmed = self.client_cache.setdefault(cache_key, set())
         to_confirm = sorted({ref for ref in bound.values() if ref not in confirmed})
         for start in range(0, len(to_confirm), ID_CHUNK):
             confirmed.update(item.get("Id") for item in read_ids(to_confirm[start : start + ID_CHUNK]))
-        ids, unbound = {}, []
+        ids, unbound, gone = {}, [], self.env[model]
         for record in records:
             ref = bound.get(record)
             if ref and ref in confirmed:
                 ids[record] = ref
             else:
                 if ref:
-                    self._unbind(record, external_model)
+                    gone |= record
                 unbound.append(record)
+        binder.unbind(gone)
         return ids, unbound
 
     # -- customers ----------------------------------------------------------------------
@@ -275,7 +275,7 @@ class TsoMatching:
         keys = {partner: self._external_key(partner) for partner in unbound}
         org_numbers = {partner: self._organization_number(partner) for partner in unbound}
         by_key, by_number = self._find_companies(unbound, keys, org_numbers)
-        to_create = []
+        to_create, matched = [], []
         for partner in unbound:
             matches = sorted(by_key.get(keys[partner], []))
             if matches:  # ours: created by this database (the lowest if it ever was twice)
@@ -300,8 +300,9 @@ class TsoMatching:
             else:
                 to_create.append(partner)
                 continue
-            self._bind(partner, ids[partner], external_model)
+            matched.append((partner, ids[partner]))
             confirmed.add(ids[partner])
+        self.integration._binder(external_model).bind_many(matched)
         if to_create:
             ids.update(self._create_customers(to_create, keys, org_numbers, users, external_model, confirmed))
         return ids
@@ -429,32 +430,3 @@ class TsoMatching:
             confirmed,
             created,
         )
-
-    # -- bindings -----------------------------------------------------------------------
-    def _bound(self, model, records, external_model):
-        """{record: 24SevenOffice id} of the records bound for this client (one query)."""
-        if not records:
-            return {}
-        bindings = self.exporter.Binding.search(
-            [
-                ("integration_id", "=", self.integration.id),
-                ("res_model", "=", model),
-                ("external_model", "=", external_model),
-                ("res_id", "in", [record.id for record in records]),
-            ]
-        )
-        by_id = {binding.res_id: int(binding.external_id) for binding in bindings if binding.external_id.isdigit()}
-        return {record: by_id[record.id] for record in records if record.id in by_id}
-
-    def _bind(self, record, ref, external_model):
-        self.exporter.Binding._bind(self.integration, record, str(ref), external_model)
-
-    def _unbind(self, record, external_model):
-        self.exporter.Binding.search(
-            [
-                ("integration_id", "=", self.integration.id),
-                ("res_model", "=", record._name),
-                ("external_model", "=", external_model),
-                ("res_id", "=", record.id),
-            ]
-        ).unlink()

@@ -34,7 +34,8 @@ ClientService     /Client/V001/ClientService.asmx                             Ge
                                                                               GetTypeGroupList, GetVatTypeList
 ProductService    /Logistics/Product/V001/ProductService.asmx                 GetProducts, SaveProducts,
                                                                               GetCategories, SaveCategories
-CompanyService    /CRM/Company/V001/CompanyService.asmx                       GetCompanies, GetCompanySyncList, SaveCompanies
+CompanyService    /CRM/Company/V001/CompanyService.asmx                       GetCompanies, SaveCompanies,
+                                                                              GetCompanySyncList
 InvoiceService    /Economy/InvoiceOrder/V001/InvoiceService.asmx              SaveInvoices, GetInvoices,
                                                                               UpdateInvoices, GetOrderSyncList,
                                                                               GetPaymentMethods
