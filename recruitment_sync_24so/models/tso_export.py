@@ -145,6 +145,10 @@ class TsoExporter:
         self.run._record(INVOICES, result)
         self.settled.add(move.id)
 
+    def queued_moves(self):
+        """The invoices still in transfer on the run (this batch's and the next ones)."""
+        return self.run._queued_records(INVOICES)
+
     def commit(self):
         """Make what 24SevenOffice answered durable now (the runner's commit; none in tests), with the
         outcomes so far: the receipt shows them at once."""
@@ -170,7 +174,8 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
         self.client_cache = exporter.cache["clients"].setdefault(self.client_ref, {})
         self.problems = {}  # move -> why it cannot be sent
         self.notes = defaultdict(list)  # move -> remarks for its receipt line
-        self.created_customers = set()  # 24SevenOffice ids of the customers this batch created
+        # 24SevenOffice ids of the customers this run created (plain data: it outlives a rollback).
+        self.created_customers = self.client_cache.setdefault("created_customers", set())
         self.odoo_totals = {}  # move -> its total as 24SevenOffice should show it (signed)
 
     # ------------------------------------------------------------------------ flow

@@ -24,27 +24,39 @@ class TsoRecovery:
 
     def _already_in_tso(self, payloads, transfers):
         """Invoices 24SevenOffice already holds under their number (an earlier export by another
-        tool or database, a restored backup): one GetInvoices by the batch's known customers,
-        before anything is sent. Their transfers are stored as saved; returns them."""
-        customers = sorted(
-            {payload["CustomerId"] for payload in payloads.values()} - self.created_customers,
-        )
+        tool or database, a restored backup), before anything is sent. Their transfers are stored
+        as saved; returns them.
+
+        The invoices of the customers concerned are read once per run (GetInvoices by CustomerIds,
+        1,000 a call): at the first batch, those of every invoice still in transfer on the run, so
+        that later batches need no call. A customer this run created holds none of them."""
+        listed = self.client_cache.setdefault("listed_customers", set())
+        known = self.client_cache.setdefault("orders_by_reference", {})
+        wanted = {payload["CustomerId"] for payload in payloads.values()} - self.created_customers - listed
+        if wanted:
+            wanted |= self._run_customers() - self.created_customers - listed
+            customers = sorted(wanted)
+            for start in range(0, len(customers), ID_CHUNK):
+                search = {"CustomerIds": {"int": customers[start : start + ID_CHUNK]}}
+                orders = self.client.get_invoices(search, INVOICE_PROPERTIES, ())
+                for key, matches in self._by_reference(orders).items():
+                    known.setdefault(key, []).extend(matches)
+            listed |= wanted
         found = []
-        if not customers:
-            return found
-        orders = []
-        for start in range(0, len(customers), ID_CHUNK):
-            search = {"CustomerIds": {"int": customers[start : start + ID_CHUNK]}}
-            orders += self.client.get_invoices(search, INVOICE_PROPERTIES, ())
-        by_reference = self._by_reference(orders)
         for move, payload in payloads.items():
-            matches = by_reference.get((payload["ReferenceNumber"], payload["CustomerId"]))
+            matches = known.get((payload["ReferenceNumber"], payload["CustomerId"]))
             if matches:
                 self._store_found(move, transfers, payload["CustomerId"], matches)
                 found.append(move)
         if found:
             self.exporter.commit()
         return found
+
+    def _run_customers(self):
+        """The 24SevenOffice ids of this client's customers bound to the invoices still in transfer."""
+        partners = self.exporter.queued_moves().commercial_partner_id
+        refs = self.integration._binder(f"company@{self.client_ref}").external_ids(partners)
+        return {int(ref) for ref in refs.values() if ref.isdigit()}
 
     @staticmethod
     def _by_reference(orders):

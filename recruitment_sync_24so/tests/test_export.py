@@ -84,9 +84,9 @@ class TestExport(TsoCase):
         self.assertEqual({status for status, *_rest in self.receipt(runs).values()}, {"exported"})
         self.assertEqual(self.fake.calls["SaveInvoices"], 2)  # 50 + 10
         self.assertEqual(self.fake.logins, 1)
-        # The numbers, once per batch; the second batch first looks its invoices up (its customer
-        # existed before it): one call, before sending.
-        self.assertEqual(self.fake.calls["GetInvoices"], 3)
+        # The numbers, once per batch; no lookup before sending: the customer was created by this
+        # run, so 24SevenOffice holds none of its invoices.
+        self.assertEqual(self.fake.calls["GetInvoices"], 2)
         self.assertLessEqual(self.fake.calls["GetProducts"] + self.fake.calls["GetCompanies"], 3)
 
     def test_an_order_id_is_committed_the_moment_save_invoices_answers(self):
@@ -250,6 +250,27 @@ class TestExport(TsoCase):
             self.assertEqual(number, str(self.orders_for(invoice)[0]["InvoiceId"]))
             self.assertIn("answer was lost", reason)
         self.assertEqual(self.fake.calls["SaveInvoices"], 1, "found by its reference: not sent again")
+        self.assertFalse(self.fake.duplicates())
+
+    def test_an_invoice_no_answer_names_is_searched_for_never_resent_blindly(self):
+        """Binder.pair: a saved invoice whose answer is missing is uncertain, not refused."""
+        invoices = self.make_invoice() | self.make_invoice()
+        original = tso_client.TsoClient.save_invoices
+
+        def answers_but_one(client, payloads):
+            return original(client, payloads)[:-1]  # 24SevenOffice saved both; one answer is lost
+
+        with patch.object(tso_client.TsoClient, "save_invoices", answers_but_one):
+            runs = self.export(invoices)
+        lost = invoices[1]
+        status, _number, reason = self.receipt(runs)[lost.name]
+        self.assertEqual(status, "failed")
+        self.assertIn("Outcome unknown", reason)
+        self.assertEqual(self.Transfer.search([("move_id", "=", lost.id)]).state, "sending")
+        self.assertEqual(self.status(runs, invoices[0]), "exported")
+        again = self.export(lost)
+        self.assertEqual(self.status(again, lost), "already_exists", "found in 24SevenOffice by its reference")
+        self.assertEqual(len(self.orders_for(lost)), 1)
         self.assertFalse(self.fake.duplicates())
 
     def test_slow_answer_past_the_timeout_is_found_on_retry(self):
