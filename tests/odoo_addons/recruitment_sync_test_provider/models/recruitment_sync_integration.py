@@ -1,3 +1,4 @@
+# pylint: disable=consider-merging-classes-inherited  # a second provider of the test addon, on purpose
 from datetime import UTC, datetime, timedelta
 
 from odoo import _, fields, models
