@@ -3,7 +3,7 @@
 
 Starts what it needs as the test command does (``scripts/devstack.py``): a PostgreSQL server
 (the one the PG* variables name, or a private one, always stopped at the end) and a template
-database with the three addons installed (no demo data). Each load gets a fresh copy of the
+database with the four addons installed (no demo data). Each load gets a fresh copy of the
 template and a fake JobAdder of the wanted size in a process of its own
 (``bench/fake_jobadder.py``); each measured step runs in a fresh Odoo process
 (``bench/jobadder_scenarios.py``).
@@ -24,7 +24,10 @@ Scenarios (default: all):
   customers new to Xero) exported to a fake Xero enforcing Xero's limits on the real clock
   (``bench/fake_xero.py``, ``bench/xero_scenarios.py``), with timeouts after commit injected: API
   calls, wall time, the least wall time Xero's 60-calls-a-minute limit allows for that many
-  calls, duplicates.
+  calls, duplicates;
+* ``qbo_export``: the same with QuickBooks Online (``bench/fake_quickbooks.py``,
+  ``bench/qbo_scenarios.py``): 30 documents per ``/batch``, QuickBooks' limits (500 a minute, 10 a
+  second, 40 batches a minute) on the real clock, timeouts after commit injected.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -46,7 +49,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
 JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
-SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export")
+SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export", "qbo_export")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
@@ -66,12 +69,15 @@ NOOP_LISTINGS = {
     "GET /v2/users": 1,
 }
 INVOICES_PER_SAVE = 50  # 24SevenOffice: at most ceil(N/50) SaveInvoices calls
-DEFAULT_INVOICES = {"24so_export": 500, "xero_export": 3000}
+DEFAULT_INVOICES = {"24so_export": 500, "xero_export": 3000, "qbo_export": 3000}
 # Xero: one call per 50 documents (75 for 3,000 invoices and 500 new customers, with 5 spare for
 # retries), and a wall time within 110% of the least Xero's limits allow for that many calls.
 XERO_PER_CALL = 50
 XERO_SPARE_CALLS = 5
 XERO_WALL_RATIO = 1.10
+# QuickBooks: one /batch call per 30 documents (invoices and new customers), 5 spare.
+QBO_PER_BATCH = 30
+QBO_SPARE_BATCHES = 5
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -245,6 +251,26 @@ class Bench:
             raise SystemExit(f"the benchmark step xero_export failed (exit {code})")
         return json.loads(result_file.read_text())
 
+    def qbo_export(self):
+        invoices = self.invoices("qbo_export")
+        new_customers = min(self.args.new_customers, invoices)
+        database = self.fresh_database(f"{DB_PREFIX}_qbo")
+        result_file = self.workdir / f"{database}-export.json"
+        command = [sys.executable, str(BENCH / "fake_quickbooks.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, "QuickBooks") as fake:
+            log(
+                "fake QuickBooks at {url}: {company} ({home_currency}), limits {minute_limit}/minute, "
+                "{second_limit}/second, {batch_minute_limit} batches/minute".format(**json.loads(fake))
+            )
+            command = [sys.executable, str(BENCH / "qbo_scenarios.py"), "export", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--invoices", str(invoices), "--new-customers", str(new_customers)]
+            command += ["--seed", str(self.args.seed)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step qbo_export failed (exit {code})")
+        return json.loads(result_file.read_text())
+
     def run(self):
         args = self.args
         wanted = set(args.scenarios)
@@ -255,6 +281,8 @@ class Bench:
             results.append(tso_export_result(self.tso_export()))
         if "xero_export" in wanted:
             results.append(xero_export_result(self.xero_export()))
+        if "qbo_export" in wanted:
+            results.append(qbo_export_result(self.qbo_export()))
         return results
 
     def run_jobadder(self, wanted):
@@ -395,6 +423,40 @@ def xero_export_result(export):
             f"at_most_{max_calls}_calls": export["api_calls"] <= max_calls,
             # Up to 60 calls, Xero's minute limit bounds nothing: there is no minimum to compare with.
             "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum else None,
+            "no_429_from_our_pacing": export["rate_limited"] == 0,
+            "zero_duplicates": export["duplicates"] == 0,
+            "every_invoice_exported": export["invoices_exported"] == export["invoices"],
+        },
+    }
+
+
+def qbo_export_result(export):
+    """The issue's JSON line first, then the details."""
+    needed = math.ceil(export["invoices"] / QBO_PER_BATCH) + math.ceil(export["new_customers"] / QBO_PER_BATCH)
+    max_batches = needed + QBO_SPARE_BATCHES
+    minimum = export["minimum_seconds"]
+    return {
+        "scenario": "qbo_export",
+        "invoices": export["invoices"],
+        "api_calls": export["api_calls"],
+        "batch_calls": export["batch_calls"],
+        "seconds": export["seconds"],
+        "minimum_seconds": minimum,
+        "duplicates": export["duplicates"],
+        "rate_limited_429": export["rate_limited"],
+        **{key: export[key] for key in ("through_cron", "scheduler_passes", "runner_calls")},
+        "new_customers": export["new_customers"],
+        "invoices_exported": export["invoices_exported"],
+        "run_state": export["run_state"],
+        "failed": export["failed"],
+        "timeouts_injected": export["timeouts_injected"],
+        "idempotent_replays": export["idempotent_replays"],
+        "wall_ratio": round(export["seconds"] / minimum, 3) if minimum else None,
+        "api_calls_per_route": export["api_calls_per_route"],
+        "targets_met": {
+            f"at_most_{max_batches}_batches": export["batch_calls"] <= max_batches,
+            # Under a minute's worth of calls (40 batches), QuickBooks' limits bound nothing worth comparing.
+            "within_110pct_of_minimum": export["seconds"] <= XERO_WALL_RATIO * minimum if minimum >= 60 else None,
             "no_429_from_our_pacing": export["rate_limited"] == 0,
             "zero_duplicates": export["duplicates"] == 0,
             "every_invoice_exported": export["invoices_exported"] == export["invoices"],

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Recruitment Sync",
-    "summary": "Connect Odoo to JobAdder and accounting systems: integrations, "
+    "summary": "Connect Odoo to recruitment and accounting systems: integrations, "
     "background sync runs, history and bindings",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
@@ -20,18 +20,13 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
-        "data/res_partner_category_data.xml",
         "views/recruitment_sync_integration_views.xml",
         "views/recruitment_sync_run_views.xml",
         "views/recruitment_sync_failed_item_views.xml",
         "views/recruitment_sync_confirm_wizard_views.xml",
         "views/bound_records_views.xml",
-        "views/recruitment_placement_views.xml",
         "views/res_config_settings_views.xml",
         "views/recruitment_sync_menus.xml",
-    ],
-    "demo": [
-        "demo/recruitment_sync_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -8,7 +8,7 @@ Odoo 18.0 as a prerequisite (importable by ``python3``) and provides the rest:
 * a PostgreSQL server: the one the usual ``PG*`` variables name if it answers, otherwise a
   private one started from the machine's binaries (as an unprivileged user when run as
   root, because PostgreSQL refuses root) and always stopped at the end;
-* fresh databases with the three addons installed (with and without demo data), the linters
+* fresh databases with the addons installed (with and without demo data), the linters
   and the pytest-odoo suite (``test``);
 * the sandbox (``run``): the stand-ins of JobAdder, Xero and 24SevenOffice
   (``tests/fakes/sandbox.py``), a database set up for them (``tests/sandbox_setup.py``) and
@@ -31,10 +31,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so")
+ADDONS = (
+    "recruitment_sync",
+    "recruitment_sync_jobadder",
+    "recruitment_sync_xero",
+    "recruitment_sync_24so",
+    "recruitment_sync_quickbooks",
+    "recruitment_sync_invoiceocean",
+)
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
 # tests exercise the framework through a minimal provider of their own; the end-to-end
-# browser test of the sandbox needs all three addons.
+# browser test of the sandbox needs all the addons.
 TEST_ADDONS_PATH = REPO / "tests" / "odoo_addons"
 TEST_ADDONS = ("recruitment_sync_test_provider", "recruitment_sync_e2e")
 DB_ROLE = "odoo"  # Odoo refuses to connect as the ``postgres`` superuser
@@ -423,6 +430,28 @@ def installed_addons(pg, dbname):
         conn.close()
 
 
+def addons_missing_from(modules):
+    """The addons of ``ADDONS`` a reused database lacks (``modules``: ``installed_addons``), e.g. one
+    made before an addon existed (JobAdder moved out of the core into recruitment_sync_jobadder):
+    updating cannot install them in the right order, so ``run`` recreates such a database."""
+    return [addon for addon in ADDONS if modules.get(addon, ("",))[0] != "installed"]
+
+
+def sandbox_needs_new_database(pg, dbname, fresh_asked):
+    """True when ``run`` must (re)create its database: asked for, missing, or made before one of
+    the addons existed (then one line says so; the old database is dropped by the install)."""
+    if fresh_asked or not pg.database_exists(dbname):
+        return True
+    missing = addons_missing_from(installed_addons(pg, dbname))
+    if missing:
+        say(
+            f"database {dbname} was made before {', '.join(missing)} existed (not installed in it): "
+            "dropping it and creating it anew with every addon (its sandbox data is lost)"
+        )
+        return True
+    return False
+
+
 def check_install(pg, dbname, process, log_file, label):
     code = process.wait()
     log_text = Path(log_file).read_text(errors="replace")
@@ -518,7 +547,7 @@ def _test_with(pg, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"))
+SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"), ("quickbooks", "QuickBooks"))
 
 
 def sandbox_today(state_dir, dbname, fresh):
@@ -550,6 +579,8 @@ def start_sandbox(args, state_dir, today):
         str(args.xero_port),
         "--tso-port",
         str(args.tso_port),
+        "--quickbooks-port",
+        str(args.quickbooks_port),
         "--state-file",
         str(state_file),
     ]
@@ -668,7 +699,7 @@ def cmd_run(args):
         server = sandbox = None
         try:
             pg.start()
-            fresh = args.fresh or not pg.database_exists(args.database)
+            fresh = sandbox_needs_new_database(pg, args.database, args.fresh)
             sandbox, sandbox_state = start_sandbox(args, state, sandbox_today(state, args.database, fresh))
             config = write_odoo_config(
                 pg,
@@ -781,6 +812,7 @@ def main(argv=None):
     run.add_argument("--jobadder-port", type=int, default=8071)
     run.add_argument("--xero-port", type=int, default=8072)
     run.add_argument("--tso-port", type=int, default=8073, help="24SevenOffice's port")
+    run.add_argument("--quickbooks-port", type=int, default=8074, help="QuickBooks Online's port")
     run.add_argument("--sandbox-host", default="127.0.0.1", help="where the stand-ins listen (0.0.0.0 in Docker)")
     run.add_argument("--public-host", help="host name the stand-ins' addresses use (default: --sandbox-host)")
     run.add_argument("--log-level", default="warn", help="Odoo's log level (info shows every request)")

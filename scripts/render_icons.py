@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so")
+ADDONS = (
+    "recruitment_sync",
+    "recruitment_sync_jobadder",
+    "recruitment_sync_xero",
+    "recruitment_sync_24so",
+    "recruitment_sync_quickbooks",
+    "recruitment_sync_invoiceocean",
+)
 
 
 def main():

@@ -62,6 +62,7 @@ INTEGRATIONS = {  # key -> (name, departments served; () = all)
     "jobadder": ("JobAdder", ()),
     "xero": ("Xero", ("London",)),
     "24so": ("24SevenOffice", ("Oslo", "Bergen")),
+    "quickbooks": ("QuickBooks Online", ("London",)),
 }
 
 
@@ -100,6 +101,8 @@ class Setup:
             "xero": self.xero(company, departments),
             "24so": self.twentyfour(company, departments),
         }
+        if self.state.get("quickbooks") and "recruitment.sync.qbo.tax.code" in self.env:
+            integrations["quickbooks"] = self.quickbooks(company, departments)
         self.env.flush_all()
         return self.summary(integrations)
 
@@ -298,6 +301,20 @@ class Setup:
                 integration._xero_refresh_tenants()
             except (SyncError, UserError) as error:  # the sandbox still starts; the form says why
                 self.notes.append(f"Xero: the organisations could not be listed again: {error}")
+        return integration
+
+    def quickbooks(self, company, departments):
+        """QuickBooks Online for the London department, to connect to the stand-in's UK company."""
+        fake = self.state["quickbooks"]
+        integration = self._integration(
+            "quickbooks",
+            company,
+            departments,
+            # View in QuickBooks leads to the stand-in, not to app.qbo.intuit.com.
+            {"provider": "quickbooks", **self._oauth2_values(fake), "qbo_app_url": fake["url"]},
+            {"qbo_export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
+        )
+        self._renew_tokens(integration, fake["token"])
         return integration
 
     def twentyfour(self, company, departments):

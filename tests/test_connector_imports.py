@@ -78,7 +78,11 @@ def test_the_check_finds_private_imports():
 
 def test_connectors_use_only_public_names_of_the_core():
     addons = list(connector_addons())
-    assert {addon.name for addon in addons} >= {"recruitment_sync_xero", "recruitment_sync_24so"}
+    assert {addon.name for addon in addons} >= {
+        "recruitment_sync_jobadder",
+        "recruitment_sync_xero",
+        "recruitment_sync_24so",
+    }
     violations = [
         f"{path.relative_to(REPO)}:{line}: {what}"
         for addon in addons

@@ -9,7 +9,4 @@ from . import bound_records
 from . import res_config_settings
 from . import hr_employee
 from . import hr_department
-from . import recruitment_jobadder_user
-from . import recruitment_placement
-from . import recruitment_sync_jobadder
 from . import ledger

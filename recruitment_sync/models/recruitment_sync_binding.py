@@ -1,8 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services.provider import ItemResult
-
 # Context key set by syncs when they write records, so the write is not a "local change".
 FROM_REMOTE = "recruitment_sync_from_remote"
 # How imports write: not a local change, and no "created" or tracking message per record.
@@ -172,34 +170,18 @@ class RecruitmentSyncBinding(models.Model):
         create_values=None,
         still_same=None,
     ):
-        """Create or update the Odoo record of a remote one, binding it; returns (ItemResult, binding).
-
-        The rules every import follows: a record whose remote updated-at did not move is
-        *unchanged* (unless ``still_same(record)`` says otherwise); one changed in Odoo after
-        its remote change is *skipped* (Odoo's version is kept: the local-change stamp, never
-        write_date); otherwise the remote values win. ``binding``: what the batch already
-        looked up (``False``: known absent); ``record``: the record when found another way.
-        """
-        Model = self.env[model].with_context(**IMPORT_CONTEXT)
-        key = str(external_id)
-        if binding is None:
-            binding = self._lookup(integration, model, [external_id], external_model).get(key) or False
-        record = record.with_context(**IMPORT_CONTEXT) if record else Model
-        if not record and binding:
-            record = Model.browse(binding.res_id).exists()
-        if record:
-            outcome = self._remote_change_outcome(binding, record, remote_updated_at, still_same)
-            if outcome == "unchanged":
-                return ItemResult("unchanged", record, key), binding
-            if outcome == "skipped":
-                reason = _("Changed in Odoo after its last remote change: Odoo's version is kept.")
-                return ItemResult("skipped", record, key, reason=reason), binding
-            record.write(values)
-            binding = self._bind(integration, record, external_id, external_model, remote_updated_at, existing=binding)
-            return ItemResult("updated", record, key), binding
-        record = Model.create({**values, **(create_values or {})})
-        binding = self._bind(integration, record, external_id, external_model, remote_updated_at, existing=binding)
-        return ItemResult("created", record, key), binding
+        """``integration._binder(external_model).import_record(...)`` (services/binder.py): create or
+        update the Odoo record of a remote one, binding it; returns (ItemResult, binding)."""
+        return integration._binder(external_model).import_record(
+            model,
+            external_id,
+            remote_updated_at,
+            values,
+            binding=binding,
+            record=record,
+            create_values=create_values,
+            still_same=still_same,
+        )
 
 
 class RecruitmentSyncBoundMixin(models.AbstractModel):

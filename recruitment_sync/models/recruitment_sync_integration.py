@@ -68,7 +68,7 @@ class RecruitmentSyncIntegration(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
     provider = fields.Selection(
-        selection=[("none", "No provider set"), ("jobadder", "JobAdder")],
+        selection=[("none", "No provider set")],
         default="none",
         required=True,
         tracking=True,

@@ -158,8 +158,25 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
             return f"{text} ({description})"
         return text or description or error
 
-    def _oauth2_complete(self, state, code=None, error=None, error_description=None):
-        """Finish the consent flow: swap the code for tokens and mark the integration connected."""
+    def _oauth2_client_credentials(self, config, refresh=False):
+        """How the token request carries the client's credentials (``OAuth2Config.client_auth``)."""
+        if config.client_auth == "basic":
+            return {"auth": requests.auth.HTTPBasicAuth(config.client_id or "", config.client_secret or "")}
+        if refresh:
+            return {"client_id": config.client_id, "client_secret": config.client_secret, "include_client_id": True}
+        return {"client_secret": config.client_secret, "include_client_id": True}
+
+    def _provider_oauth2_callback(self, params):
+        """Hook: the consent page's answer carried ``params`` besides code and state (e.g. Intuit's
+        ``realmId``, the company the user picked); called after the tokens are stored, before the
+        integration is marked connected. Return an error message to refuse the connection."""
+        return None
+
+    def _oauth2_complete(self, state, code=None, error=None, error_description=None, params=None):
+        """Finish the consent flow: swap the code for tokens and mark the integration connected.
+
+        ``params``: the callback's other query parameters, for ``_provider_oauth2_callback``.
+        """
         self.ensure_one()
         token = self._token_sudo()
         verifier = token.pending_code_verifier
@@ -180,9 +197,8 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
                 answer = session.fetch_token(
                     config.token_url,
                     code=code,
-                    client_secret=config.client_secret,
-                    include_client_id=True,
                     timeout=TOKEN_TIMEOUT,
+                    **self._oauth2_client_credentials(config),
                     **extra,
                 )
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
@@ -190,6 +206,11 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
             self.message_post(body=message, subtype_xmlid="mail.mt_note")
             return message
         self._oauth2_store(answer)
+        # The base hook returns None; a connector may refuse the connection with a message.
+        refusal = self._provider_oauth2_callback(dict(params or {}))  # pylint: disable=assignment-from-none
+        if refusal:
+            self.message_post(body=refusal, subtype_xmlid="mail.mt_note")
+            return refusal
         self.message_post(body=_("Connected by %s.", self.env.user.name), subtype_xmlid="mail.mt_note")
         self._mark_connected()
         return None
@@ -303,10 +324,8 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
                 answer = session.refresh_token(
                     config.token_url,
                     refresh_token=token.refresh_token,
-                    client_id=config.client_id,
-                    client_secret=config.client_secret,
-                    include_client_id=True,
                     timeout=TOKEN_TIMEOUT,
+                    **self._oauth2_client_credentials(config, refresh=True),
                 )
         except OAuth2Error as exc:
             token.write({"access_token": False, "expires_at": False})
@@ -343,11 +362,16 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
         if token.refresh_token and config.revoke_url:
             try:
                 with transport_allowed(config.revoke_url):
+                    body = {"token": token.refresh_token}
+                    if config.revoke_format == "json":
+                        sent = {"json": body, "headers": {"Accept": "application/json"}}
+                    else:
+                        sent = {"data": {**body, "token_type_hint": "refresh_token"}}
                     requests.post(
                         config.revoke_url,
-                        data={"token": token.refresh_token, "token_type_hint": "refresh_token"},
                         auth=(config.client_id or "", config.client_secret or ""),
                         timeout=TOKEN_TIMEOUT,
+                        **sent,
                     )
             except requests.RequestException as exc:
                 # The tokens are wiped anyway; the grant expires on the provider's side.

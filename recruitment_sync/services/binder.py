@@ -6,8 +6,10 @@ bindings as superuser (they are technical rows, the caller decides what the user
 ``Binder.pair`` is the one policy for pairing a batch answer with what was sent.
 """
 
-from odoo import fields
+from odoo import _, fields
 from odoo.tools import SQL
+
+from .provider import ItemResult
 
 
 def _key(value):
@@ -167,6 +169,54 @@ class Binder:
             for index, binding in zip(new_at, self.Binding.create(new), strict=True):
                 bindings[index] = binding
         return self.Binding.browse([binding.id for binding in bindings])
+
+    # ------------------------------------------------------------------------ importing
+    def import_record(
+        self,
+        res_model,
+        external_id,
+        remote_updated_at,
+        values,
+        binding=None,
+        record=None,
+        create_values=None,
+        still_same=None,
+    ):
+        """Create or update the Odoo record of a remote one and bind it; (ItemResult, binding).
+
+        The rules every import follows: a record whose remote updated-at did not move is
+        *unchanged* (unless ``still_same(record)`` says otherwise); one changed in Odoo after its
+        remote change is *skipped* (Odoo's version is kept: the local-change stamp, never
+        write_date); otherwise the remote values win. ``binding``: what the batch already looked
+        up (``False``: known absent, no query); ``record``: the record when found another way;
+        ``create_values``: added to ``values`` when the record is new.
+        """
+        from ..models.recruitment_sync_binding import IMPORT_CONTEXT  # models import this module
+
+        Model = self.env[res_model].with_context(**IMPORT_CONTEXT)
+        key = _key(external_id)
+        if binding is None:
+            binding = self.bindings_for(res_model, [external_id]).get(key) or False
+        record = record.with_context(**IMPORT_CONTEXT) if record else Model
+        if not record and binding:
+            record = Model.browse(binding.res_id).exists()
+        if record:
+            outcome = self.env["recruitment.sync.binding"]._remote_change_outcome(
+                binding, record, remote_updated_at, still_same
+            )
+            if outcome == "unchanged":
+                return ItemResult("unchanged", record, key), binding
+            if outcome == "skipped":
+                reason = _("Changed in Odoo after its last remote change: Odoo's version is kept.")
+                return ItemResult("skipped", record, key, reason=reason), binding
+            record.write(values)
+            action = "updated"
+        else:
+            record = Model.create({**values, **(create_values or {})})
+            action = "created"
+        extra = {"remote_updated_at": remote_updated_at} if remote_updated_at else {}
+        binding = self._write([self._normalize((record, external_id, extra))], [binding])
+        return ItemResult(action, record, key), binding
 
     # ------------------------------------------------------------------------ pairing
     @staticmethod

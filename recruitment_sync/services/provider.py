@@ -47,6 +47,11 @@ class OAuth2Config:
     token_extra_fields: tuple = ()
     # Seconds before expiry at which the access token is refreshed.
     refresh_margin: int = 60
+    # How the token endpoint takes the client's credentials: "body" (client_id and client_secret
+    # in the form) or "basic" (HTTP Basic, RFC 6749 §2.3.1; e.g. Intuit accepts nothing else).
+    client_auth: str = "body"
+    # How the revocation endpoint takes the token: "form" (RFC 7009) or "json" ({"token": ...}).
+    revoke_format: str = "form"
 
     def with_overrides(self, **overrides):
         """A copy where every non-empty override replaces the provider's default."""

@@ -2,11 +2,6 @@ from . import test_bindings
 from . import test_binder
 from . import test_http_client
 from . import test_integration
-from . import test_jobadder_import_batches
-from . import test_jobadder_models
-from . import test_jobadder_rules
-from . import test_jobadder_sync
-from . import test_jobadder_ui
 from . import test_oauth
 from . import test_runs
 from . import test_runs_scheduler
@@ -15,5 +10,6 @@ from . import test_wizard
 from . import test_security
 from . import test_invoice_overhead
 from . import test_failures
-from . import test_jobadder_retry
+from . import test_menus
+from . import test_binder_import
 from . import test_export_selected

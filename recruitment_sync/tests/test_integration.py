@@ -16,7 +16,7 @@ class TestIntegration(TransactionCase):
         cls.admin = new_test_user(cls.env, "rs_admin", groups="base.group_system")
 
     def test_defaults(self):
-        integration = self.Integration.with_user(self.admin).create({"name": "Agency", "provider": "jobadder"})
+        integration = self.Integration.with_user(self.admin).create({"name": "Agency", "provider": "none"})
         self.assertRecordValues(
             integration,
             [
@@ -28,11 +28,11 @@ class TestIntegration(TransactionCase):
                 }
             ],
         )
-        self.assertEqual(integration.display_name, "Agency (JobAdder)")
+        self.assertEqual(integration.display_name, "Agency (No provider set)")
 
     def test_only_administrators_create_integrations(self):
         with self.assertRaises(AccessError):
-            self.Integration.with_user(self.sync_user).create({"name": "Sneaky", "provider": "jobadder"})
+            self.Integration.with_user(self.sync_user).create({"name": "Sneaky", "provider": "none"})
         administrators = self.env.ref("base.group_system")
         self.assertIn(
             self.env.ref("recruitment_sync.group_sync_manager"),
@@ -41,7 +41,7 @@ class TestIntegration(TransactionCase):
         )
 
     def test_settings_block_counts_and_opens_integrations(self):
-        self.Integration.create({"name": "Counted", "provider": "jobadder"})
+        self.Integration.create({"name": "Counted", "provider": "none"})
         settings = self.env["res.config.settings"].create({})
         expected = self.Integration.search_count([("company_id", "=", self.env.company.id)])
         self.assertEqual(settings.recruitment_sync_integration_count, expected)
@@ -49,7 +49,7 @@ class TestIntegration(TransactionCase):
 
     def test_sync_managers_change_the_schedule_but_not_the_connection(self):
         manager = new_test_user(self.env, "rs_mgr_int", groups="recruitment_sync.group_sync_manager")
-        integration = self.Integration.create({"name": "Scheduled", "provider": "jobadder"})
+        integration = self.Integration.create({"name": "Scheduled", "provider": "none"})
         integration.with_user(manager).write({"schedule_interval_number": 3, "schedule_interval_type": "days"})
         self.assertEqual((integration.schedule_interval_number, integration.schedule_interval_type), (3, "days"))
         with self.assertRaises(AccessError):

@@ -1,6 +1,8 @@
 """OAuth2: consent with a signed state, PKCE, refresh with rotation, revocation, concurrency."""
 
+import json
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlparse
@@ -267,3 +269,52 @@ class TestConcurrentRequests(SyncCase):
         answers = self.integration._http_get_many(client, ["me"] * 6)
         self.assertTrue(all(answer["account"] == "Fake Agency Ltd" for answer in answers), answers)
         self.assertEqual(self.fake.refresh_requests - before, 1)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestOAuthClientAuthentication(SyncCase):
+    """``OAuth2Config.client_auth="basic"``, ``revoke_format="json"`` and the callback hook."""
+
+    def basic_config(self):
+        original = type(self.integration)._provider_oauth2_config
+
+        def config(integration):
+            found = original(integration)
+            return found and replace(found, client_auth="basic", revoke_format="json")
+
+        return patch.object(type(self.integration), "_provider_oauth2_config", config)
+
+    def test_basic_credentials_on_exchange_and_refresh_json_revocation_and_callback_params(self):
+        fresh = create_test_integration(self.env, self.fake, name="Basic")
+        seen = []
+        integration_class = type(fresh)
+        with (
+            self.basic_config(),
+            patch.object(integration_class, "_provider_oauth2_callback", lambda _self, params: seen.append(params)),
+        ):
+            answer = consent(fresh.with_user(self.admin).action_connect()["url"])
+            found = fresh.with_user(self.admin)._oauth2_integration_from_state(answer["state"])
+            self.assertIsNone(
+                found._oauth2_complete(answer["state"], code=answer["code"], params={"realmId": "4620816365"})
+            )
+            self.assertEqual(seen, [{"realmId": "4620816365"}], "the callback's other parameters reach the hook")
+            fresh._token_sudo().expires_at = datetime.now() - timedelta(seconds=5)
+            fresh._oauth2_access_token()
+            refresh = fresh._token_sudo().refresh_token
+            fresh.action_disconnect()
+        exchanges = self.fake.requests_to("/oauth/token")
+        self.assertEqual(len(exchanges), 2)
+        for exchange in exchanges:
+            self.assertTrue(exchange.headers.get("Authorization", "").startswith("Basic "))
+            self.assertNotIn(b"client_secret", exchange.body, "the secret goes in the Basic header only")
+        [revoke] = self.fake.requests_to("/oauth/revoke")
+        self.assertEqual(json.loads(revoke.body), {"token": refresh})
+        self.assertTrue(revoke.headers.get("Authorization", "").startswith("Basic "))
+
+    def test_callback_hook_can_refuse_the_connection(self):
+        fresh = create_test_integration(self.env, self.fake, name="Refused")
+        with patch.object(type(fresh), "_provider_oauth2_callback", lambda _self, params: "No company came back."):
+            answer = consent(fresh.with_user(self.admin).action_connect()["url"])
+            found = fresh.with_user(self.admin)._oauth2_integration_from_state(answer["state"])
+            self.assertEqual(found._oauth2_complete(answer["state"], code=answer["code"]), "No company came back.")
+        self.assertNotEqual(fresh.state, "connected")

@@ -6,7 +6,7 @@ from datetime import date
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession
+from odoo.addons.recruitment_sync.tests.browser import BrowserSession
 
 from .common import TsoMixin
 

@@ -6,7 +6,7 @@ cron would) → its notification over the bus → the run and its failed item �
 
 from odoo.tests import tagged
 
-from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession
+from odoo.addons.recruitment_sync.tests.browser import BrowserSession
 
 from .common import XeroHttpCase
 

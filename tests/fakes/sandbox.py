@@ -38,13 +38,15 @@ from pathlib import Path
 
 from .jobadder import FakeJobAdder
 from .jobadder_data import UNKNOWN_CURRENCY, generate_agency
+from .quickbooks import FakeQuickBooks
+from .quickbooks_data import generate_world as generate_quickbooks_world
 from .twentyfour import FakeTwentyFour
 from .twentyfour_data import MAIN_CLIENT_ID
 from .twentyfour_data import generate_world as generate_24so_world
 from .xero import FakeXero
 from .xero_data import generate_world as generate_xero_world
 
-DEFAULT_PORTS = {"jobadder": 8071, "xero": 8072, "24so": 8073}
+DEFAULT_PORTS = {"jobadder": 8071, "xero": 8072, "24so": 8073, "quickbooks": 8074}
 DEFAULT_SEED = 1
 DEFAULT_PLACEMENTS = 200
 # JobAdder clients that already are customers in the agency's Xero organisation.
@@ -73,6 +75,7 @@ class SandboxWorld:
     xero: object  # xero_data.XeroWorld
     twentyfour: object  # twentyfour_data.World
     invoiced_clients: tuple  # names of JobAdder clients that are customers in Xero too
+    quickbooks: object = None  # quickbooks_data.QuickBooksWorld: a US and a UK company
 
 
 def initial_load_companies(agency, margin_days=0):
@@ -108,7 +111,8 @@ def build_world(seed=DEFAULT_SEED, today=None, placements=DEFAULT_PLACEMENTS):
     # Clients of placements well inside the initial load: still there if Odoo's today is later.
     companies = initial_load_companies(agency, margin_days=CLIENT_MARGIN_DAYS)
     clients = tuple(company.name.strip() for company in companies[:CLIENTS_IN_XERO])
-    return SandboxWorld(seed, today, agency, xero, twentyfour, clients)
+    quickbooks = generate_quickbooks_world(seed=seed, today=today, clients=clients)
+    return SandboxWorld(seed, today, agency, xero, twentyfour, clients, quickbooks)
 
 
 class Sandbox:
@@ -124,6 +128,7 @@ class Sandbox:
         self.ports = {**DEFAULT_PORTS, **(ports or {})}
         self.options = options
         self.jobadder = self.xero = self.twentyfour = None
+        self.quickbooks = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self):
@@ -149,6 +154,17 @@ class Sandbox:
             )
             for number, name, price, _account, category in PRODUCTS:
                 self.twentyfour.add_product(number, name, category_id=category, price=price)
+            if self.world.quickbooks is not None:
+                self.quickbooks = self._start(
+                    "QuickBooks",
+                    FakeQuickBooks(
+                        self.host,
+                        self.ports["quickbooks"],
+                        world=self.world.quickbooks,
+                        validate=self.options.get("validate"),
+                        enforce_rate_limits=self.options.get("rate_limits", True),
+                    ),
+                )
         except BaseException:
             self.stop()
             raise
@@ -165,7 +181,7 @@ class Sandbox:
         return fake
 
     def stop(self):
-        for fake in (self.twentyfour, self.xero, self.jobadder):
+        for fake in (self.quickbooks, self.twentyfour, self.xero, self.jobadder):
             if fake:
                 fake.stop()
 
@@ -227,6 +243,21 @@ class Sandbox:
                 "departments": dict(TWENTYFOUR_DEPARTMENTS),
                 "product_category": PRODUCTS[0][4],
             }
+        if self.quickbooks:
+            qbo = self.quickbooks
+            us, uk = self.world.quickbooks.companies[:2]
+            state["quickbooks"] = {
+                "url": qbo.url,
+                "authorize_url": qbo.authorize_url,
+                "token_url": qbo.token_url,
+                "revoke_url": qbo.revoke_url,
+                "api_url": qbo.api_base,
+                "client_id": qbo.client_id,
+                "client_secret": qbo.client_secret,
+                "company": {"realm_id": uk.realm_id, "name": uk.name},
+                "other_company": {"realm_id": us.realm_id, "name": us.name},
+                "token": qbo.issue_token(uk.realm_id),
+            }
         return state
 
     def describe(self):
@@ -246,6 +277,11 @@ class Sandbox:
                 f"24SevenOffice  {self.twentyfour.url}  client {client.name}: departments "
                 + ", ".join(f"{d['Name']} ({d['Id']})" for d in client.departments)
                 + f", {len(client.products) + len(PRODUCTS)} products"
+            )
+        if self.quickbooks:
+            lines.append(
+                f"QuickBooks     {self.quickbooks.url}  companies "
+                + ", ".join(f"{c.name} ({c.country})" for c in self.world.quickbooks.companies)
             )
         return lines
 
@@ -275,6 +311,7 @@ def main(argv=None):
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
     seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
     ports = {"jobadder": args.jobadder_port, "xero": args.xero_port, "24so": args.tso_port}
+    ports["quickbooks"] = args.quickbooks_port
     signal.signal(signal.SIGTERM, _interrupt)  # a parent stopping us ends it like Ctrl-C does
     sandbox = Sandbox(
         build_world(seed=seed, today=args.today, placements=args.placements),

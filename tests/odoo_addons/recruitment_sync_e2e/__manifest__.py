@@ -8,7 +8,7 @@
     "author": "Recruitment Sync",
     "license": "LGPL-3",
     "installable": True,
-    "depends": ["recruitment_sync", "recruitment_sync_xero", "recruitment_sync_24so"],
+    "depends": ["recruitment_sync", "recruitment_sync_jobadder", "recruitment_sync_xero", "recruitment_sync_24so"],
     "data": [],
     "assets": {
         "web.assets_tests": [

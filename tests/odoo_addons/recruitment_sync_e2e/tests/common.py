@@ -26,7 +26,7 @@ class SandboxCase(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Yesterday's agency, as in the core's JobAdder journey: its records were edited hours
+        # Yesterday's agency, as in recruitment_sync_jobadder's journey: its records were edited hours
         # ago, so "changed since the last sync" finds only what a test changes.
         world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=cls.placements)
         cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0})

@@ -4,7 +4,7 @@ The sandbox's stand-ins (``tests/fakes/sandbox.py``) run in this process; the da
 sandbox's company, users and integrations (``tests/sandbox_setup.py``), as ``make run`` does.
 One headless Chromium walks, as the administrator:
 
-1. JobAdder: the core's journey (Connect → consent page → initial load → Placements → Sync
+1. JobAdder: recruitment_sync_jobadder's journey (Connect → consent page → initial load → Placements → Sync
    JobAdder from the Placements screen → Sync History), ``JobAdderJourney``;
 2. Xero: Connect → consent page, where both organisations are ticked → pick the UK one in Odoo →
    tax rates, accounts and customers come in → map the 20% tax → post an invoice for a
@@ -21,7 +21,8 @@ import json
 
 from odoo.tests import tagged
 
-from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession, JobAdderJourney
+from odoo.addons.recruitment_sync.tests.browser import BrowserSession
+from odoo.addons.recruitment_sync_jobadder.tests.test_ui import JobAdderJourney
 
 from .common import SandboxCase
 

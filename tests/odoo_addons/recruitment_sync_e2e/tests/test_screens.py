@@ -23,7 +23,8 @@ from pathlib import Path
 
 from odoo.tests import tagged
 
-from odoo.addons.recruitment_sync.tests.test_jobadder_ui import BrowserSession, JobAdderJourney
+from odoo.addons.recruitment_sync.tests.browser import BrowserSession
+from odoo.addons.recruitment_sync_jobadder.tests.test_ui import JobAdderJourney
 
 from .common import SandboxCase
 

@@ -3,7 +3,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // The sandbox journey (test_sandbox_journey.py), in several tours of one browser session: the
 // consent pages are on the stand-ins' own sites, and the background runs are processed by the
-// test between two tours. The JobAdder part is the core's journey (its own tours).
+// test between two tours. The JobAdder part is recruitment_sync_jobadder's journey (its own tours).
 //
 // Values that depend on the sandbox's data (a client's name, invoice numbers) are put by the
 // test in sessionStorage before the tours that need them.

@@ -1,0 +1,830 @@
+"""To QuickBooks: the items and customers the invoices need, invoices, credit memos, payments.
+
+Every write goes through ``/batch`` (§7: at most 30 items) with a ``requestid`` derived from the
+documents and their content version: a retry after a timeout sends the same id, and QuickBooks
+replays its first answer instead of creating the documents twice. When the answer is lost for
+good (the run gave up), the next attempt first looks the documents up by DocNumber.
+"""
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.recruitment_sync.services.binder import Binder
+from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
+from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
+
+from ..services import quickbooks as qbo
+from .qbo_mapping import item_values
+
+CUSTOMER = "customer"
+ITEM = "item"
+PAYMENT = "payment"
+DOCUMENTS = {
+    qbo.INVOICES.code: ("out_invoice", "invoice", "Invoice"),
+    qbo.CREDIT_NOTES.code: ("out_refund", "credit_note", "CreditMemo"),
+}
+PAYLOAD_ERRORS = (qbo.PayloadError, UserError, ValidationError)
+
+
+class RecruitmentSyncQboExport(models.AbstractModel):
+    """To QuickBooks, on a QuickBooks integration (mixed into ``recruitment.sync.integration``)."""
+
+    _name = "recruitment.sync.qbo.export"
+    _description = "QuickBooks exports"
+
+    # ------------------------------------------------------------------------ selection
+    def _qbo_move_domain(self, move_type):
+        domain = [("company_id", "=", self.company_id.id), ("move_type", "=", move_type), ("state", "=", "posted")]
+        if self.qbo_export_start_date:
+            domain.append(("invoice_date", ">=", self.qbo_export_start_date))
+        if self.department_scope == "selected":
+            domain.append(("department_id", "child_of", self.department_ids.ids))
+        return domain
+
+    def _qbo_moves_sql(self, move_type, external_model, counting=False):
+        """Posted documents never exported, or changed in Odoo since their export."""
+        Move = self.env["account.move"].sudo()
+        domain = self._qbo_move_domain(move_type)
+        if counting:
+            domain += Move._sync_ledger_held_elsewhere_domain(self)
+        return SQL(
+            """SELECT m.id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'account.move'
+                  AND b.external_model = %s AND b.res_id = m.id
+                WHERE m.id IN %s AND (b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at)""",
+            self.id,
+            external_model,
+            Move._search(domain).subselect(),
+        )
+
+    def _qbo_documents_sql(self, counting=False):
+        parts = [
+            self._qbo_moves_sql(move_type, external_model, counting)
+            for code, (move_type, external_model, _entity) in DOCUMENTS.items()
+            if (self.qbo_export_invoices if code == qbo.INVOICES.code else self.qbo_export_credit_notes)
+        ]
+        return SQL(" UNION ").join(parts) if parts else SQL("SELECT 1 WHERE FALSE")
+
+    def _qbo_export_sql(self, kind, counting=False):
+        if kind.code == qbo.EXPORT_ITEMS.code:
+            return "product.product", SQL(
+                """SELECT DISTINCT l.product_id FROM account_move_line l
+                    WHERE l.move_id IN (%s) AND l.display_type = 'product' AND l.product_id IS NOT NULL
+                      AND l.product_id NOT IN (
+                          SELECT rel.product_id FROM recruitment_sync_qbo_item_product_rel rel
+                            JOIN recruitment_sync_qbo_item item ON item.id = rel.item_id
+                           WHERE item.integration_id = %s)""",
+                self._qbo_documents_sql(counting),
+                self.id,
+            )
+        if kind.code == qbo.EXPORT_CUSTOMERS.code:
+            return "res.partner", SQL(
+                """SELECT DISTINCT m.commercial_partner_id FROM account_move m
+                LEFT JOIN recruitment_sync_binding b
+                       ON b.integration_id = %s AND b.res_model = 'res.partner' AND b.external_model = %s
+                      AND b.res_id = m.commercial_partner_id
+                    WHERE m.id IN (%s) AND b.id IS NULL""",
+                self.id,
+                CUSTOMER,
+                self._qbo_documents_sql(counting),
+            )
+        if kind.code == qbo.PAYMENTS.code:
+            return "account.partial.reconcile", self._qbo_payments_sql()
+        move_type, external_model, _entity = DOCUMENTS[kind.code]
+        return "account.move", self._qbo_moves_sql(move_type, external_model, counting)
+
+    def _qbo_payments_sql(self):
+        """Reconciliations of an exported invoice with a payment, or with an exported credit memo."""
+        bound = SQL(
+            """SELECT res_id FROM recruitment_sync_binding
+                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+            self.id,
+            "invoice",
+        )
+        bound_credits = SQL(
+            """SELECT res_id FROM recruitment_sync_binding
+                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+            self.id,
+            "credit_note",
+        )
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
+            LEFT JOIN recruitment_sync_binding pb
+                   ON pb.integration_id = %(integration)s AND pb.res_model = 'account.partial.reconcile'
+                  AND pb.external_model = %(payment)s AND pb.res_id = p.id
+                WHERE pb.id IS NULL AND debit_line.move_id IN (%(invoices)s) AND credit_move.state = 'posted'
+                  AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
+                       OR credit_move.id IN (%(credits)s))""",
+            integration=self.id,
+            payment=PAYMENT,
+            invoices=bound,
+            credits=bound_credits,
+        )
+
+    def _qbo_export_count(self, kind):
+        self.env.flush_all()
+        _model, sql = self._qbo_export_sql(kind, counting=True)
+        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
+        return self.env.cr.fetchone()[0]
+
+    def _qbo_fetch_export(self, kind, checkpoint, batch_size):
+        self.env.flush_all()
+        model, sql = self._qbo_export_sql(kind)
+        after = (checkpoint or {}).get("after", 0)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
+                sql,
+                after,
+                self._failed_items_held_back_sql(kind, model),
+                batch_size,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        done = len(ids) < batch_size
+        return Batch(
+            items=self.env[model].sudo().browse(ids), checkpoint=None if done else {"after": ids[-1]}, done=done
+        )
+
+    # ------------------------------------------------------------------------ helpers
+    def _qbo_bindings_of(self, model, ids, external_model):
+        """{record id: binding} of ``model`` records (one query, the core's Binder)."""
+        return self._binder(external_model).bindings_of(self.env[model].browse(list(ids)))
+
+    def _qbo_requestid_prefix(self):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return f"{uuid}-{self.id}-{self.qbo_realm_id}"
+
+    def _qbo_send_batch(self, client, entries, version_parts):
+        """Send ``entries`` [(batch item without bId, context)] through ``/batch``, 30 at a time.
+
+        Yields (context, entity JSON or None, error text or None, fault codes, uncertain). An
+        uncertain item (QuickBooks stayed unreachable, or its answer lacks the item) may have been
+        written: look it up before sending it again. Long waits and credentials stop the run.
+        """
+        for start in range(0, len(entries), qbo.MAX_BATCH):
+            chunk = entries[start : start + qbo.MAX_BATCH]
+            items = [{"bId": str(index), **item} for index, (item, _context) in enumerate(chunk)]
+            parts = version_parts[start : start + qbo.MAX_BATCH]
+            requestid = qbo.batch_requestid(self._qbo_requestid_prefix(), parts)
+            try:
+                answer = client.post("batch", params={"requestid": requestid}, json={"BatchItemRequest": items}) or {}
+            except RetryableError as error:
+                if error.retry_after and error.retry_after > client.max_wait:
+                    raise
+                for _item, context in chunk:
+                    yield context, None, str(error), set(), True
+                continue
+            except AuthError:
+                raise
+            except SyncError as error:
+                for _item, context in chunk:
+                    yield context, None, str(error), set(), False
+                continue
+            tid = client.last_tid
+            answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
+            paired = Binder.pair(items, answered, lambda element: element.get("bId"))
+            for (_item, context), element in zip(chunk, paired, strict=True):
+                if element is None:
+                    reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
+                    yield context, None, reason, set(), True
+                    continue
+                if "Fault" in element:
+                    yield context, None, qbo.fault_text(element, tid), qbo.fault_codes(element), False
+                    continue
+                entity = next(
+                    (value for key, value in element.items() if key not in ("bId",) and isinstance(value, dict)), None
+                )
+                yield (
+                    context,
+                    entity,
+                    None if entity else _("QuickBooks returned nothing for it."),
+                    set(),
+                    entity is None,
+                )
+
+    def _qbo_read(self, client, entity, ids):
+        """{Id: record} of ``entity`` rows, read fresh (SyncToken, Balance) in queries of 500 ids."""
+        found = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            statement = f"SELECT * FROM {entity} WHERE Id IN ({','.join(qbo.quote(i) for i in chunk)}) MAXRESULTS 1000"
+            for row in self._qbo_query(client, statement):
+                found[str(row.get("Id"))] = row
+        return found
+
+    # ------------------------------------------------------------------------ items
+    def _qbo_export_items(self, run, kind, batch):
+        """Service items for the products the invoices need; a name QuickBooks knows is mapped to it."""
+        client = self._qbo_client()
+        Item = self.env["recruitment.sync.qbo.item"].sudo()
+        accounts = self.env["recruitment.sync.qbo.account"].sudo().search([("integration_id", "=", self.id)])
+        by_account = {account.id: row for row in accounts for account in row.account_ids}
+        entries, parts = [], []
+        for product in batch.items:
+            income = product.property_account_income_id or product.categ_id.property_account_income_categ_id
+            row = (
+                by_account.get(income.id)
+                or accounts.filtered(lambda a: a.qbo_id == self.qbo_default_item_id.income_account_qbo_id)[:1]
+            )
+            if not row:
+                reason = _(
+                    "The product %(product)s has no QuickBooks item, and its income account %(account)s no QuickBooks "
+                    "account: map the account in QuickBooks Accounts (or the product in QuickBooks Items).",
+                    product=product.display_name,
+                    account=income.display_name or "-",
+                )
+                run._record(kind, ItemResult("failed", product, reason=reason))
+                continue
+            payload = {"Name": product.name[:100].strip(), "Type": "Service", "IncomeAccountRef": qbo.ref(row.qbo_id)}
+            if product.default_code:
+                payload["Sku"] = product.default_code[:100]
+            if product.list_price:
+                payload["UnitPrice"] = qbo.number(qbo.decimal(product.list_price))
+            entries.append(({"operation": "create", "Item": payload}, product))
+            parts.append(f"item:{product.id}:{qbo.content_hash(payload)}")
+        for product, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
+            if error and qbo.DUPLICATE_NAME in codes:
+                rows = self._qbo_query(
+                    client, f"SELECT * FROM Item WHERE Name = {qbo.quote(product.name[:100].strip())}"
+                )
+                if rows:
+                    element, error = rows[0], None
+            if error:
+                run._record(
+                    kind, ItemResult("failed", product, reason=error, failure_type="transient" if uncertain else None)
+                )
+                continue
+            row = Item.search([("integration_id", "=", self.id), ("qbo_id", "=", str(element["Id"]))], limit=1)
+            values = {"product_ids": [(4, product.id)], "match_note": _("Created by the export")}
+            if row:
+                row.with_context(qbo_auto_match=True).write(values)
+            else:
+                Item.with_context(qbo_auto_match=True).create(
+                    {**item_values(element), **values, "integration_id": self.id}
+                )
+            run._record(kind, ItemResult("exported", product, str(element["Id"])))
+
+    # ------------------------------------------------------------------------ customers
+    def _qbo_customer_payload(self, partner, currency):
+        name = (partner.name or "").strip()
+        if not name:
+            raise qbo.PayloadError(
+                _("The customer (partner id %s) has no name, which QuickBooks requires.", partner.id)
+            )
+        payload = {
+            "DisplayName": name[:500],
+            "CompanyName": name[:100],
+            "AcctNum": qbo.customer_number(self._qbo_database_uuid(), partner.id),
+            "CurrencyRef": qbo.ref(currency),
+        }
+        if partner.email:
+            payload["PrimaryEmailAddr"] = {"Address": partner.email.strip()}
+        if partner.phone:
+            payload["PrimaryPhone"] = {"FreeFormNumber": partner.phone.strip()}
+        if partner.vat and not self.qbo_is_us:
+            payload["PrimaryTaxIdentifier"] = partner.vat.strip()
+        address = {
+            "Line1": partner.street,
+            "Line2": partner.street2,
+            "City": partner.city,
+            "CountrySubDivisionCode": partner.state_id.code,
+            "PostalCode": partner.zip,
+            "Country": partner.country_id.code,
+        }
+        address = {key: value for key, value in address.items() if value}
+        if address:
+            payload["BillAddr"] = address
+        return payload
+
+    def _qbo_export_customers(self, run, kind, batch):
+        """The customers the documents need, in the currency of their documents (QuickBooks fixes a
+        customer's currency). A name QuickBooks already uses (6240) is looked up: the same customer
+        is linked, another customer, a vendor or an employee fails with what to rename."""
+        client = self._qbo_client()
+        partners = batch.items
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (m.commercial_partner_id) m.commercial_partner_id, c.name
+                     FROM account_move m JOIN res_currency c ON c.id = m.currency_id
+                    WHERE m.id IN (%s) AND m.commercial_partner_id IN %s ORDER BY m.commercial_partner_id, m.id""",
+                self._qbo_documents_sql(),
+                tuple(partners.ids) or (0,),
+            )
+        )
+        currencies = dict(self.env.cr.fetchall())
+        own = self._qbo_own_partners()
+        entries, parts = [], []
+        for partner in partners:
+            try:
+                if partner in own:
+                    raise qbo.PayloadError(_("%s is this company's own partner: not a customer.", partner.display_name))
+                currency = currencies.get(partner.id) or self.qbo_home_currency or self.company_id.currency_id.name
+                payload = self._qbo_customer_payload(partner, currency)
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", partner, reason=str(error.args[0])))
+                continue
+            entries.append(({"operation": "create", "Customer": payload}, partner))
+            parts.append(f"customer:{partner.id}:{qbo.content_hash(payload)}")
+        to_bind = []
+        for partner, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
+            reason = None
+            if error and (qbo.DUPLICATE_NAME in codes or uncertain):
+                element, reason = self._qbo_same_customer(client, partner, error)
+                if element:
+                    error = None
+                elif uncertain:
+                    reason = error
+            if error:
+                failure = "transient" if uncertain else None
+                run._record(kind, ItemResult("failed", partner, reason=reason or error, failure_type=failure))
+                continue
+            to_bind.append((partner, element["Id"], {"qbo_sync_token": element.get("SyncToken")}))
+            action = "already_exists" if reason else "exported"
+            run._record(kind, ItemResult(action, partner, str(element["Id"]), reason=reason))
+        self._binder(CUSTOMER).bind_many(to_bind)
+
+    def _qbo_same_customer(self, client, partner, error):
+        """(QuickBooks customer that is ``partner``, why) or (None, why not) after a 6240 or a lost answer."""
+        name = partner.name.strip()
+        rows = self._qbo_query(
+            client, f"SELECT * FROM Customer WHERE DisplayName = {qbo.quote(name)} AND Active IN (true,false)"
+        )
+        if not rows:
+            return None, _(
+                "%(error)s QuickBooks uses the name “%(name)s” for a vendor or an employee (names are unique across "
+                "customers, vendors and employees): rename the customer in Odoo, or that entry in QuickBooks, then "
+                "sync again.",
+                error=error,
+                name=name,
+            )
+        customer = rows[0]
+        bound = self._binder(CUSTOMER).bindings_for("res.partner", [customer["Id"]])
+        ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._qbo_database_uuid())
+        vat, email = (partner.vat or "").replace(" ", "").upper(), (partner.email or "").strip().lower()
+        their_vat = (customer.get("PrimaryTaxIdentifier") or "").replace(" ", "").upper()
+        their_email = ((customer.get("PrimaryEmailAddr") or {}).get("Address") or "").strip().lower()
+        why = None
+        if customer["Id"] in bound and bound[customer["Id"]].res_id != partner.id:
+            why = _("it is linked to the Odoo partner %s", bound[customer["Id"]].record_name)
+        elif ours and ours != partner.id:
+            why = _("its account number names the Odoo partner id %s", ours)
+        elif vat and their_vat and vat != their_vat:
+            why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
+        elif email and their_email and email != their_email:
+            why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
+        elif customer.get("Active") is False:
+            why = _("it is inactive in QuickBooks: make it active there")
+        if why:
+            return None, _(
+                "QuickBooks already has a customer named “%(name)s” (Id %(id)s) that is not this Odoo partner: "
+                "%(why)s. Rename one of them, then sync again.",
+                name=name,
+                id=customer["Id"],
+                why=why,
+            )
+        return customer, _("Already in QuickBooks under this name, nothing contradicting: linked to it.")
+
+    # ------------------------------------------------------------------------ documents
+    def _qbo_maps(self):
+        rows = self.env["recruitment.sync.qbo.tax.code"].sudo().search([("integration_id", "=", self.id)])
+        items = self.env["recruitment.sync.qbo.item"].sudo().search([("integration_id", "=", self.id)])
+        accounts = self.env["recruitment.sync.qbo.account"].sudo().search([("integration_id", "=", self.id)])
+        return {
+            "taxes": {tax.id: row for row in rows for tax in row.tax_ids},
+            "percents": {row.qbo_id: row.rate for row in rows},
+            "products": {product.id: row for row in items for product in row.product_ids},
+            "journals": {journal.id: row for row in accounts for journal in row.journal_ids},
+        }
+
+    def _qbo_line_item(self, line, maps):
+        row = maps["products"].get(line.product_id.id) if line.product_id else None
+        row = row or self.qbo_default_item_id
+        if not row:
+            raise qbo.PayloadError(
+                _(
+                    "The line “%(line)s” has no QuickBooks item: map its product in QuickBooks Items, or choose a "
+                    "default item on the integration.",
+                    line=line.name or line.product_id.display_name,
+                )
+            )
+        if not row.active_in_qbo:
+            raise qbo.PayloadError(
+                _(
+                    "The QuickBooks item %s is inactive: make it active in QuickBooks or map the product to another.",
+                    row.name,
+                )
+            )
+        return row
+
+    def _qbo_mapped_tax_code(self, taxes, maps):
+        row = maps["taxes"].get(taxes.id)
+        if not row:
+            raise qbo.PayloadError(
+                _("The Odoo tax “%s” has no QuickBooks tax code: map it in QuickBooks Tax Codes.", taxes.display_name)
+            )
+        return row.qbo_id
+
+    def _qbo_sales_line(self, line, maps, us, inclusive):
+        """(the SalesItemLineDetail line, its figures for the totals, the US tax code it needs or None)."""
+        taxes = line.tax_ids
+        if len(taxes) > 1:
+            raise qbo.PayloadError(
+                _("The line “%(line)s” has %(count)s taxes; QuickBooks takes one tax code per line.",
+                  line=line.name or line.product_id.display_name, count=len(taxes))
+            )  # fmt: skip
+        item = self._qbo_line_item(line, maps)
+        amount = qbo.round_money(line.price_subtotal)
+        detail = {"ItemRef": qbo.ref(item.qbo_id, item.name)}
+        unit = qbo.decimal(line.price_unit)
+        plain = not line.discount and not (taxes.price_include and taxes.amount)
+        if plain and line.quantity and qbo.round_money(qbo.decimal(line.quantity) * unit) == amount:
+            detail.update(Qty=qbo.number(qbo.decimal(line.quantity)), UnitPrice=qbo.number(unit))
+        code = us_code = None
+        if us:
+            taxed = bool(taxes and taxes.amount)
+            detail["TaxCodeRef"] = qbo.ref("TAX" if taxed else "NON")
+            us_code = self._qbo_mapped_tax_code(taxes, maps) if taxed else None
+        else:
+            if not taxes:
+                raise qbo.PayloadError(
+                    _(
+                        "The line “%s” has no tax; QuickBooks needs a VAT code on every line of a non-US company: "
+                        "put a tax (e.g. a 0%% or exempt one mapped to a QuickBooks code) on it.",
+                        line.name or line.product_id.display_name,
+                    )
+                )
+            code = self._qbo_mapped_tax_code(taxes, maps)
+            detail["TaxCodeRef"] = qbo.ref(code)
+            if inclusive:
+                detail["TaxInclusiveAmt"] = qbo.number(qbo.round_money(line.price_total))
+        sent = {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": qbo.number(amount),
+            "Description": (line.name or line.product_id.display_name or "-").strip()[:4000] or "-",
+            "SalesItemLineDetail": detail,
+        }
+        return sent, {"amount": amount, "gross": qbo.round_money(line.price_total), "code": code}, us_code
+
+    def _qbo_carry_line_rounding(self, move, lines, sent, arithmetic, us):
+        """Odoo rounds the sum of a tax's bases (Round Globally), QuickBooks adds rounded line
+        amounts: the cents between them go on the largest line of the tax code (its amount alone,
+        without quantity and unit price), so that QuickBooks taxes the base Odoo taxed."""
+        groups = {}
+        for index, line in enumerate(lines):
+            if line.tax_ids.price_include and line.tax_ids.amount:
+                continue  # a tax-included line's net is Odoo's own rounding of its gross
+            key = "all" if us else arithmetic[index]["code"]
+            groups.setdefault(key, []).append(index)
+        for indexes in groups.values():
+            exact = sum(
+                (
+                    qbo.decimal(lines[i].quantity) * qbo.decimal(lines[i].price_unit)
+                    * (qbo.HUNDRED - qbo.decimal(lines[i].discount)) / qbo.HUNDRED
+                    for i in indexes
+                ),
+                qbo.ZERO,
+            )  # fmt: skip
+            difference = qbo.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), qbo.ZERO)
+            if not difference or abs(difference) > qbo.CENT * len(indexes):
+                continue
+            largest = max(indexes, key=lambda i: abs(arithmetic[i]["amount"]))
+            arithmetic[largest]["amount"] += difference
+            sent[largest]["Amount"] = qbo.number(arithmetic[largest]["amount"])
+            sent[largest]["SalesItemLineDetail"].pop("Qty", None)
+            sent[largest]["SalesItemLineDetail"].pop("UnitPrice", None)
+
+    def _qbo_document_payload(self, move, maps, customer_id):
+        """The Invoice / CreditMemo of ``move``, after checking that QuickBooks totals it as Odoo does."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        if not lines:
+            raise qbo.PayloadError(_("%s has no invoice line to export.", move.name))
+        if len(move.name or "") > qbo.DOC_NUMBER_MAX:
+            raise qbo.PayloadError(
+                _(
+                    "%s is longer than the 21 characters QuickBooks takes as a document number: shorten the sequence.",
+                    move.name,
+                )
+            )
+        us = self.qbo_is_us
+        rated = lines.tax_ids.filtered(lambda tax: tax.amount)
+        inclusive = not us and bool(rated) and all(tax.price_include for tax in rated)
+        global_tax = "TaxInclusive" if inclusive else "TaxExcluded"
+        sent, arithmetic, us_codes = [], [], set()
+        for line in lines:
+            sent_line, figures, us_code = self._qbo_sales_line(line, maps, us, inclusive)
+            sent.append(sent_line)
+            arithmetic.append(figures)
+            if us_code:
+                us_codes.add(us_code)
+        if not inclusive:
+            self._qbo_carry_line_rounding(move, lines, sent, arithmetic, us)
+        payload = {
+            "CustomerRef": qbo.ref(customer_id),
+            "DocNumber": move.name,
+            "TxnDate": move.invoice_date.isoformat(),
+            "CurrencyRef": qbo.ref(move.currency_id.name),
+            "Line": sent,
+        }
+        if move.move_type == "out_invoice" and move.invoice_date_due:
+            payload["DueDate"] = move.invoice_date_due.isoformat()
+        if move.ref:
+            payload["PrivateNote"] = move.ref[:4000]
+        company_currency = move.company_id.currency_id
+        if (
+            move.currency_id != company_currency
+            and self.qbo_home_currency == company_currency.name
+            and move.invoice_currency_rate
+        ):
+            payload["ExchangeRate"] = round(1 / move.invoice_currency_rate, 6)  # home value of one foreign unit
+        if us:
+            if len(us_codes) > 1:
+                raise qbo.PayloadError(
+                    _(
+                        "%s has lines of several sales tax codes; a US QuickBooks transaction takes one: split it.",
+                        move.name,
+                    )
+                )
+            detail = {"TotalTax": qbo.number(qbo.round_money(move.amount_tax))}
+            if us_codes:
+                detail["TxnTaxCodeRef"] = qbo.ref(us_codes.pop())
+            payload["TxnTaxDetail"] = detail
+            tax, total = qbo.sales_totals(arithmetic, {}, us=True, total_tax=move.amount_tax)
+        else:
+            tax, total = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax=global_tax)
+            if inclusive and total != qbo.round_money(move.amount_total):
+                # Odoo rounds the tax of tax-included prices on their net amounts: sent tax-excluded,
+                # QuickBooks taxes the same nets and may land on Odoo's total where the gross does not.
+                excluded = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax="TaxExcluded")
+                if excluded[1] == qbo.round_money(move.amount_total):
+                    global_tax, (tax, total) = "TaxExcluded", excluded
+                    for line in sent:
+                        line["SalesItemLineDetail"].pop("TaxInclusiveAmt", None)
+            payload["GlobalTaxCalculation"] = global_tax
+        odoo_total = qbo.round_money(move.amount_total)
+        if total != odoo_total:
+            raise qbo.PayloadError(
+                _(
+                    "Not exported: QuickBooks would total %(name)s %(qbo_total)s %(currency)s (tax %(qbo_tax)s), Odoo "
+                    "%(odoo_total)s (tax %(odoo_tax)s). QuickBooks rounds the tax once per tax code (on the sum of its "
+                    "lines): set the tax rounding to “Round Globally” in the Accounting settings, use taxes of one "
+                    "kind (included or excluded) per document, and check the rates of the mapped QuickBooks tax codes.",
+                    name=move.name,
+                    qbo_total=total,
+                    currency=move.currency_id.name,
+                    qbo_tax=tax,
+                    odoo_total=odoo_total,
+                    odoo_tax=qbo.round_money(move.amount_tax),
+                )
+            )
+        return payload
+
+    def _qbo_export_documents(self, run, kind, batch, second_try=False):
+        move_type, external_model, entity = DOCUMENTS[kind.code]
+        moves = batch.items
+        stamp = fields.Datetime.now()
+        client = self._qbo_client()
+        maps = self._qbo_maps()
+        bindings = self._qbo_bindings_of("account.move", moves.ids, external_model)
+        customers = self._qbo_bindings_of("res.partner", moves.commercial_partner_id.ids, CUSTOMER)
+        held_elsewhere = moves._sync_ledger_refusals(self)
+        lookup = self._qbo_uncertain_moves(kind, moves - moves.filtered(lambda m: m.id in bindings))
+        found_earlier = self._qbo_find_by_number(client, entity, lookup) if lookup else {}
+        prepared = []  # (move, binding, payload, version)
+        to_bind = []  # (move, QuickBooks id, binding values): bound together at the end
+        for move in moves:
+            binding = bindings.get(move.id)
+            external_id = binding.external_id if binding else None
+            if move.id in held_elsewhere:
+                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
+                continue
+            customer = customers.get(move.commercial_partner_id.id)
+            try:
+                if not customer:
+                    raise qbo.PayloadError(
+                        _(
+                            "Its customer %s is not in QuickBooks: it could not be created there (see the customer's "
+                            "line), or customers were not part of this sync.",
+                            move.commercial_partner_id.display_name,
+                        )
+                    )
+                payload = self._qbo_document_payload(move, maps, customer.external_id)
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", move, external_id, str(error.args[0])))
+                continue
+            version = qbo.content_hash(payload)
+            if binding and version in (binding.qbo_content_hash, binding.qbo_refused_hash):
+                binding.write({"last_synced_at": stamp})  # reposted unchanged, or refused already
+                continue
+            earlier = found_earlier.get(move.name)
+            if earlier and self._qbo_is_same_document(earlier, move, customer.external_id):
+                to_bind.append(self._qbo_document_binding(move, earlier, version))
+                reason = _("Already in QuickBooks (sent by an earlier attempt whose answer was lost): linked to it.")
+                run._record(kind, ItemResult("already_exists", move, str(earlier["Id"]), reason))
+                continue
+            prepared.append((move, binding, payload, version))
+        updates = [entry for entry in prepared if entry[1]]
+        current = (
+            self._qbo_read(client, entity, [binding.external_id for _m, binding, _p, _v in updates]) if updates else {}
+        )
+        entries, parts = [], []
+        for move, binding, payload, version in prepared:
+            if binding:
+                remote = current.get(binding.external_id)
+                refusal = self._qbo_update_refusal(move, remote)
+                if refusal:
+                    binding.write({"last_synced_at": stamp, "qbo_refused_hash": version})
+                    run._record(kind, ItemResult("failed", move, binding.external_id, refusal))
+                    continue
+                body = {**payload, "Id": binding.external_id, "SyncToken": remote["SyncToken"], "sparse": True}
+                entries.append(({"operation": "update", entity: body}, (move, binding, version)))
+            else:
+                entries.append(({"operation": "create", entity: payload}, (move, binding, version)))
+            # An update's id names the SyncToken it was read with: a retry after a 5010 is a new request.
+            token = entries[-1][0][entity].get("SyncToken", "")
+            parts.append(f"{entity}:{move.id}:{version}:{token}")
+        stale = []
+        for (move, binding, version), element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
+            external_id = binding.external_id if binding else None
+            if error and qbo.STALE_OBJECT in codes and not second_try:
+                stale.append(move)  # changed in QuickBooks meanwhile: read again, try once more
+                continue
+            if error and qbo.DUPLICATE_NUMBER in codes and not binding:
+                earlier = self._qbo_find_by_number(client, entity, move).get(move.name)
+                customer = customers[move.commercial_partner_id.id].external_id
+                if earlier and self._qbo_is_same_document(earlier, move, customer):
+                    to_bind.append(self._qbo_document_binding(move, earlier, version))
+                    reason = _("Already in QuickBooks with this number and the same customer and total: linked to it.")
+                    run._record(kind, ItemResult("already_exists", move, str(earlier["Id"]), reason))
+                    continue
+                error = _(
+                    "%(error)s QuickBooks already has a %(entity)s numbered %(number)s for another customer or amount: "
+                    "renumber one of them (or let QuickBooks number documents: turn off custom transaction numbers).",
+                    error=error,
+                    entity=entity,
+                    number=move.name,
+                )
+            if error:
+                failure = "transient" if uncertain else None
+                run._record(kind, ItemResult("failed", move, external_id, error, failure_type=failure))
+                continue
+            to_bind.append(self._qbo_document_binding(move, element, version))
+            run._record(kind, self._qbo_document_result(move, binding, element))
+        self._binder(external_model).bind_many(to_bind)
+        if stale:
+            self._qbo_export_documents(
+                run,
+                kind,
+                Batch(items=self.env["account.move"].browse([m.id for m in stale]), checkpoint=None, done=True),
+                second_try=True,
+            )
+
+    def _qbo_update_refusal(self, move, remote):
+        if remote is None:
+            return _(
+                "%s is no longer in QuickBooks (deleted there): release it from this ledger to export it again.",
+                move.name,
+            )
+        total, balance = qbo.decimal(remote.get("TotalAmt") or 0), qbo.decimal(remote.get("Balance") or 0)
+        if total == 0 and "void" in (remote.get("PrivateNote") or "").lower():
+            state = _("voided")
+        elif total and balance == 0:
+            state = _("paid (or fully credited)")
+        else:
+            return None
+        return _(
+            "%(name)s changed in Odoo after its export, but it is %(state)s in QuickBooks: not overwritten. Correct it "
+            "in both systems (e.g. with a credit note).",
+            name=move.name,
+            state=state,
+        )
+
+    @staticmethod
+    def _qbo_document_binding(move, element, version):
+        values = {
+            "qbo_content_hash": version,
+            "qbo_sync_token": element.get("SyncToken"),
+            "qbo_doc_number": element.get("DocNumber") or move.name,
+            "remote_updated_at": qbo.parse_datetime((element.get("MetaData") or {}).get("LastUpdatedTime")),
+        }
+        return move, element["Id"], values
+
+    def _qbo_document_result(self, move, binding, element):
+        total = element.get("TotalAmt")
+        if total is not None and qbo.round_money(total) != qbo.round_money(move.amount_total):
+            reason = _(
+                "In QuickBooks now, but QuickBooks totals it %(qbo)s and Odoo %(odoo)s: check the document in "
+                "QuickBooks.",
+                qbo=qbo.round_money(total),
+                odoo=qbo.round_money(move.amount_total),
+            )
+            return ItemResult("failed", move, str(element["Id"]), reason)
+        return ItemResult("updated" if binding else "exported", move, str(element["Id"]))
+
+    def _qbo_uncertain_moves(self, kind, moves):
+        """Documents an earlier attempt may have created without us hearing back (failed transiently)."""
+        if not moves:
+            return moves
+        failed = (
+            self.env["recruitment.sync.failed.item"]
+            .sudo()
+            .search(
+                [
+                    ("integration_id", "=", self.id),
+                    ("kind", "=", kind.code),
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "in", moves.ids),
+                ]
+            )
+        )
+        return moves.filtered(lambda move: move.id in failed.mapped("res_id"))
+
+    def _qbo_find_by_number(self, client, entity, moves):
+        """{DocNumber: document} of QuickBooks' documents numbered as ``moves``."""
+        names = [move.name for move in moves if move.name]
+        found = {}
+        for start in range(0, len(names), 100):
+            chunk = names[start : start + 100]
+            statement = (
+                f"SELECT * FROM {entity} WHERE DocNumber IN ({','.join(qbo.quote(n) for n in chunk)}) MAXRESULTS 1000"
+            )
+            for row in self._qbo_query(client, statement):
+                found.setdefault(row.get("DocNumber"), row)
+        return found
+
+    @staticmethod
+    def _qbo_is_same_document(element, move, customer_id):
+        return (
+            (element.get("CustomerRef") or {}).get("value") == customer_id
+            and element.get("TotalAmt") is not None
+            and qbo.round_money(element["TotalAmt"]) == qbo.round_money(move.amount_total)
+        )
+
+    # ------------------------------------------------------------------------ payments
+    def _qbo_payment_payload(self, partial, documents, customers, maps):
+        invoice = partial.debit_move_id.move_id
+        other = partial.credit_move_id.move_id
+        invoice_binding = documents["invoice"].get(invoice.id)
+        customer = customers.get(invoice.commercial_partner_id.id)
+        if not invoice_binding or not customer:
+            raise qbo.PayloadError(_("%s is not in QuickBooks: its payment waits for it.", invoice.name))
+        amount = qbo.number(qbo.round_money(partial.debit_amount_currency))
+        payload = {
+            "CustomerRef": qbo.ref(customer.external_id),
+            "CurrencyRef": qbo.ref(invoice.currency_id.name),
+            "TxnDate": max(other.date, invoice.invoice_date or other.date).isoformat(),
+        }
+        link = {"Amount": amount, "LinkedTxn": [{"TxnId": invoice_binding.external_id, "TxnType": "Invoice"}]}
+        credit_binding = documents["credit_note"].get(other.id)
+        if credit_binding:
+            # A credit memo applied to the invoice: a zero payment linking both (§3.3).
+            credit = {"Amount": amount, "LinkedTxn": [{"TxnId": credit_binding.external_id, "TxnType": "CreditMemo"}]}
+            return {**payload, "TotalAmt": 0, "Line": [link, credit], "PrivateNote": f"{other.name} → {invoice.name}"}
+        account = maps["journals"].get(other.journal_id.id) or self.qbo_deposit_account_id
+        payload.update(
+            TotalAmt=amount,
+            Line=[link],
+            PaymentRefNum=(other.origin_payment_id.name or other.ref or other.name or "")[:21],
+        )
+        if account:
+            payload["DepositToAccountRef"] = qbo.ref(account.qbo_id)
+        return payload
+
+    def _qbo_export_payments(self, run, kind, batch):
+        client = self._qbo_client()
+        maps = self._qbo_maps()
+        partials = batch.items
+        moves = partials.debit_move_id.move_id | partials.credit_move_id.move_id
+        documents = {
+            name: self._qbo_bindings_of("account.move", moves.ids, name) for name in ("invoice", "credit_note")
+        }
+        customers = self._qbo_bindings_of("res.partner", moves.commercial_partner_id.ids, CUSTOMER)
+        entries, parts = [], []
+        for partial in partials:
+            label = _(
+                "%(payment)s on %(invoice)s",
+                payment=partial.credit_move_id.move_id.name,
+                invoice=partial.debit_move_id.move_id.name,
+            )
+            try:
+                payload = self._qbo_payment_payload(partial, documents, customers, maps)
+            except PAYLOAD_ERRORS as error:
+                run._record(kind, ItemResult("failed", label=label, reason=str(error.args[0])))
+                continue
+            entries.append(({"operation": "create", "Payment": payload}, (partial, label)))
+            parts.append(f"payment:{partial.id}:{qbo.content_hash(payload)}")
+        to_bind = []
+        for (partial, label), element, error, _codes, uncertain in self._qbo_send_batch(client, entries, parts):
+            if error:
+                failure = "transient" if uncertain else None
+                run._record(kind, ItemResult("failed", label=label, reason=error, failure_type=failure))
+                continue
+            to_bind.append((partial, element["Id"], {"qbo_sync_token": element.get("SyncToken")}))
+            run._record(kind, ItemResult("exported", external_id=str(element["Id"]), label=label))
+        self._binder(PAYMENT).bind_many(to_bind)

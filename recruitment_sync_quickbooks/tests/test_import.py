@@ -1,0 +1,73 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from odoo.addons.recruitment_sync_quickbooks.services import quickbooks as qbo_services
+
+from .common import QboCase
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestImport(QboCase):
+    def test_tax_codes_accounts_items_imported_and_matched(self):
+        codes = self.rows("recruitment.sync.qbo.tax.code")
+        standard = codes.filtered(lambda row: row.name == "20.0% S")
+        self.assertEqual(standard.rate, 20.0)
+        self.assertIn("20.0% S (20%)", standard.rates)
+        accounts = self.rows("recruitment.sync.qbo.account")
+        self.assertIn("Old Sales (deleted)", accounts.mapped("name"), "inactive accounts come too")
+        self.assertFalse(accounts.filtered(lambda row: row.name == "Old Sales (deleted)").active_in_qbo)
+        items = self.rows("recruitment.sync.qbo.item")
+        self.assertEqual(self.integration.qbo_default_item_id.name, "Services")
+        self.assertIn("PERM-FEE", items.mapped("sku"))
+
+    def test_customers_matched_by_rules_and_inactive_skipped(self):
+        Partner = self.env["res.partner"]
+        company = self.company_data
+        clients = [name for entity, body in company.records if entity == "Customer" for name in [body["DisplayName"]]]
+        # Bound in setUpClass: every active customer created or matched; the inactive one not imported.
+        bound = self.env["recruitment.sync.binding"].search(
+            [("integration_id", "=", self.integration.id), ("external_model", "=", "customer")]
+        )
+        partners = Partner.browse(bound.mapped("res_id"))
+        self.assertIn(company.notable["foreign_customer"], partners.mapped("name"))
+        self.assertNotIn(company.notable["inactive_customer"], partners.mapped("name"))
+        self.assertEqual(len(bound), len(clients) - 1)
+
+    def test_new_customer_matched_by_email_then_ambiguity_reported(self):
+        partner = self.customer("Odoo Name Differs", email="ap@matchme.example")
+        self.fake.add(
+            "Customer",
+            {"DisplayName": "Match Me Inc", "PrimaryEmailAddr": {"Address": "AP@matchme.example"}},
+            self.realm_id,
+        )
+        self.customer("Twin Co", vat="GB123456789")
+        self.customer("Twin Co Two", vat="GB 123456789")
+        self.fake.add("Customer", {"DisplayName": "Twins", "PrimaryTaxIdentifier": "GB123456789"}, self.realm_id)
+        run = self.sync(["qbo_customers"])
+        matched = self.lines_of(run, "qbo_customers").filtered(lambda line: line.res_id == partner.id)
+        self.assertEqual(matched.reason, "Matched by email.")
+        [ambiguous] = self.lines_of(run, "qbo_customers", "failed")
+        self.assertIn("matches 2 Odoo partners by VAT number", ambiguous.reason)
+
+    def test_cdc_used_within_30_days_and_a_saturated_window_shrinks(self):
+        self.fake.cdc_max_objects = 5
+        self.addCleanup(setattr, self.fake, "cdc_max_objects", 1000)
+        for index in range(12):
+            self.fake.add("Customer", {"DisplayName": f"CDC Client {index:02d}"}, self.realm_id)
+        before = self.fake.count("GET /cdc")
+        with patch.object(qbo_services, "CDC_MAX_OBJECTS", 5):
+            run = self.sync(["qbo_customers"])
+        self.assertRunDone(run)
+        self.assertGreaterEqual(self.fake.count("GET /cdc") - before, 2, "5 objects per answer: asked again")
+        names = set(self.env["res.partner"].search([("name", "like", "CDC Client")]).mapped("name"))
+        self.assertEqual(names, {f"CDC Client {index:02d}" for index in range(12)})
+
+    def test_watermark_older_than_30_days_falls_back_to_a_query(self):
+        checkpoint = dict(self.integration.sync_checkpoint or {})
+        checkpoint["qbo_customers"] = {"watermark": "2020-01-01T00:00:00"}
+        self.integration.sync_checkpoint = checkpoint
+        before = self.fake.count("GET /cdc")
+        run = self.sync(["qbo_customers"])
+        self.assertRunDone(run)
+        self.assertEqual(self.fake.count("GET /cdc"), before, "CDC refuses more than 30 days: a query instead")
