@@ -147,7 +147,8 @@ class TsoExporter:
 
     def queued_moves(self):
         """The invoices still in transfer on the run (this batch's and the next ones)."""
-        return self.run._queued_records(INVOICES)
+        # A retry run's invoices are not queued: then none.
+        return self.run._queued_records(INVOICES) or self.env["account.move"]
 
     def commit(self):
         """Make what 24SevenOffice answered durable now (the runner's commit; none in tests), with the
