@@ -37,6 +37,7 @@ ADDONS = (
     "recruitment_sync_xero",
     "recruitment_sync_24so",
     "recruitment_sync_quickbooks",
+    "recruitment_sync_invoiceocean",
 )
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
 # tests exercise the framework through a minimal provider of their own; the end-to-end

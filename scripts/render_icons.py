@@ -15,6 +15,7 @@ ADDONS = (
     "recruitment_sync_xero",
     "recruitment_sync_24so",
     "recruitment_sync_quickbooks",
+    "recruitment_sync_invoiceocean",
 )
 
 

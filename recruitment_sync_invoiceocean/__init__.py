@@ -1,0 +1,4 @@
+from . import services
+from . import models
+from . import wizard
+from . import controllers

@@ -1,0 +1,124 @@
+"""Documents as opportunities: kinds on and off, one opportunity per document, updates, paid → won, the
+link, earlier documents from a date, deleting either side deletes nothing on the other; bad documents."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.recruitment_sync.services.provider import Batch
+
+from .common import InvoiceOceanCase
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestDocuments(InvoiceOceanCase):
+    def test_earlier_documents_are_not_opportunities_by_default(self):
+        self.assertFalse(self.Lead.search([("io_integration_id", "=", self.integration.id)]))
+
+    def test_new_invoice_becomes_one_opportunity_with_its_link(self):
+        document = self.new_document(currency="PLN")
+        run = self.sync()
+        lead = self.lead_of(document["id"])
+        self.assertEqual(lead.type, "opportunity")
+        self.assertEqual(lead.partner_id, self.odoo_by_vat)
+        self.assertEqual(lead.io_document_number, document["number"])
+        self.assertEqual(lead.io_currency_id.name, "PLN")
+        self.assertAlmostEqual(lead.io_amount, 1000.0)
+        self.assertEqual(lead.io_view_url, self.fake.view_url(document))
+        self.assertEqual(lead.action_io_open_document()["url"], lead.io_view_url)
+        self.assertEqual(len(self.lines_of(run, "io_documents", "created")), 1)
+        # A change updates the same opportunity; an unchanged document is not touched again.
+        self.fake.update_invoice(
+            document["id"], {"positions": [{"name": "Extra", "quantity": 2, "price_net": "500", "tax": 23}]}
+        )
+        run = self.sync()
+        self.assertEqual(self.Lead.search_count([("io_document_number", "=", document["number"])]), 1)
+        self.assertAlmostEqual(lead.io_amount, 2000.0)
+        self.assertEqual(len(self.lines_of(run, "io_documents", "updated")), 1)
+        run = self.sync()
+        self.assertFalse(self.lines_of(run, "io_documents"))
+
+    def test_paid_document_wins_its_opportunity(self):
+        document = self.new_document()
+        self.sync()
+        lead = self.lead_of(document["id"])
+        self.assertFalse(lead.stage_id.is_won)
+        self.fake.pay([document["id"]], self.fake.account.invoices[document["id"]]["price_gross"])
+        self.sync()
+        self.assertTrue(lead.stage_id.is_won)
+        self.assertEqual(lead.io_document_status, "paid")
+        self.assertEqual(lead.probability, 100)
+
+    def test_kinds_on_and_off(self):
+        estimate = self.new_document(kind="estimate")
+        proforma = self.new_document(kind="proforma")
+        self.sync()
+        self.assertFalse(self.lead_of(estimate["id"]), "estimates are not chosen by default")
+        self.assertTrue(self.lead_of(proforma["id"]))
+        self.integration.io_document_kind_ids |= self.env.ref("recruitment_sync_invoiceocean.kind_estimate")
+        self.integration.io_document_kind_ids -= self.env.ref("recruitment_sync_invoiceocean.kind_proforma")
+        later = self.new_document(kind="estimate")
+        off = self.new_document(kind="proforma")
+        self.sync()
+        self.assertTrue(self.lead_of(later["id"]))
+        self.assertFalse(self.lead_of(off["id"]))
+
+    def test_deleting_either_side_deletes_nothing_on_the_other(self):
+        document = self.new_document()
+        kept = self.new_document()
+        self.sync()
+        self.lead_of(document["id"]).unlink()
+        self.fake.update_invoice(document["id"], {"description": "changed after the opportunity was deleted"})
+        run = self.sync()
+        self.assertFalse(self.lead_of(document["id"]), "not created again")
+        self.assertIn(document["id"], self.fake.account.invoices)
+        self.assertEqual(len(self.lines_of(run, "io_documents", "skipped")), 1)
+        lead = self.lead_of(kept["id"])
+        self.fake.delete_invoice(kept["id"])
+        self.sync()
+        self.assertTrue(lead.exists())
+
+    def test_bad_documents_fail_alone(self):
+        good = self.new_document()
+        unknown_kind = {**self.fake.rendered("invoices", good["id"]), "id": 1, "kind": "vat_rr"}
+        unknown_client = {**self.fake.rendered("invoices", good["id"]), "id": 2, "client_id": 424242}
+        commas = {
+            **self.fake.rendered("invoices", good["id"]),
+            "id": 3,
+            "price_net": "1 234,50",
+            "price_gross": "1518,44",
+        }
+        run = self.Run.create({"integration_id": self.integration.id, "trigger": "manual"})
+        kind = next(k for k in self.integration._provider_sync_kinds() if k.code == "io_documents")
+        batch = Batch(items=[unknown_kind, unknown_client, commas], checkpoint=None, done=True)
+        self.integration._provider_process_batch(run, kind, batch)
+        run._flush_results()
+        reasons = self.lines_of(run, "io_documents", "failed").mapped("reason")
+        self.assertEqual(len(reasons), 2, reasons)
+        self.assertTrue(any("Unknown InvoiceOcean document kind 'vat_rr'" in r for r in reasons))
+        self.assertTrue(any("424242" in r for r in reasons))
+        self.assertAlmostEqual(self.lead_of(3).io_amount, 1234.50)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestEarlierDocuments(InvoiceOceanCase):
+    activate_on_setup = False
+
+    def test_documents_from_a_date_come_too(self):
+        self.integration.io_documents_from = fields.Date.today() - timedelta(days=45)
+        self.activate()
+        recent = [
+            d for d in self.fake.account.invoices.values()
+            if d["kind"] in ("vat", "vat_margin", "proforma", "receipt", "final")
+            and d["issue_date"] >= fields.Date.today() - timedelta(days=45)
+        ]  # fmt: skip
+        self.assertTrue(recent)
+        for document in recent:
+            self.assertTrue(self.lead_of(document["id"]), document["number"])
+        old = [
+            d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)
+        ]
+        self.assertFalse(any(self.lead_of(d["id"]) for d in old))
+        paid = [d for d in recent if d["status"] == "paid"]
+        self.assertTrue(all(self.lead_of(d["id"]).stage_id.is_won for d in paid))

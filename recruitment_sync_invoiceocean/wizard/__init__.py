@@ -1,0 +1,1 @@
+from . import invoiceocean_invoice_wizard
