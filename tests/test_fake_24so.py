@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -408,6 +409,17 @@ def test_companies_by_each_search_parameter(soap, world):
     assert soap.CompanyService.GetCompanies({"ExternalId": "nope"}, COMPANY_PROPERTIES) is None
     changed = soap.CompanyService.GetCompanies({"ChangedAfter": world.now.replace(tzinfo=None)}, strings("Id"))
     assert changed is None
+
+
+def test_company_sync_list_pages_every_customer_dated_or_not(soap, fake):
+    undated = fake.add_company("Gammel Kunde AS", external_id="odoo-old-1", undated=True)
+    everyone = [c["Id"] for c in fake.client()["companies"]]
+    page = soap.CompanyService.GetCompanySyncList({"Page": 1, "Active": None})
+    assert (page.CurrentPage, page.TotalPages, page.TotalItems) == (1, 1, len(everyone))
+    assert [item.CompanyId for item in page.Items.SyncCompany] == everyone
+    assert next(i for i in page.Items.SyncCompany if i.CompanyId == undated["Id"]).ExternalId == "odoo-old-1"
+    changed = soap.CompanyService.GetCompanySyncList({"Page": 1, "Active": None, "ChangedAfter": datetime(1900, 1, 1)})
+    assert undated["Id"] not in [item.CompanyId for item in changed.Items.SyncCompany]  # no change date [I]
 
 
 def test_companies_without_search_parameter_fault(soap):

@@ -53,23 +53,3 @@ class AccountMove(models.Model):
         journal = self.department_id.sale_journal_id
         if journal and self.state == "draft" and self.is_sale_document(include_receipts=True):
             self.journal_id = journal
-
-    def _recruitment_sync_other_ledger(self, integration):
-        """The binding of this invoice by an integration other than ``integration`` (the ledger
-        that already holds it), or an empty recordset: an invoice goes to one ledger only."""
-        self.ensure_one()
-        return (
-            self.env["recruitment.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "=", self.id),
-                    ("integration_id", "!=", integration.id),
-                    # A ledger a Sync manager released the invoice from holds it no more.
-                    ("integration_id", "not in", self.sudo().sync_ledger_released_ids.ids),
-                ],
-                order="id",
-                limit=1,
-            )
-        )

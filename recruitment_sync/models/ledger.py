@@ -139,8 +139,9 @@ class AccountMove(models.Model):
             others = holders - integration
             if others:
                 refusals[move_id] = _(
-                    "Already exported to %(ledger)s: an invoice goes to one ledger only. Export it there, or a "
-                    "Sync manager releases it on the invoice (Release from ledger) to export it here.",
+                    "The invoice is already in another ledger (%(ledger)s): an invoice is exported to one ledger "
+                    "only. Export it there, or a Sync manager releases it on the invoice (Release from ledger) to "
+                    "export it here.",
                     ledger=", ".join(others.mapped("name")),
                 )
         return refusals

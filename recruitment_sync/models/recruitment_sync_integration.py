@@ -11,7 +11,7 @@ from odoo.tools import SQL
 
 from ..services.binder import Binder
 from ..services.http_client import AuthError, HttpClient, SyncError
-from ..services.provider import Batch, RateLimits
+from ..services.provider import Batch, ConnectionTest, RateLimits
 from ..services.rate_limit import get_rate_limiter
 from .recruitment_sync_run import ADVISORY_LOCK_NAMESPACE
 
@@ -21,6 +21,11 @@ _logger = logging.getLogger(__name__)
 # wait (the confirmation's counts): its HTTP clients neither sleep nor retry.
 INTERACTIVE_CONTEXT = "recruitment_sync_interactive"
 INTERACTIVE_TIMEOUT = (5, 10)
+# How long an export of selected records waits while the runner works on its integration.
+QUEUE_LOCK_TIMEOUT = "20s"
+
+# What a provider's Disconnect may keep (``_provider_on_disconnect``'s answer): the OAuth2 grant.
+DISCONNECT_KEEPS = frozenset({"grant"})
 
 # Fields only a System Administrator may change (credentials, endpoints, activation,
 # scope). Sync managers may change the rest: schedule, responsible, error recipients.
@@ -322,6 +327,21 @@ class RecruitmentSyncIntegration(models.Model):
         [(model, ids)] = by_model.items()
         return Batch(items=self.env[model].sudo().browse(ids).exists(), checkpoint=None, done=True)
 
+    def _provider_fetch_queued(self, run, kind, records, batch_size):
+        """A ``Batch`` of the records selected for export that ``run`` sends next.
+
+        ``records``: every record of ``kind`` still in transfer on the run, in the order they were
+        queued. Default: the first ``batch_size``. Override to group them (e.g. by the login that
+        sends them); a record left without a result stays in transfer for a later batch.
+        """
+        return Batch(items=records[:batch_size], checkpoint=None, done=False)
+
+    def _provider_on_run_finished(self, run, state, reason):
+        """Called as ``run`` ends (``state``, with the failure ``reason`` if any), before the records
+        still in transfer are failed as not sent: forget per-run caches, or give those records a
+        better outcome with ``run._record(kind, ItemResult(...))`` (e.g. "sent, answer lost")."""
+        return None
+
     def _failed_items_held_back_sql(self, kind, model):
         """SQL: ids of ``model`` records an export's normal batches leave to the retry pass.
 
@@ -355,7 +375,8 @@ class RecruitmentSyncIntegration(models.Model):
         return None, str(item)[:200]
 
     def _provider_test_connection(self):
-        """Call the remote system and return a short human description of what answered."""
+        """Call the remote system and return a short human description of what answered, or a
+        ``ConnectionTest`` (partial results: what works, what fails) when it checks several things."""
         raise UserError(_("This provider has no connection test."))
 
     def _provider_on_connected(self, first_time):
@@ -363,8 +384,13 @@ class RecruitmentSyncIntegration(models.Model):
         return None
 
     def _provider_on_disconnect(self):
-        """Provider clean-up before the tokens are wiped (e.g. remove a remote connection)."""
-        return None
+        """Provider clean-up before the tokens are wiped (e.g. remove a remote connection).
+
+        Returns what Disconnect keeps (``DISCONNECT_KEEPS``): ``{}`` nothing; ``{"grant": True}``
+        the OAuth2 grant is not revoked (other connections still use it), while this
+        integration's tokens are deleted all the same.
+        """
+        return {}
 
     def _provider_api_base_url(self):
         """Where API calls go: the administrator's override, else what the provider says."""
@@ -543,9 +569,13 @@ class RecruitmentSyncIntegration(models.Model):
             raise UserError(_("Choose the provider of this integration first."))
         if self.uses_oauth2:
             return self._oauth2_authorize_action()
-        message = self._provider_test_connection()
+        test = self._connection_test()
+        if test.failures:  # nothing is connected; what failed first, then what works
+            return self._notification_action(
+                _("Not connected"), "\n".join(test.failures + test.successes), "danger", True
+            )
         self._mark_connected()
-        return self._notification_action(_("Connected"), message, "success")
+        return self._notification_action(_("Connected"), "\n".join(test.successes), "success")
 
     def action_reconnect(self):
         """Run the consent flow again (new tokens), keeping history and bindings."""
@@ -554,9 +584,11 @@ class RecruitmentSyncIntegration(models.Model):
     def action_disconnect(self):
         self._check_can_manage()
         for integration in self:
-            integration._provider_on_disconnect()
+            keeps = integration._provider_on_disconnect() or {}
+            if unknown := set(keeps) - DISCONNECT_KEEPS:
+                raise ValueError(f"_provider_on_disconnect() returned unknown keys: {sorted(unknown)}")
             if integration.uses_oauth2:
-                integration._oauth2_revoke_and_wipe()
+                integration._oauth2_revoke_and_wipe(revoke=not keeps.get("grant"))
             integration.write({"schedule_active": False})
             integration.sudo().write(
                 {
@@ -573,8 +605,18 @@ class RecruitmentSyncIntegration(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
-        message = self._provider_test_connection()
-        return self._notification_action(_("Connection works"), message, "success")
+        test = self._connection_test()
+        if test.failures:
+            message = "\n".join(test.failures + test.successes)
+            return self._notification_action(_("Connection test failed"), message, "danger", True)
+        return self._notification_action(_("Connection works"), "\n".join(test.successes), "success")
+
+    def _connection_test(self):
+        """``_provider_test_connection()`` as a ``ConnectionTest`` (a provider may return a text)."""
+        result = self._provider_test_connection()
+        if isinstance(result, ConnectionTest):
+            return ConnectionTest(tuple(result.successes), tuple(result.failures))
+        return ConnectionTest(successes=(result,) if result else ())
 
     def action_sync_now(self):
         """Open the confirmation (what is about to be synced, and how many)."""
@@ -721,6 +763,56 @@ class RecruitmentSyncIntegration(models.Model):
             return False
         cr.execute("SET LOCAL lock_timeout TO DEFAULT")
         return True
+
+    def _queue_export(self, records, kind, refused=None, lock_timeout=QUEUE_LOCK_TIMEOUT):
+        """Queue the export of exactly ``records`` (a user's selection) of ``kind``: their lines are
+        *in transfer* at once and the runner sends them in the background, in this order, in batches
+        (``_provider_fetch_queued``); nothing is sent from the caller's transaction. Joins the run
+        queued or running for the integration; a record already in transfer there is not added again.
+        ``refused``: {record: reason} of selected records that cannot be exported (failed lines).
+        Returns the run.
+        """
+        self.ensure_one()
+        if not self._wait_for_runner(lock_timeout):
+            raise UserError(
+                _("%s is sending records right now: export these records again in a minute.", self.display_name)
+            )
+        run, _created = self._queue_run("selection", kinds=[kind.code], user=self.env.user, direction="export")
+        run = run.sudo()
+        Line = self.env["recruitment.sync.run.line"].sudo()
+        waiting = set(
+            Line.search(
+                [
+                    ("run_id", "=", run.id),
+                    ("kind", "=", kind.code),
+                    ("action", "=", "queued"),
+                    ("res_model", "=", records._name),
+                    ("res_id", "in", records.ids),
+                ]
+            ).mapped("res_id")
+        )
+
+        def line(record, action, reason=False):
+            return {
+                "run_id": run.id,
+                "kind": kind.code,
+                "action": action,
+                "res_model": record._name,
+                "res_id": record.id,
+                "name": self._provider_describe_item(kind, record)[1],
+                "reason": reason,
+                "failure_type": action == "failed" and "data",
+            }
+
+        values = [line(record, "queued") for record in records if record.id not in waiting]
+        values += [line(record, "failed", reason) for record, reason in (refused or {}).items()]
+        Line.create(values)
+        if refused:
+            run._count_actions({"failed": len(refused)})
+        if records._name == "account.move":
+            self.env["account.move"]._sync_mark_queued(self, records)  # the invoices' Ledgers tab says queued
+        run._notify_progress()
+        return run
 
     def _queue_run(self, trigger, kinds=None, user=None, direction=None):
         """Queue a run unless one is already queued or running; return (run, created)."""

@@ -354,12 +354,13 @@ class RecruitmentSyncOAuth2Mixin(models.AbstractModel):
         return answer["access_token"]
 
     # ------------------------------------------------------------------------ disconnect
-    def _oauth2_revoke_and_wipe(self):
-        """Revoke the grant where the provider allows it, then delete every token."""
+    def _oauth2_revoke_and_wipe(self, revoke=True):
+        """Revoke the grant where the provider allows it (unless ``revoke`` is False: the grant is
+        kept for others), then delete every token."""
         self.ensure_one()
         token = self._token_sudo()
         config = self._get_oauth2_config()
-        if token.refresh_token and config.revoke_url:
+        if revoke and token.refresh_token and config.revoke_url:
             try:
                 with transport_allowed(config.revoke_url):
                     body = {"token": token.refresh_token}

@@ -38,6 +38,8 @@ RUN_STATES = [
     ("failed", "Failed"),
 ]
 LINE_ACTIONS = [
+    # A record a user selected for export, waiting on its run (see _queue_export): "In transfer".
+    ("queued", "In transfer"),
     ("created", "Created"),
     ("updated", "Updated"),
     ("skipped", "Skipped"),
@@ -144,6 +146,7 @@ class RecruitmentSyncRun(models.Model):
             ("initial_load", "Initial load"),
             ("webhook", "Webhook"),
             ("retry", "Retry failed items"),
+            ("selection", "Selected records"),
         ],
         required=True,
         default="manual",
@@ -202,6 +205,9 @@ class RecruitmentSyncRun(models.Model):
     summary = fields.Text(readonly=True)
     line_ids = fields.One2many("recruitment.sync.run.line", "run_id", string="Lines", readonly=True)
     line_count = fields.Integer(compute="_compute_line_count")
+    queued_count = fields.Integer(
+        compute="_compute_queued_count", string="In transfer", help="Selected records still waiting to be sent."
+    )
     retryable_count = fields.Integer(
         compute="_compute_retryable_count", help="Failed items of this run that have not gone through since."
     )
@@ -248,6 +254,16 @@ class RecruitmentSyncRun(models.Model):
         )
         for run in self:
             run.line_count = counts.get(run, 0)
+
+    @api.depends("line_ids.action")
+    def _compute_queued_count(self):
+        counts = dict(
+            self.env["recruitment.sync.run.line"]
+            .sudo()
+            ._read_group([("run_id", "in", self.ids), ("action", "=", "queued")], ["run_id"], ["__count"])
+        )
+        for run in self:
+            run.queued_count = counts.get(run, 0)
 
     def _compute_retryable_count(self):
         counts = dict(
@@ -512,10 +528,12 @@ class RecruitmentSyncRun(models.Model):
                 return False
             self.retried_kinds = [*(self.retried_kinds or []), kind.code]
             self._commit()
-            if self.trigger == "retry":
-                return True
-            # No retry left: the kind's normal batch follows in the same step, so an empty
+            # No retry left: the kind's next batch follows in the same step, so an empty
             # retry pass never costs the scheduler a call of its own.
+        if self.trigger in ("retry", "selection") or self._queued_lines(kind, limit=1):
+            # Selected records: exactly those (a Retry failed items run: the retried ones and
+            # any records queued on it meanwhile), never the kind's normal selection.
+            return self._run_queued_batch(kind)
         integration = self.integration_id
         # In tests nothing is committed: a savepoint per batch stands for the commit, so an
         # interrupted batch is rolled back exactly as a crash would lose it.
@@ -524,6 +542,7 @@ class RecruitmentSyncRun(models.Model):
             checkpoint = dict(integration.sync_checkpoint or {})
             batch = integration._provider_fetch_batch(self, kind, checkpoint.get(kind.code), kind.batch_size)
             self._pending_results().clear()
+            self._tracked_keys().clear()
             integration._provider_process_batch(self, kind, batch)
             self._flush_results()
             self._count_progress(kind, batch)
@@ -533,9 +552,9 @@ class RecruitmentSyncRun(models.Model):
         self._commit()
         return batch.done
 
-    def _count_progress(self, kind, batch):
+    def _count_progress(self, kind, batch, processed=None):
         """Items processed so far and, where the provider tells (``Batch.total``), how many in all."""
-        values = {"items_done": self.items_done + len(batch.items)}
+        values = {"items_done": self.items_done + (len(batch.items) if processed is None else processed)}
         if batch.total is not None:
             totals = {**(self.kind_totals or {}), kind.code: batch.total}
             values.update(kind_totals=totals, items_total=sum(totals.values()))
@@ -555,6 +574,68 @@ class RecruitmentSyncRun(models.Model):
                     "recruitment_sync/run_progress",
                     {"run_id": run.id, "integration_id": run.integration_id.id, "state": run.state},
                 )
+
+    # ------------------------------------------------------------------------ selected records
+    def _queued_lines(self, kind, limit=None):
+        """This run's lines of ``kind`` still *in transfer* (selected records to send), in queue order."""
+        self.ensure_one()
+        return (
+            self.env["recruitment.sync.run.line"]
+            .sudo()
+            .search(
+                [("run_id", "=", self.id), ("kind", "=", kind.code), ("action", "=", "queued")], order="id", limit=limit
+            )
+        )
+
+    def _queued_records(self, kind):
+        """The records of this run's lines of ``kind`` still in transfer, in queue order."""
+        lines = self._queued_lines(kind)
+        if not lines:
+            return self.env["recruitment.sync.run.line"].browse()
+        return self.env[lines[0].res_model].sudo().browse(lines.mapped("res_id"))
+
+    def _run_queued_batch(self, kind):
+        """One batch of the records queued on this run: the provider picks them among those in
+        transfer (``_provider_fetch_queued``) and processes them as any batch; each result about a
+        queued record settles its line. True when none is left in transfer."""
+        lines = self._queued_lines(kind)
+        if not lines:
+            return True
+        integration = self.integration_id
+        batch_guard = contextlib.nullcontext() if can_commit() else self.env.cr.savepoint()
+        with batch_guard:
+            self._pending_results().clear()
+            self._tracked_keys().clear()
+            records = self._queued_records(kind)
+            present = records.exists()
+            gone = lines.filtered(lambda line: line.res_id not in present.ids)
+            self._settle_lines(gone, "failed", _("The record was deleted before it was sent."))
+            batch = integration._provider_fetch_queued(self, kind, present, kind.batch_size)
+            integration._provider_process_batch(self, kind, batch)
+            self._flush_results()
+            left = self._queued_lines(kind).filtered(lambda line: line.res_id in batch.items.ids)
+            if left and len(left) == len(batch.items):
+                # Not one of them went through nor failed: a provider that leaves records queued
+                # (e.g. a credit note waiting for its invoice) must settle others, or the run never ends.
+                self._settle_lines(left, "failed", _("The export did not process this record; export it again."))
+                left = left.browse()
+            self._count_progress(kind, batch, processed=len(batch.items) - len(left))
+            self.env.flush_all()
+        self._commit()
+        return not self._queued_lines(kind, limit=1)
+
+    def _settle_lines(self, lines, action, reason):
+        """Give lines still in transfer their outcome without a record result (e.g. the run stopped)."""
+        if not lines:
+            return
+        lines.sudo().write({"action": action, "reason": reason, "failure_type": action == "failed" and "data"})
+        self._count_actions({action: len(lines)})
+        results = [
+            (None, ItemResult(action, self.env[line.res_model].browse(line.res_id), reason=reason))
+            for line in lines
+            if line.res_model in self.env and line.res_id and self.env[line.res_model].browse(line.res_id).exists()
+        ]
+        self.env["account.move"]._sync_record_statuses(self, results)  # e.g. an invoice no longer "queued"
 
     def _run_retry_batch(self, kind):
         """Fetch and process again up to a batch of failed items of ``kind``; True when none is left."""
@@ -610,7 +691,11 @@ class RecruitmentSyncRun(models.Model):
         else:
             _logger.info("Sync run %s: %s item failed (%s): %s", self.id, kind.code, failure_type, reason)
         external_id, label = self.integration_id._provider_describe_item(kind, item)
-        return ItemResult("failed", external_id=external_id, label=label, reason=reason, failure_type=failure_type)
+        # An Odoo record (an export's item) stays the line's record: retried by it, its line in transfer settled.
+        record = item if isinstance(item, models.BaseModel) and len(item) == 1 else None
+        return ItemResult(
+            "failed", record, external_id=external_id, label=label, reason=reason, failure_type=failure_type
+        )
 
     def _pending_results(self):
         """Results of the current batch, kept on the cursor (whatever recordset is used)."""
@@ -635,6 +720,8 @@ class RecruitmentSyncRun(models.Model):
         for model, ids in by_model.items():
             self.env[model].browse(list(ids)).mapped("display_name")  # one read, not one per line
         retryable_kinds = {kind.code: kind for kind in self.integration_id._provider_sync_kinds()}
+        queued = self._queued_lines_of(pending)
+        settled = []  # (queued line, its values): a result about a record in transfer settles its line
         failures, successes = {}, set()
         for kind, result in pending:
             key = None
@@ -657,17 +744,39 @@ class RecruitmentSyncRun(models.Model):
                 "name": result.label or (record.display_name if record else result.external_id),
                 "reason": result.reason,
             }
-            values.append(line)
+            waiting = queued.pop((kind.code, record._name, record.id), None) if record else None
+            if waiting:
+                settled.append((waiting, line))
+            else:
+                values.append(line)
             if key and result.action == "failed":
                 failures[(kind.code, key)] = (result, line)
         failed_items = self.env["recruitment.sync.failed.item"]._update_from_results(self, failures, successes)
         for key, (_result, line) in failures.items():
             line["failed_item_id"] = failed_items[key].id
+        for waiting, line in settled:
+            # The line keeps the name it was queued under.
+            waiting.write({name: value for name, value in line.items() if name not in ("run_id", "kind", "name")})
         if values:
             self.env["recruitment.sync.run.line"].sudo().create(values)
         self.env["account.move"]._sync_record_statuses(self, pending)
         self._count_actions(actions)
+        # A provider may flush mid-batch (to commit what the remote system answered): the retry
+        # pass still knows every item the batch saw.
+        self._tracked_keys().update(failures, successes)
         return set(failures) | successes
+
+    def _queued_lines_of(self, pending):
+        """{(kind code, model, id): line in transfer} of the records ``pending`` results are about."""
+        ids = {result.record.id for _kind, result in pending if result.record}
+        if not ids:
+            return {}
+        lines = (
+            self.env["recruitment.sync.run.line"]
+            .sudo()
+            .search([("run_id", "=", self.id), ("action", "=", "queued"), ("res_id", "in", list(ids))])
+        )
+        return {(line.kind, line.res_model, line.res_id): line for line in lines}
 
     def _count_actions(self, actions):
         """Add to the run's counters: ``actions`` maps line actions (``created``, ``failed``…) to how
@@ -729,6 +838,17 @@ class RecruitmentSyncRun(models.Model):
     # ------------------------------------------------------------------------ ending
     def _finish(self, state, reason=None):
         self.ensure_one()
+        self._pending_results().clear()  # a batch that did not commit (a dead worker's) counts for nothing
+        self.integration_id._provider_on_run_finished(self, state, reason)
+        self._flush_results()  # what the hook recorded
+        # Records still in transfer were not sent (the run failed or stopped before them).
+        waiting = (
+            self.env["recruitment.sync.run.line"].sudo().search([("run_id", "=", self.id), ("action", "=", "queued")])
+        )
+        why = (reason or _("the run stopped")).rstrip(".")
+        self._settle_lines(waiting, "failed", _("Not sent (the run stopped: %s). Export it again.", why))
+        if state == "done" and self.failed_count:
+            state = "done_errors"
         self.write(
             {
                 "state": state,
@@ -897,3 +1017,19 @@ class RecruitmentSyncRunLine(models.Model):
     def action_open_record(self):
         self.ensure_one()
         return open_record_action(self, _("This line has no Odoo record."))
+
+    def _revise(self, action, reason, external_id=None):
+        """A later run learnt the real outcome of these lines (e.g. a record a stopped run was sending
+        did reach the remote system): they say so now, and their runs' counters follow."""
+        values = {"action": action, "reason": reason, "failure_type": action == "failed" and "data"}
+        if external_id:
+            values["external_id"] = external_id
+        self.sudo().write(values)
+        for run in self.run_id:
+            counts = Counter(dict(self.sudo()._read_group([("run_id", "=", run.id)], ["action"], ["__count"])))
+            run.sudo().write(
+                {
+                    field_name: sum(counts[action] for action, name in COUNTED_ACTIONS.items() if name == field_name)
+                    for field_name in set(COUNTED_ACTIONS.values())
+                }
+            )

@@ -41,7 +41,7 @@ class Binder:
     def _fetch(self, domain, field_names=None):
         """Bindings of ``domain`` with their fields in cache: one query."""
         if field_names is None:
-            # Every column, those of connectors included (Xero's content hash…): no second query.
+            # Every column, those connectors add included: reading them costs no second query.
             field_names = [name for name, field in self.Binding._fields.items() if field.store and field.column_type]
         return self.Binding.search_fetch(domain, field_names)
 

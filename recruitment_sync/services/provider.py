@@ -59,6 +59,16 @@ class OAuth2Config:
 
 
 @dataclass(frozen=True)
+class ConnectionTest:
+    """The outcome of a connection test that checks several things (e.g. one login per department):
+    what works and what fails, each a message a user can act on. ``_provider_test_connection`` may
+    return one instead of a text: any failure keeps Connect from connecting, and both lists are shown."""
+
+    successes: tuple = ()
+    failures: tuple = ()
+
+
+@dataclass(frozen=True)
 class RateLimits:
     """A provider's published limits: sliding windows of (calls, seconds) and concurrency."""
 

@@ -12,3 +12,4 @@ from . import test_invoice_overhead
 from . import test_failures
 from . import test_menus
 from . import test_binder_import
+from . import test_export_selected

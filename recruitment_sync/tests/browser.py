@@ -37,8 +37,21 @@ class BrowserSession:
 
     def deliver_bus_notifications(self):
         """What a commit does after a run, which tests never do: the bus stores the messages
-        (precommit), then the websockets of the open browser are woken to send them."""
-        self.case.env.cr.precommit.run()
+        (precommit), then the websockets of the open browser are woken to send them.
+
+        A real commit also starts a new transaction: its messages are dated now. A test's
+        transaction may have begun over a minute ago, and a browser that has not received any
+        message yet asks only for those of the last 50 seconds (bus.bus._poll with last=0):
+        the new messages get the wall-clock date a committed run would give them.
+        """
+        cr = self.case.env.cr
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM bus_bus")
+        last_before = cr.fetchone()[0]
+        cr.precommit.run()
+        cr.execute(
+            "UPDATE bus_bus SET create_date = clock_timestamp() AT TIME ZONE 'UTC' WHERE id > %s",
+            [last_before],
+        )
         for websockets in list(dispatch._channels_to_ws.values()):
             for websocket in list(websockets):
                 websocket.trigger_notification_dispatching()

@@ -21,7 +21,7 @@ from odoo.addons.recruitment_sync.services.http_client import PermanentError
 
 from tests.fakes.consent import consent
 
-from .common import SyncCase, create_test_integration
+from .common import SyncCase, connect, create_test_integration
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
@@ -168,6 +168,22 @@ class TestOAuthTokens(SyncCase):
         [revoke] = self.fake.requests_to("/oauth/revoke")
         self.assertIn(refresh.encode(), revoke.body)
         self.assertFalse(self.integration.initial_load_done, "connecting again runs a new initial load")
+
+    def test_disconnect_keeps_the_grant_when_the_provider_says_so(self):
+        """A provider whose grant other connections still use (Xero: one grant, many organisations)."""
+        Integration = self.registry["recruitment.sync.integration"]
+        with patch.object(Integration, "_provider_on_disconnect", lambda integration: {"grant": True}):
+            self.integration.with_user(self.admin).action_disconnect()
+        self.assertFalse(self.fake.requests_to("/oauth/revoke"), "the grant is not revoked")
+        self.assertFalse(self.env["recruitment.sync.token"].search([("integration_id", "=", self.integration.id)]))
+        self.assertEqual(self.integration.state, "disconnected")
+        # A key the core does not know is refused, not ignored (nothing is disconnected).
+        connect(self.integration, self.fake)
+        with (
+            patch.object(Integration, "_provider_on_disconnect", lambda integration: {"tokens": True}),
+            self.assertRaisesRegex(ValueError, "tokens"),
+        ):
+            self.integration.with_user(self.admin).action_disconnect()
 
     def test_neutralize_wipes_tokens_and_stops_schedules(self):
         for query in get_neutralization_queries(["recruitment_sync"]):

@@ -29,9 +29,17 @@ class AccountMove(models.Model):
             for line in (
                 self.env["recruitment.sync.run.line"]
                 .sudo()
-                .search([("tso_move_id", "in", moves.ids), ("tso_status", "!=", False)], order="id")
+                .search(
+                    [
+                        ("res_model", "=", "account.move"),
+                        ("res_id", "in", moves.ids),
+                        ("kind", "=", INVOICES.code),
+                        ("integration_id.provider", "=", "24so"),
+                    ],
+                    order="id",
+                )
             ):
-                lines[line.tso_move_id.id] = line
+                lines[line.res_id] = line
         for move in self:
             transfer = transfers.get(move.id)
             line = lines.get(move.id)
@@ -95,7 +103,6 @@ class AccountMove(models.Model):
                 targets[integration] |= move
             for integration, its_moves in targets.items():
                 runs |= integration._tso_queue_export(its_moves, ineligible)
-                self._sync_mark_queued(integration, its_moves)  # the invoices' Ledgers tab says queued
                 ineligible = self.browse()
         return self._tso_receipt_action(runs)
 

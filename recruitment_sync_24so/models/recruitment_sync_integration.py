@@ -1,19 +1,15 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits, SyncKind
+from odoo.addons.recruitment_sync.services.provider import Batch, ConnectionTest, ItemResult, RateLimits
 from odoo.addons.recruitment_sync.services.rate_limit import get_rate_limiter
 
-from ..services import twentyfour
-from .tso_export import CUSTOMERS, PRODUCTS, TsoExporter, forget_run_cache
+from ..services import tso_client
+from .tso_export import INVOICES, TsoExporter, forget_run_cache
+from .tso_matching import CUSTOMERS, PRODUCTS
 
-_lt = LazyTranslate(__name__)
-INVOICES = SyncKind("invoices", _lt("Invoices and credit notes"), "export", batch_size=50)
 # At most this many invoices per SaveInvoices call (and per batch).
 MAX_INVOICES_PER_CALL = 50
-# How long Export waits while the runner is sending this integration's invoices.
-QUEUE_LOCK_TIMEOUT = "20s"
 
 
 class RecruitmentSyncIntegration(models.Model):
@@ -84,12 +80,12 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_rate_limits(self):
         if self.provider != "24so":
             return super()._provider_rate_limits()
-        return RateLimits(windows=twentyfour.RATE_WINDOWS)
+        return RateLimits(windows=tso_client.RATE_WINDOWS)
 
     def _provider_api_base_url(self):
         if self.provider != "24so":
             return super()._provider_api_base_url()
-        return self.sudo().api_base_url or twentyfour.PRODUCTION_URL
+        return self.sudo().api_base_url or tso_client.PRODUCTION_URL
 
     def _provider_on_disconnect(self):
         if self.provider != "24so":
@@ -114,13 +110,11 @@ class RecruitmentSyncIntegration(models.Model):
         return 0  # only the invoices a user exports are sent
 
     def _provider_test_connection(self):
-        """Log every login in; raise when one fails (the activation needs them all)."""
+        """Log every login in: the activation needs them all, and the test shows each one's outcome."""
         if self.provider != "24so":
             return super()._provider_test_connection()
         messages, failures = self._tso_test_logins()
-        if failures:
-            raise UserError("\n".join(failures))
-        return "\n".join(messages)
+        return ConnectionTest(successes=tuple(messages), failures=tuple(failures))
 
     def _tso_test_logins(self):
         """Log every active login in: (messages of those that work, messages of those that fail)."""
@@ -137,60 +131,71 @@ class RecruitmentSyncIntegration(models.Model):
             (messages if kind == "success" else failures).append(message)
         return messages, failures
 
-    def action_connect(self):
-        """Activate: every login must log in; a failed one is shown, kept on its login, and nothing is activated."""
-        if self.provider != "24so":
-            return super().action_connect()
-        self.ensure_one()
-        messages, failures = self._tso_test_logins()
-        if failures:
-            return self._notification_action(_("Not activated"), "\n".join(failures), "danger", sticky=True)
-        self._mark_connected()
-        return self._notification_action(_("24SevenOffice activated"), "\n".join(messages), "success")
-
-    def action_test_connection(self):
-        if self.provider != "24so":
-            return super().action_test_connection()
-        self.ensure_one()
-        messages, failures = self._tso_test_logins()
-        if failures:
-            return self._notification_action(_("A login failed"), "\n".join(failures + messages), "danger", True)
-        return self._notification_action(_("Connection works"), "\n".join(messages), "success")
-
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         if self.provider != "24so":
             return super()._provider_fetch_batch(run, kind, checkpoint, batch_size)
-        lines = TsoExporter(self, run).next_lines(min(batch_size, MAX_INVOICES_PER_CALL))
-        # An empty batch ends the kind: some lines may wait for the next batch (a credit note
-        # whose invoice is being sent), so a non-empty one never does.
-        return Batch(items=lines, checkpoint=None, done=not lines)
+        # Only the invoices a user selects are sent (the runner's queue, _provider_fetch_queued).
+        return Batch(items=self.env["account.move"], checkpoint=None, done=True)
+
+    def _provider_fetch_queued(self, run, kind, records, batch_size):
+        """The invoices of one login at a time (one session, one SaveInvoices); all of those no
+        login serves at once (they fail without a call)."""
+        if self.provider != "24so":
+            return super()._provider_fetch_queued(run, kind, records, batch_size)
+        logins = self._tso_credentials_by_department()
+        groups = {}
+        for move in records:
+            credential = self._tso_credential_for(move.department_id, logins)
+            groups.setdefault(credential.id or 0, []).append(move.id)
+        ids = groups[0] if 0 in groups else next(iter(groups.values()), [])[: min(batch_size, MAX_INVOICES_PER_CALL)]
+        return Batch(items=records.browse(ids), checkpoint=None, done=False)
 
     def _provider_fetch_items(self, run, kind, keys):
-        """Failed invoices to send again: receipt lines *in transfer* in this run, as an export adds them."""
+        """Failed invoices to send again: those still posted."""
         if self.provider != "24so":
             return super()._provider_fetch_items(run, kind, keys)
         records = super()._provider_fetch_items(run, kind, keys)
         if records is None:
             return None
-        moves = records.items.filtered(lambda move: move.state == "posted")
-        Line = self.env["recruitment.sync.run.line"].sudo()
-        queued = Line.search(
-            [("run_id", "=", run.id), ("tso_move_id", "in", moves.ids), ("tso_status", "=", "in_transfer")]
-        )
-        lines = queued | Line.create(
-            [self._tso_line_values(run, move, "in_transfer") for move in moves - queued.tso_move_id]
-        )
-        return Batch(items=lines, checkpoint=None, done=True)
+        return Batch(items=records.items.filtered(lambda move: move.state == "posted"), checkpoint=None, done=True)
 
     def _provider_process_batch(self, run, kind, batch):
         if self.provider != "24so":
             return super()._provider_process_batch(run, kind, batch)
         return TsoExporter(self, run).export(batch.items)
 
+    def _provider_on_run_finished(self, run, state, reason):
+        """Invoices still in transfer when an export stops: those being sent have an unknown outcome
+        (24SevenOffice may hold them: the next export searches first), the others were not sent."""
+        if self.provider != "24so":
+            return super()._provider_on_run_finished(run, state, reason)
+        forget_run_cache(self.env.cr.dbname, run.id)
+        waiting = run._queued_records(INVOICES)
+        if not waiting:
+            return None
+        why = reason or _("the export stopped")
+        sending = (
+            self.env["recruitment.sync.24so.transfer"]
+            .sudo()
+            .search([("move_id", "in", waiting.ids), ("state", "=", "sending")])
+            .move_id
+        )
+        for move in waiting:
+            if move in sending:
+                text = _(
+                    "Outcome unknown: the export stopped while this invoice was being sent (%s). The next "
+                    "export of it checks 24SevenOffice first and shows it exported if 24SevenOffice saved it.",
+                    why,
+                )
+            else:
+                text = _("Not sent (the export stopped: %s). Export the invoice again.", why.rstrip("."))
+            run._record(INVOICES, ItemResult("failed", move, reason=text))
+        return None
+
     def _provider_describe_item(self, kind, item):
-        if self.provider != "24so" or not isinstance(item, models.BaseModel):
+        if self.provider != "24so" or not isinstance(item, models.BaseModel) or item._name != "account.move":
             return super()._provider_describe_item(kind, item)
-        return None, item.display_name
+        return None, item.name  # the receipt names invoices by their number
 
     # ------------------------------------------------------------------------ 24SevenOffice
     def _tso_rate_limiter(self):
@@ -201,7 +206,7 @@ class RecruitmentSyncIntegration(models.Model):
         """The SOAP client of one login (its session is kept by the process)."""
         self.ensure_one()
         credential = credential.sudo()
-        return twentyfour.TwentyFourClient(
+        return tso_client.TsoClient(
             self._provider_api_base_url(),
             self.sudo().tso_application_id,
             credential.username,
@@ -212,7 +217,7 @@ class RecruitmentSyncIntegration(models.Model):
         )
 
     def _tso_forget_session(self, credential):
-        twentyfour.SESSIONS.drop_prefix((self.env.cr.dbname, credential.id))
+        tso_client.SESSIONS.drop_prefix((self.env.cr.dbname, credential.id))
 
     def _tso_credentials_by_department(self):
         """(login of all departments, {department: its own login}) among the active logins."""
@@ -230,59 +235,18 @@ class RecruitmentSyncIntegration(models.Model):
         fallback, own = logins or self._tso_credentials_by_department()
         return own.get(department.id) or fallback
 
-    def _tso_finish_run(self, run):
-        forget_run_cache(self.env.cr.dbname, run.id)
-
     def _tso_queue_export(self, moves, ineligible=None):
-        """Queue (or join) the export run of these invoices; their lines are *in transfer* at once."""
+        """Queue (or join) the export run of these invoices; they are *in transfer* at once."""
         self.ensure_one()
-        self._tso_wait_for_runner()
-        run, _created = self._queue_run("manual", kinds=[INVOICES.code], user=self.env.user, direction="export")
-        Line = self.env["recruitment.sync.run.line"].sudo()
-        queued = Line.search(
-            [("run_id", "=", run.id), ("tso_move_id", "in", moves.ids), ("tso_status", "=", "in_transfer")]
-        ).tso_move_id
         # Invoices before credit notes (a credit note refers to its invoice's OrderId).
-        ordered = (moves - queued).sorted(
+        ordered = moves.sorted(
             lambda move: (move.move_type != "out_invoice", move.invoice_date or fields.Date.today(), move.name, move.id)
         )
-        values = [self._tso_line_values(run, move, "in_transfer") for move in ordered]
-        values += [
-            dict(
-                self._tso_line_values(run, move, "failed"),
-                reason=_("Only posted customer invoices and credit notes can be exported to 24SevenOffice."),
-            )
-            for move in ineligible or []
-        ]
-        Line.create(values)
-        if ineligible:
-            run.sudo().failed_count += len(ineligible)
-        return run
+        reason = _("Only posted customer invoices and credit notes can be exported to 24SevenOffice.")
+        return self._queue_export(ordered, INVOICES, refused={move: reason for move in ineligible or []})
 
     def _provider_retry_export(self, moves):
         """Retry on an invoice: 24SevenOffice exports selected invoices, so queue exactly these."""
         if self.provider != "24so":
             return super()._provider_retry_export(moves)
-        run = self.sudo()._tso_queue_export(moves)
-        self.env["account.move"]._sync_mark_queued(self, moves)
-        return run
-
-    def _tso_line_values(self, run, move, status):
-        return {
-            "run_id": run.id,
-            "kind": INVOICES.code,
-            "action": "in_transfer" if status == "in_transfer" else "failed",
-            "tso_status": status,
-            "res_model": "account.move",
-            "res_id": move.id,
-            "tso_move_id": move.id,
-            "name": move.name,
-        }
-
-    def _tso_wait_for_runner(self):
-        """Wait (a little) while the runner works on this integration, so a run never ends with lines
-        added after its last batch (the core's runner lock)."""
-        if not self._wait_for_runner(QUEUE_LOCK_TIMEOUT):
-            raise UserError(
-                _("An export to 24SevenOffice is being sent right now: export these invoices again in a minute.")
-            )
+        return self.sudo()._tso_queue_export(moves)

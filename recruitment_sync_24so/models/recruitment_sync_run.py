@@ -1,4 +1,5 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
+from odoo.osv import expression
 
 TSO_STATUSES = [
     ("in_transfer", "In transfer"),
@@ -7,17 +8,30 @@ TSO_STATUSES = [
     ("login_error", "Login error"),
     ("failed", "Failed"),
 ]
+# The receipt's status of an invoice, read from the core's line: its action (and failure type).
+LINE_STATUSES = {
+    "queued": "in_transfer",
+    "exported": "exported",
+    "already_exists": "already_exists",
+    "failed": "failed",
+}
+# A login that does not log in: the line failed "needs reconnecting".
+LOGIN_ERROR_TYPE = "auth"
 
 
 class RecruitmentSyncRunLine(models.Model):
-    """A receipt line: what happened to one invoice of a 24SevenOffice export."""
+    """A receipt line: what happened to one invoice of a 24SevenOffice export (computed from the
+    core's line: its record, action and external id, the invoice's transfer)."""
 
     _inherit = "recruitment.sync.run.line"
 
-    action = fields.Selection(selection_add=[("in_transfer", "In transfer")], ondelete={"in_transfer": "cascade"})
-    tso_status = fields.Selection(TSO_STATUSES, string="24SevenOffice status", readonly=True, index=True)
-    tso_invoice_number = fields.Char(string="24SevenOffice invoice", readonly=True)
-    tso_move_id = fields.Many2one("account.move", string="Invoice", readonly=True, index=True, ondelete="set null")
+    tso_status = fields.Selection(
+        TSO_STATUSES, string="24SevenOffice status", compute="_compute_tso_status", search="_search_tso_status"
+    )
+    tso_invoice_number = fields.Char(string="24SevenOffice invoice", compute="_compute_tso_invoice_number")
+    tso_move_id = fields.Many2one(
+        "account.move", string="Invoice", compute="_compute_tso_move_id", search="_search_tso_move_id"
+    )
     tso_partner_id = fields.Many2one(related="tso_move_id.partner_id", string="Customer")
     tso_invoice_date = fields.Date(related="tso_move_id.invoice_date", string="Invoice date")
     # The invoice's own currency (the Norwegian offices invoice in NOK): what 24SevenOffice receives.
@@ -32,6 +46,65 @@ class RecruitmentSyncRunLine(models.Model):
         help="The 24SevenOffice login that exports this department's invoices.",
     )
     tso_has_warning = fields.Boolean(compute="_compute_tso_login")
+
+    @api.depends("res_model", "res_id")
+    def _compute_tso_move_id(self):
+        for line in self:
+            is_move = line.res_model == "account.move" and line.res_id and line.integration_id.provider == "24so"
+            line.tso_move_id = line.res_id if is_move else False
+
+    def _search_tso_move_id(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        ids = [value] if operator == "=" else list(value)
+        return [("res_model", "=", "account.move"), ("res_id", "in", [i for i in ids if i])]
+
+    @api.depends("action", "failure_type", "res_model")
+    def _compute_tso_status(self):
+        for line in self:
+            if line.integration_id.provider != "24so" or line.res_model != "account.move":
+                line.tso_status = False
+            elif line.action == "failed" and line.failure_type == LOGIN_ERROR_TYPE:
+                line.tso_status = "login_error"
+            else:
+                line.tso_status = LINE_STATUSES.get(line.action, False)
+
+    def _search_tso_status(self, operator, value):
+        receipt = [("res_model", "=", "account.move"), ("integration_id.provider", "=", "24so")]
+        if operator == "!=" and not value:
+            return receipt
+        if operator not in ("=", "in") or not value:
+            return NotImplemented
+        domains = []
+        for status in [value] if operator == "=" else value:
+            if status == "login_error":
+                domains.append([("action", "=", "failed"), ("failure_type", "=", LOGIN_ERROR_TYPE)])
+            elif status == "failed":
+                domains.append([("action", "=", "failed"), ("failure_type", "!=", LOGIN_ERROR_TYPE)])
+            else:
+                domains.append([("action", "in", [action for action, s in LINE_STATUSES.items() if s == status])])
+        return expression.AND([receipt, expression.OR(domains)])
+
+    @api.depends("external_id", "res_id")
+    def _compute_tso_invoice_number(self):
+        """The 24SevenOffice invoice number of the order the line names (its transfer)."""
+        lines = self.filtered(lambda line: line.tso_move_id and (line.external_id or "").isdigit())
+        transfers = {}
+        if lines:
+            for transfer in (
+                self.env["recruitment.sync.24so.transfer"]
+                .sudo()
+                .search(
+                    [
+                        ("move_id", "in", lines.tso_move_id.ids),
+                        ("order_ref", "in", [int(x) for x in lines.mapped("external_id")]),
+                    ]
+                )
+            ):
+                transfers[(transfer.move_id.id, transfer.order_ref)] = transfer.invoice_number
+        for line in self:
+            key = (line.tso_move_id.id, int(line.external_id)) if line in lines else None
+            line.tso_invoice_number = transfers.get(key) or False
 
     @api.depends("tso_department_id", "integration_id")
     def _compute_tso_login(self):
@@ -51,49 +124,6 @@ class RecruitmentSyncRunLine(models.Model):
 
 class RecruitmentSyncRun(models.Model):
     _inherit = "recruitment.sync.run"
-
-    tso_in_transfer_count = fields.Integer(compute="_compute_tso_counts", string="In transfer")
-
-    @api.depends("line_ids.tso_status")
-    def _compute_tso_counts(self):
-        counts = dict(
-            self.env["recruitment.sync.run.line"]._read_group(
-                [("run_id", "in", self.ids), ("tso_status", "=", "in_transfer")], ["run_id"], ["__count"]
-            )
-        )
-        for run in self:
-            run.tso_in_transfer_count = counts.get(run, 0)
-
-    def _finish(self, state, reason=None):
-        if self.provider == "24so":
-            self.integration_id._tso_finish_run(self)
-            waiting = (
-                self.env["recruitment.sync.run.line"]
-                .sudo()
-                .search([("run_id", "=", self.id), ("tso_status", "=", "in_transfer")])
-            )
-            if waiting:
-                why = reason or _("the export stopped")
-                sending = set(
-                    self.env["recruitment.sync.24so.transfer"]
-                    .sudo()
-                    .search([("move_id", "in", waiting.tso_move_id.ids), ("state", "=", "sending")])
-                    .move_id.ids
-                )
-                for line in waiting:
-                    if line.tso_move_id.id in sending:
-                        # Sent, no answer: 24SevenOffice may hold it. Never "not sent"; the next
-                        # export searches for it and corrects this receipt when it is there.
-                        text = _(
-                            "Outcome unknown: the export stopped while this invoice was being sent (%s). The next "
-                            "export of it checks 24SevenOffice first and shows it exported if 24SevenOffice saved it.",
-                            why,
-                        )
-                    else:
-                        text = _("Not sent (the export stopped: %s). Export the invoice again.", why.rstrip("."))
-                    line.write({"tso_status": "failed", "action": "failed", "reason": text})
-                self.failed_count += len(waiting)
-        return super()._finish(state, reason)
 
     def action_tso_receipt(self):
         self.ensure_one()

@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.recruitment_sync.services.http_client import SyncError
 
-from ..services.twentyfour import LoginError
+from ..services.tso_client import LoginError
 
 # Context key: a write by Test connection itself (the login just tested keeps its state and session).
 KEEP_TEST_STATE = "recruitment_sync_24so_tested"

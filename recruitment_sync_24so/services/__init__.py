@@ -1,1 +1,1 @@
-from . import mapping, twentyfour
+from . import mapping, tso_client

@@ -12,7 +12,7 @@ from odoo.addons.recruitment_sync.tests.common import start_fake
 from tests.fakes.twentyfour import FakeTwentyFour  # noqa: I001
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, SECOND_CLIENT_ID, generate_world
 
-from ..services import twentyfour
+from ..services import tso_client
 
 MAIN_LOGIN = ("api@nordlys.example", "Nordlys-API-1")  # reaches the main and the second client
 BERGEN_LOGIN = ("bergen@nordlys.example", "Bergen-API-2")  # the main client only
@@ -20,12 +20,12 @@ FJORD_LOGIN = ("fjord@fjord.example", "Fjord-API-3")  # the second client only
 NEW_PRODUCTS_CATEGORY = 30  # "Odoo" in the main client of the fake
 
 
-def setup_24so_world(cls, seed=1, **world_options):
+def setup_tso_world(cls, seed=1, **world_options):
     """A fake 24SevenOffice with a generated world, for a test class."""
     cls.world_options = dict(seed=seed, **world_options)
     cls.world = generate_world(**cls.world_options)
     cls.fake = start_fake(cls, FakeTwentyFour(world=cls.world))
-    cls.classPatch(twentyfour, "READ_BACKOFF", 0.0)
+    cls.classPatch(tso_client, "READ_BACKOFF", 0.0)
 
 
 def identity_of(world, username, client_id=MAIN_CLIENT_ID):
@@ -39,15 +39,15 @@ class TsoMixin:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.setup_24so()
+        cls.setup_tso()
 
     def setUp(self):
         super().setUp()
-        self.reset_24so()
+        self.reset_tso()
 
     @classmethod
-    def setup_24so(cls):
-        setup_24so_world(cls)
+    def setup_tso(cls):
+        setup_tso_world(cls)
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True))
         env = cls.env
         cls.company = env.company
@@ -109,12 +109,12 @@ class TsoMixin:
             {"name": name or f"Product {code}", "default_code": code, "lst_price": price, "type": "service"}
         )
 
-    def reset_24so(self):
+    def reset_tso(self):
         self.world = generate_world(**self.world_options)
         self.fake.load(self.world)
         self.fake.reset_counters()
         self.fake.set_request_limit(7200)
-        twentyfour.SESSIONS.clear()
+        tso_client.SESSIONS.clear()
         drop_rate_limiter((self.env.cr.dbname, self.integration.id))
 
     # ------------------------------------------------------------------------ helpers
@@ -187,4 +187,4 @@ class TsoCase(TsoMixin, TransactionCase):
     """The 24SevenOffice set-up in a TransactionCase."""
 
 
-__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "TsoMixin", "identity_of", "setup_24so_world"]
+__all__ = ["MAIN_CLIENT_ID", "SECOND_CLIENT_ID", "TsoCase", "TsoMixin", "identity_of", "setup_tso_world"]

@@ -8,7 +8,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.addons.recruitment_sync.services.http_client import PermanentError, RetryableError
 from odoo.addons.recruitment_sync.services.rate_limit import RateLimiter
 
-from ..services import mapping, twentyfour
+from ..services import mapping, tso_client
 from .common import MAIN_CLIENT_ID, MAIN_LOGIN, TsoCase, identity_of
 
 
@@ -42,21 +42,21 @@ class TestMapping(TransactionCase):
             "Gone (ParameterNotFoundException)",
         )
         self.assertEqual(
-            twentyfour.remote_message("Server was unable ---> Session is not authenticated"),
+            tso_client.remote_message("Server was unable ---> Session is not authenticated"),
             ("Session is not authenticated"),
         )
         now = datetime(2026, 11, 21, 13, 20, tzinfo=UTC)
         message = "Limit exceeded by 1. Request is blocked. Quarantine ends at 2026-11-21 14:00:00 UTC"
-        self.assertEqual(twentyfour.quarantine_seconds(message, now), 2400)
-        self.assertIsNone(twentyfour.quarantine_seconds("Limit exceeded by 1.", now))
-        self.assertEqual(twentyfour.items(None, "Product"), [])
-        self.assertEqual(twentyfour.items({"Product": {"Id": 1}}, "Product"), [{"Id": 1}])
+        self.assertEqual(tso_client.quarantine_seconds(message, now), 2400)
+        self.assertIsNone(tso_client.quarantine_seconds("Limit exceeded by 1.", now))
+        self.assertEqual(tso_client.items(None, "Product"), [])
+        self.assertEqual(tso_client.items({"Product": {"Id": 1}}, "Product"), [{"Id": 1}])
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")
 class TestClient(TsoCase):
     def client(self, **options):
-        return twentyfour.TwentyFourClient(
+        return tso_client.TsoClient(
             self.fake.url,
             self.world.application_id,
             *MAIN_LOGIN,
@@ -89,20 +89,20 @@ class TestClient(TsoCase):
             client.departments()
 
     def test_login_errors(self):
-        with self.assertRaisesRegex(twentyfour.LoginError, "refused the user name or password"):
-            twentyfour.TwentyFourClient(self.fake.url, self.world.application_id, MAIN_LOGIN[0], "wrong").login()
-        with self.assertRaisesRegex(twentyfour.LoginError, "refused the login"):
-            twentyfour.TwentyFourClient(self.fake.url, "not-a-guid", *MAIN_LOGIN).login()
-        with self.assertRaisesRegex(twentyfour.LoginError, "application id"):
-            twentyfour.TwentyFourClient(self.fake.url, "", *MAIN_LOGIN).login()
+        with self.assertRaisesRegex(tso_client.LoginError, "refused the user name or password"):
+            tso_client.TsoClient(self.fake.url, self.world.application_id, MAIN_LOGIN[0], "wrong").login()
+        with self.assertRaisesRegex(tso_client.LoginError, "refused the login"):
+            tso_client.TsoClient(self.fake.url, "not-a-guid", *MAIN_LOGIN).login()
+        with self.assertRaisesRegex(tso_client.LoginError, "application id"):
+            tso_client.TsoClient(self.fake.url, "", *MAIN_LOGIN).login()
         blocked = next(login for login in self.world.logins if login.username == "blocked@nordlys.example")
-        with self.assertRaisesRegex(twentyfour.LoginError, "blocked"):
-            twentyfour.TwentyFourClient(
+        with self.assertRaisesRegex(tso_client.LoginError, "blocked"):
+            tso_client.TsoClient(
                 self.fake.url, self.world.application_id, "blocked@nordlys.example", blocked.password
             ).login()
 
     def test_request_limit_fault_pauses_the_limiter(self):
-        limiter = RateLimiter(twentyfour.RATE_WINDOWS)
+        limiter = RateLimiter(tso_client.RATE_WINDOWS)
         client = self.client(rate_limiter=limiter)
         client.ensure_session()
         self.fake.exceed_request_limit(MAIN_CLIENT_ID)
@@ -143,23 +143,23 @@ class TestClient(TsoCase):
         with self.assertRaises(PermanentError):
             client.save_companies([{"Name": "X"}])
         # 429 without Retry-After: not processed, sent again after a back-off, even a save ...
-        with patch.object(twentyfour, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0)):
+        with patch.object(tso_client, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0)):
             self.fake.inject(status=429, times=2)
             self.assertEqual(client.save_companies([{"Name": "Throttled"}])[0]["Name"], "Throttled")
             # ... then the run pauses (certainly not sent: nothing to search for).
             self.fake.inject(status=429, times=4)
             with self.assertRaises(RetryableError) as caught:
                 client.save_companies([{"Name": "Y"}])
-        self.assertEqual(caught.exception.retry_after, twentyfour.THROTTLE_PAUSE)
+        self.assertEqual(caught.exception.retry_after, tso_client.THROTTLE_PAUSE)
         self.assertFalse(getattr(caught.exception, "uncertain", False))
         self.assertEqual(len([c for c in self.fake.client(MAIN_CLIENT_ID)["companies"] if c["Name"] == "Throttled"]), 1)
 
     def test_wsdls_are_loaded_once_per_process(self):
-        twentyfour.forget_wsdl_documents()
+        tso_client.forget_wsdl_documents()
         self.fake.requests.clear()
         self.client().departments()
         self.client().departments()
         wsdl_requests = [r for r in self.fake.requests if r.method == "GET" and "wsdl" in r.args]
         self.assertEqual(len(wsdl_requests), 2)  # Authenticate and ClientService, once each
-        with patch.object(twentyfour, "_DOCUMENTS", {}):
+        with patch.object(tso_client, "_DOCUMENTS", {}):
             self.assertTrue(self.client().departments())

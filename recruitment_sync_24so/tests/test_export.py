@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.addons.recruitment_sync.models.recruitment_sync_run import RecruitmentSyncRun
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
 
-from ..services import twentyfour
+from ..services import tso_client
 from .common import BERGEN_LOGIN, MAIN_CLIENT_ID, SECOND_CLIENT_ID, TsoCase, identity_of
 
 
@@ -58,14 +58,14 @@ class TestExport(TsoCase):
         runs = self.export(invoices, process=False)
         self.assertEqual(self.fake.soap_calls, 0, "nothing is sent from the user's transaction")
         self.assertEqual(set(self.receipt(runs).values()), {("in_transfer", None, "")})
-        self.assertEqual(runs.tso_in_transfer_count, 2)
+        self.assertEqual(runs.queued_count, 2)
         self.assertEqual(invoices.mapped("tso_status"), ["in_transfer", "in_transfer"])
         self.assertEqual((runs.state, runs.direction), ("queued", "export"))
         # The receipt stays in the Sync History: the run and its lines.
         self.assertIn(runs, self.Run.search([("integration_id", "=", self.integration.id)]))
         self.process_runs()
         self.assertEqual({status for status, *_rest in self.receipt(runs).values()}, {"exported"})
-        self.assertEqual(runs.tso_in_transfer_count, 0)
+        self.assertEqual(runs.queued_count, 0)
 
     def test_only_posted_customer_invoices_are_exported(self):
         draft = self.make_invoice(post=False)
@@ -84,9 +84,9 @@ class TestExport(TsoCase):
         self.assertEqual({status for status, *_rest in self.receipt(runs).values()}, {"exported"})
         self.assertEqual(self.fake.calls["SaveInvoices"], 2)  # 50 + 10
         self.assertEqual(self.fake.logins, 1)
-        # The numbers, once per batch; the second batch first looks its invoices up (its customer
-        # existed before it): one call, before sending.
-        self.assertEqual(self.fake.calls["GetInvoices"], 3)
+        # The numbers, once per batch; no lookup before sending: the customer was created by this
+        # run, so 24SevenOffice holds none of its invoices.
+        self.assertEqual(self.fake.calls["GetInvoices"], 2)
         self.assertLessEqual(self.fake.calls["GetProducts"] + self.fake.calls["GetCompanies"], 3)
 
     def test_an_order_id_is_committed_the_moment_save_invoices_answers(self):
@@ -175,7 +175,7 @@ class TestExport(TsoCase):
     def test_identity_chooses_the_client_invoices_go_to(self):
         second = identity_of(self.world, "api@nordlys.example", SECOND_CLIENT_ID)
         self.main_login.identity_id.guid = second
-        twentyfour.SESSIONS.clear()
+        tso_client.SESSIONS.clear()
         invoice = self.make_invoice(department=self.tromso, currency_id=self.env.ref("base.USD").id)
         runs = self.export(invoice)
         self.assertEqual(self.status(runs, invoice), "exported", self.receipt(runs))
@@ -252,10 +252,31 @@ class TestExport(TsoCase):
         self.assertEqual(self.fake.calls["SaveInvoices"], 1, "found by its reference: not sent again")
         self.assertFalse(self.fake.duplicates())
 
+    def test_an_invoice_no_answer_names_is_searched_for_never_resent_blindly(self):
+        """Binder.pair: a saved invoice whose answer is missing is uncertain, not refused."""
+        invoices = self.make_invoice() | self.make_invoice()
+        original = tso_client.TsoClient.save_invoices
+
+        def answers_but_one(client, payloads):
+            return original(client, payloads)[:-1]  # 24SevenOffice saved both; one answer is lost
+
+        with patch.object(tso_client.TsoClient, "save_invoices", answers_but_one):
+            runs = self.export(invoices)
+        lost = invoices[1]
+        status, _number, reason = self.receipt(runs)[lost.name]
+        self.assertEqual(status, "failed")
+        self.assertIn("Outcome unknown", reason)
+        self.assertEqual(self.Transfer.search([("move_id", "=", lost.id)]).state, "sending")
+        self.assertEqual(self.status(runs, invoices[0]), "exported")
+        again = self.export(lost)
+        self.assertEqual(self.status(again, lost), "already_exists", "found in 24SevenOffice by its reference")
+        self.assertEqual(len(self.orders_for(lost)), 1)
+        self.assertFalse(self.fake.duplicates())
+
     def test_slow_answer_past_the_timeout_is_found_on_retry(self):
         invoice = self.make_invoice()
         self.fake.timeout_after_commit("SaveInvoices", mode="delay", delay=3)
-        with patch.object(twentyfour, "DEFAULT_TIMEOUT", 1):
+        with patch.object(tso_client, "DEFAULT_TIMEOUT", 1):
             runs = self.export(invoice)
         self.assertEqual(self.status(runs, invoice), "already_exists")
         self.assertEqual(len(self.orders_for(invoice)), 1)
@@ -315,9 +336,10 @@ class TestExport(TsoCase):
         invoice = self.make_invoice(lines=[(product, 1, 5.0) for product in products])
         runs = self.export(invoice)
         self.assertEqual(self.status(runs, invoice), "exported", self.receipt(runs))
-        # One call lists the products; the 6 numbers it did not return are looked up exactly
-        # before they are created (the list misses products without a change date).
-        self.assertEqual(self.fake.calls["GetProducts"], 1 + 6)
+        # The catalog is read once, category by category (every product has one, dated or not):
+        # the 6 numbers it lacks are created without a lookup each.
+        categories = self.fake.client(MAIN_CLIENT_ID)["categories"]
+        self.assertEqual((self.fake.calls["GetCategories"], self.fake.calls["GetProducts"]), (1, len(categories)))
         self.assertEqual(self.fake.calls["SaveProducts"], 1)
 
     def test_ambiguous_product_number_fails_its_invoice_only(self):
@@ -444,8 +466,9 @@ class TestExport(TsoCase):
         invoices = self.env["account.move"].concat(*(self.make_invoice(partner=partner) for partner in partners))
         runs = self.export(invoices)
         self.assertEqual({status for status, *_rest in self.receipt(runs).values()}, {"exported"})
-        # One directory call, then our key for the 7 customers it did not return (no organisation number).
-        self.assertEqual(self.fake.calls["GetCompanies"], 1 + 7)
+        # The directory: every customer's id (one sync-list page), their keys and numbers (one call by ids);
+        # no lookup per customer.
+        self.assertEqual((self.fake.calls["GetCompanySyncList"], self.fake.calls["GetCompanies"]), (1, 1))
         self.assertEqual(self.fake.calls["SaveCompanies"], 1)
         self.assertEqual(self.customer_of(invoices[0]), known["Id"])
 
@@ -544,7 +567,7 @@ class TestExport(TsoCase):
 
     def test_a_failed_run_fails_the_lines_still_in_transfer(self):
         invoice = self.make_invoice()
-        with patch.object(twentyfour.TwentyFourClient, "ensure_session", side_effect=RuntimeError("crash")):
+        with patch.object(tso_client.TsoClient, "ensure_session", side_effect=RuntimeError("crash")):
             runs = self.export(invoice)
         self.assertEqual(runs.state, "failed")
         status, _number, reason = self.receipt(runs)[invoice.name]

@@ -13,7 +13,7 @@ from odoo.addons.recruitment_sync.models.recruitment_sync_run import Recruitment
 
 from tests.fakes.twentyfour import SERVICE_PATHS  # noqa: I001
 
-from ..services import mapping, twentyfour
+from ..services import mapping, tso_client
 from .common import MAIN_CLIENT_ID, TsoCase
 
 CENT = Decimal("0.01")
@@ -25,7 +25,7 @@ class TsoVatCase(TsoCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.classPatch(twentyfour, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
+        cls.classPatch(tso_client, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
         # Odoo's default, and 24SevenOffice's way: VAT rounded on each line.
         cls.company.tax_calculation_rounding_method = "round_per_line"
         Tax = cls.env["account.tax"]
@@ -57,7 +57,7 @@ class TsoVatCase(TsoCase):
 
     def load_invoice_wsdl(self):
         """The invoice service's WSDL loaded (once per process): the injected faults meet the calls."""
-        twentyfour.wsdl_document(self.fake.wsdl_url("InvoiceService"))
+        tso_client.wsdl_document(self.fake.wsdl_url("InvoiceService"))
 
     def code(self, tax_no, client_id=MAIN_CLIENT_ID):
         return self.VatCode.search(
@@ -308,7 +308,7 @@ class TestVatMapping(TsoVatCase):
             {"state": "sending", "order_ref": False, "invoice_number": False, "sent_at": fields.Datetime.now()}
         )
         self.Line.search([("run_id", "=", first.id), ("kind", "=", "invoices")]).write(
-            {"tso_status": "in_transfer", "action": "in_transfer"}
+            {"action": "queued", "external_id": False}
         )
         first.write({"state": "running", "exported_count": 0})
         first._finish("failed", "The run was interrupted (its worker stopped).")
@@ -379,7 +379,10 @@ class TestVatMapping(TsoVatCase):
         invoice = self.make_invoice()
         self.export(invoice)
         other = self.env["recruitment.sync.integration"].create({"name": "Another ledger", "provider": "24so"})
-        binding = invoice._recruitment_sync_other_ledger(other)
+        self.assertIn(
+            f"already in another ledger ({self.integration.name})", invoice._sync_ledger_refusals(other)[invoice.id]
+        )
+        binding = self.Binding.search([("res_model", "=", "account.move"), ("res_id", "=", invoice.id)])
         self.assertEqual(binding.integration_id, self.integration)
         self.assertEqual(binding.external_id, str(self.order(invoice)["OrderId"]))
 

@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.services.http_client import RetryableError
 
-from ..services import twentyfour
+from ..services import tso_client
 from .common import TsoCase
 
 UNAVAILABLE = "24SevenOffice is unavailable (HTTP 503) (SaveInvoices)."
@@ -18,7 +18,7 @@ class TestExportRetry(TsoCase):
     def setUp(self):
         super().setUp()
         self.outages = 0
-        original = twentyfour.TwentyFourClient.save_invoices
+        original = tso_client.TsoClient.save_invoices
         test = self
 
         def save_invoices(client, invoices):
@@ -27,7 +27,7 @@ class TestExportRetry(TsoCase):
                 raise RetryableError(UNAVAILABLE, status=503)
             return original(client, invoices)
 
-        self.startPatcher(patch.object(twentyfour.TwentyFourClient, "save_invoices", save_invoices))
+        self.startPatcher(patch.object(tso_client.TsoClient, "save_invoices", save_invoices))
 
     def failed_item(self, move):
         return self.env["recruitment.sync.failed.item"].search(

@@ -330,18 +330,9 @@ class RecruitmentSyncIntegration(models.Model):
             remaining = [connection for connection in client.get("") or [] if isinstance(connection, dict)]
         except (SyncError, UserError) as error:
             _logger.warning("Xero integration %s: removing the connection failed: %s", self.id, error)
-        self.env.cr.cache.setdefault("recruitment_sync_xero_keep_grant", {})[self.id] = bool(remaining)
         self.sudo().write({"xero_tenant_id": False, "xero_short_code": False, "xero_organisation_name": False})
         self.sudo().xero_tenant_ids.unlink()
-        return None
-
-    def _oauth2_revoke_and_wipe(self):
-        if self.provider != "xero":
-            return super()._oauth2_revoke_and_wipe()
-        if self.env.cr.cache.get("recruitment_sync_xero_keep_grant", {}).pop(self.id, False):
-            self._token_sudo().unlink()  # other organisations still use the grant: keep it alive
-            return None
-        return super()._oauth2_revoke_and_wipe()
+        return {"grant": bool(remaining)}  # other organisations still use the grant: keep it alive
 
     def _provider_record_url(self, record, external_id):
         if self.provider != "xero":

@@ -12,6 +12,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
@@ -34,6 +35,11 @@ ALLOCATION = "allocation"
 IDS_PER_QUERY = 40  # Xero's IDs filter tops out around 50 GUIDs (URL length) [R]
 PAYLOAD_ERRORS = (xero.PayloadError, UserError, ValidationError)
 NAME_TAKEN = "is already assigned to another contact"  # Xero's refusal of a contact's name [V]
+
+
+def echoed(field):
+    """The key a sent or answered element carries in ``field`` (Binder.pair)."""
+    return lambda element: element.get(field) if isinstance(element, dict) else None
 
 
 class RecruitmentSyncXeroExport(models.AbstractModel):
@@ -205,13 +211,13 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         reconciliation marks an invoice changed without changing what Xero gets)."""
         self.env.cr.execute(self._xero_moves_to_export_sql(doc, counting=True))
         moves = self.env["account.move"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
-        bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+        bindings = self._binder(doc.external_model).bindings_of(moves)
         exported = moves.filtered(lambda move: move.id in bindings)
         count = len(moves) - len(exported)
         if not exported:
             return count
         maps = self._xero_maps()
-        contacts = self._xero_bindings_of("res.partner", exported.commercial_partner_id.ids, CONTACT)
+        contacts = self._binder(CONTACT).bindings_of(exported.commercial_partner_id)
         for move in exported:
             binding, contact = bindings[move.id], contacts.get(move.commercial_partner_id.id)
             if not contact:
@@ -286,45 +292,6 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             "journals": {journal.id: row for row in accounts for journal in row.journal_ids},
         }
 
-    def _xero_bindings_of(self, model, ids, external_model):
-        bindings = (
-            self.env["recruitment.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("integration_id", "=", self.id),
-                    ("res_model", "=", model),
-                    ("external_model", "=", external_model),
-                    ("res_id", "in", list(ids)),
-                ]
-            )
-        )
-        return {binding.res_id: binding for binding in bindings}
-
-    def _xero_bind_all(self, records):
-        """Bind many records at once: ``records`` is a list of (record, external id, type, values, binding)."""
-        Binding = self.env["recruitment.sync.binding"].sudo()
-        now = fields.Datetime.now()
-        new = []
-        for record, external_id, external_model, values, binding in records:
-            values = {"last_synced_at": now, **values}
-            if binding:
-                binding.write({**values, "external_id": external_id})
-            else:
-                new.append(
-                    {
-                        "integration_id": self.id,
-                        "company_id": self.company_id.id,
-                        "res_model": record._name,
-                        "res_id": record.id,
-                        "external_model": external_model,
-                        "external_id": external_id,
-                        **values,
-                    }
-                )
-        if new:
-            Binding.create(new)
-
     def _xero_key_prefix(self):
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
         return f"odoo-{uuid[:8]}-{self.id}"
@@ -337,18 +304,6 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             method, path, params={"summarizeErrors": "false", **(params or {})}, json=body, headers=headers
         )
         return (answer or {}).get(key) or []
-
-    @staticmethod
-    def _xero_pair(sent, answered, key):
-        """Xero's answer element of each sent element: by ``key`` when unique, else by position."""
-        values = [element.get(key) for element in sent]
-        if key and all(values) and len(set(values)) == len(values):
-            by_key = {element.get(key): element for element in answered if isinstance(element, dict)}
-            if all(value in by_key for value in values):
-                return [by_key[value] for value in values]
-        if len(answered) == len(sent):
-            return answered
-        return [None] * len(sent)
 
     def _xero_send_batch(self, client, method, path, key, prepared, number_key=None, params=None):
         """Send ``prepared`` [(payload, context)]; yield (context, answer element, error message).
@@ -367,7 +322,8 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             for _payload, context in prepared:
                 yield context, None, str(error)
             return
-        for (_payload, context), element in zip(prepared, self._xero_pair(payloads, answered, number_key), strict=True):
+        paired = Binder.pair(payloads, answered, echoed(number_key) if number_key else None)
+        for (_payload, context), element in zip(prepared, paired, strict=True):
             if element is None:
                 yield context, None, _("Xero's answer did not include this element: check it in Xero.")
                 continue
@@ -439,7 +395,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                     run._record(kind, ItemResult("failed", partner, reason=reason))
                     continue
                 updated_at = xero.parse_datetime(contact.get("UpdatedDateUTC"), "UpdatedDateUTC")
-                bindings.append((partner, contact["ContactID"], CONTACT, {"remote_updated_at": updated_at}, None))
+                bindings.append((partner, contact["ContactID"], {"remote_updated_at": updated_at}))
                 run._record(kind, ItemResult("already_exists", partner, contact["ContactID"], reason))
                 continue
             contact_id = (element or {}).get("ContactID")
@@ -448,9 +404,9 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", partner, reason=reason))
                 continue
             updated_at = xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC")
-            bindings.append((partner, contact_id, CONTACT, {"remote_updated_at": updated_at}, None))
+            bindings.append((partner, contact_id, {"remote_updated_at": updated_at}))
             run._record(kind, ItemResult("exported", partner, contact_id))
-        self._xero_bind_all(bindings)
+        self._binder(CONTACT).bind_many(bindings)
 
     def _xero_contacts_named(self, client, partners):
         """{partner id: Xero contacts of exactly its name (any status, customers or not)} or the lookup's error."""
@@ -485,9 +441,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
             return None, reason
         if not contacts:
             return None, _("%s Xero did not list a contact of that name: check it in Xero, then sync again.", error)
-        bound = self.env["recruitment.sync.binding"]._lookup(
-            self, "res.partner", [contact["ContactID"] for contact in contacts], CONTACT
-        )
+        bound = self._binder(CONTACT).bindings_for("res.partner", [contact["ContactID"] for contact in contacts])
         uuid = self._xero_database_uuid()
         vat, email = normalized_vat(partner.vat), normalized_email(partner.email)
         refusals = []
@@ -679,7 +633,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
 
     def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
         """Payloads of the batch's documents: (to create, to update); the others are recorded now."""
-        contacts = self._xero_bindings_of("res.partner", moves.commercial_partner_id.ids, CONTACT)
+        contacts = self._binder(CONTACT).bindings_of(moves.commercial_partner_id)
         held_elsewhere = moves._sync_ledger_refusals(self)
         creates, updates = [], []
         for move in moves:
@@ -748,7 +702,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         stamp = fields.Datetime.now()  # before reading: a change made meanwhile is exported next time
         client = self._xero_client()
         maps = self._xero_maps()
-        bindings = self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+        bindings = self._binder(doc.external_model).bindings_of(moves)
         creates, updates = self._xero_prepare_documents(run, kind, moves, maps, bindings, stamp)
         if updates:
             statuses, errors = self._xero_current_statuses(
@@ -810,9 +764,9 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 "remote_updated_at": xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC"),
                 "last_synced_at": stamp,
             }
-            to_bind.append((move, xero_id, doc.external_model, values, binding))
+            to_bind.append((move, xero_id, values))
             run._record(kind, self._xero_document_result(move, binding, xero_id, element, move.id in earlier))
-        self._xero_bind_all(to_bind)
+        self._binder(doc.external_model).bind_many(to_bind)
         if doc is CREDIT_NOTE_DOC:
             self._xero_allocate(run, kind, client, moves)
 
@@ -858,11 +812,11 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 if isinstance(element, dict) and element.get(doc.number_field) in duplicates:
                     found[element[doc.number_field]] = element
         earlier = {}
+        customers = self.env["res.partner"].browse({duplicates[name][0].commercial_partner_id.id for name in found})
+        contacts = self._binder(CONTACT).bindings_of(customers)
         for name, element in found.items():
             move, _sent = duplicates[name]
-            contact = self._xero_bindings_of("res.partner", move.commercial_partner_id.ids, CONTACT).get(
-                move.commercial_partner_id.id
-            )
+            contact = contacts.get(move.commercial_partner_id.id)
             same = (
                 element.get("Type") == doc.xero_type
                 and contact
@@ -880,16 +834,14 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
     def _xero_allocate(self, run, kind, client, credit_notes):
         """Allocate each exported credit note to the exported invoices Odoo reconciled it with."""
         self.env.flush_all()
-        bindings = self._xero_bindings_of("account.move", credit_notes.ids, CREDIT_NOTE_DOC.external_model)
+        bindings = self._binder(CREDIT_NOTE_DOC.external_model).bindings_of(credit_notes)
         Partial = self.env["account.partial.reconcile"].sudo()
         for credit_note in credit_notes.filtered(lambda move: move.id in bindings):
             self.env.cr.execute(self._xero_pending_allocations_sql(credit_note.id))
             partials = Partial.browse([row[0] for row in self.env.cr.fetchall()])
             if not partials:
                 continue
-            invoices = self._xero_bindings_of(
-                "account.move", partials.debit_move_id.move_id.ids, INVOICE_DOC.external_model
-            )
+            invoices = self._binder(INVOICE_DOC.external_model).bindings_of(partials.debit_move_id.move_id)
             prepared = [
                 (
                     {
@@ -912,9 +864,9 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                     run._record(kind, ItemResult("failed", label=label, reason=error))
                     continue
                 allocation_id = element.get("AllocationID") or f"{bindings[credit_note.id].external_id}:{partial.id}"
-                to_bind.append((partial, allocation_id, ALLOCATION, {}, None))
+                to_bind.append((partial, allocation_id))
                 run._record(kind, ItemResult("exported", external_id=allocation_id, label=label))
-            self._xero_bind_all(to_bind)
+            self._binder(ALLOCATION).bind_many(to_bind)
 
     # ------------------------------------------------------------------------ payments
     def _xero_payment_payload(self, partial, documents, maps):
@@ -953,7 +905,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         maps = self._xero_maps()
         moves = partials.debit_move_id.move_id | partials.credit_move_id.move_id
         documents = {
-            doc.external_model: self._xero_bindings_of("account.move", moves.ids, doc.external_model)
+            doc.external_model: self._binder(doc.external_model).bindings_of(moves)
             for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
         }
         prepared = []
@@ -980,6 +932,6 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", label=label, reason=error or _("Xero returned no PaymentID.")))
                 continue
             updated_at = xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC")
-            to_bind.append((partial, payment_id, PAYMENT, {"remote_updated_at": updated_at}, None))
+            to_bind.append((partial, payment_id, {"remote_updated_at": updated_at}))
             run._record(kind, ItemResult("exported", external_id=payment_id, label=label))
-        self._xero_bind_all(to_bind)
+        self._binder(PAYMENT).bind_many(to_bind)

@@ -129,8 +129,8 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
     # ------------------------------------------------------------------------ customers
     def _xero_prefetch_partners(self, contacts):
         """Everything the matching rules need for a page of contacts, in a few queries."""
-        Binding = self.env["recruitment.sync.binding"]
-        bindings = Binding._lookup(self, "res.partner", [c.get("ContactID") for c in contacts], CONTACT)
+        binder = self._binder(CONTACT)
+        bindings = binder.bindings_for("res.partner", [c.get("ContactID") for c in contacts])
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
         numbers = {str(c.get("ContactNumber")).strip() for c in contacts if c.get("ContactNumber")}
@@ -151,15 +151,7 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
             )
             candidates |= Partner.search(base + [("id", "in", [row[0] for row in self.env.cr.fetchall()])])
         candidates -= self._xero_own_partners()  # the company is never one of its customers
-        bound = Binding.sudo().search(
-            [
-                ("integration_id", "=", self.id),
-                ("res_model", "=", "res.partner"),
-                ("external_model", "=", CONTACT),
-                ("res_id", "in", candidates.ids),
-            ]
-        )
-        bound_to = {binding.res_id: binding.external_id for binding in bound}
+        bound_to = binder.external_ids(candidates)
         return {"bindings": bindings, "candidates": candidates, "bound_to": bound_to}
 
     def _xero_match_partner(self, contact, prefetched):

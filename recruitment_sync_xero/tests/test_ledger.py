@@ -232,7 +232,7 @@ class TestOneLedgerAndStatus(LedgerMixin, XeroCase):
         run = self.export()
         failed = self.lines_of(run, "invoices", "failed")
         self.assertEqual(failed.res_id, move.id)
-        self.assertIn("Already exported to Other Ledger", failed.reason)
+        self.assertIn("already in another ledger (Other Ledger", failed.reason)
         self.assertFalse(move.xero_id)
         self.assertEqual(move._sync_ledger_refusals(self.integration), {move.id: failed.reason})
         with self.assertRaises(AccessError):
@@ -242,7 +242,7 @@ class TestOneLedgerAndStatus(LedgerMixin, XeroCase):
         self.assertRunDone(self.export())
         self.assertTrue(move.xero_id)
         # Now Xero holds it: the other ledger's check refuses it.
-        self.assertIn("Already exported to Xero UK", move._sync_ledger_refusals(self.other_ledger)[move.id])
+        self.assertIn("already in another ledger (Xero UK", move._sync_ledger_refusals(self.other_ledger)[move.id])
 
     def test_a_failed_export_shows_on_the_invoice_and_retry_sends_it_once_fixed(self):
         move = self.invoice(

@@ -34,7 +34,8 @@ ClientService     /Client/V001/ClientService.asmx                             Ge
                                                                               GetTypeGroupList, GetVatTypeList
 ProductService    /Logistics/Product/V001/ProductService.asmx                 GetProducts, SaveProducts,
                                                                               GetCategories, SaveCategories
-CompanyService    /CRM/Company/V001/CompanyService.asmx                       GetCompanies, SaveCompanies
+CompanyService    /CRM/Company/V001/CompanyService.asmx                       GetCompanies, SaveCompanies,
+                                                                              GetCompanySyncList
 InvoiceService    /Economy/InvoiceOrder/V001/InvoiceService.asmx              SaveInvoices, GetInvoices,
                                                                               UpdateInvoices, GetOrderSyncList,
                                                                               GetPaymentMethods
@@ -213,6 +214,7 @@ SERVICE_PATHS = {  # service -> (path, WSDL file) [V §2]
 NO_SESSION_OPERATIONS = frozenset(("Login", "HasSession", "GetIdentitiesWithCredential"))
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 MIN_DATETIME = datetime(1, 1, 1)
+SYNC_PAGE_SIZE = 1000  # GetCompanySyncList [V S8]
 # .NET MinValue sentinels that mean "not set" (§2).
 SENTINELS = (-2147483648, -32768, -9223372036854775808, Decimal("-79228162514264337593543950335"), MIN_DATETIME)
 
@@ -1035,6 +1037,37 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
         found = [c for c in store["companies"] if all(test(c) for test in tests)]
         return [_pick(company, params.get("returnProperties")) for company in found]
 
+    def op_GetCompanySyncList(self, params, session, store):
+        """Every customer, 1,000 a page, pages numbered from 1 [I]; ``ChangedAfter`` (a customer
+        without a change date never matches it, as in GetCompanies [I]), ``RegisteredAfter`` and
+        ``Active`` (nil: all) narrow it [V S8 fields]."""
+        sync = params.get("syncSearchParameters") or {}
+        companies = store["companies"]
+        if "ChangedAfter" in sync:
+            companies = [c for c in companies if "DateChanged" in c and c["DateChanged"] > sync["ChangedAfter"]]
+        if "RegisteredAfter" in sync:
+            companies = [c for c in companies if _registered(c) > sync["RegisteredAfter"]]
+        if sync.get("Active") is not None:
+            companies = [c for c in companies if c.get("Active", True) == sync["Active"]]
+        page = max(sync.get("Page") or 1, 1)
+        chunk = companies[(page - 1) * SYNC_PAGE_SIZE : page * SYNC_PAGE_SIZE]
+        return {
+            "CurrentPage": page,
+            "TotalPages": -(-len(companies) // SYNC_PAGE_SIZE),
+            "TotalItems": len(companies),
+            "ItemsPerPage": SYNC_PAGE_SIZE,
+            "Items": [
+                {
+                    "CompanyId": c["Id"],
+                    "ExternalId": c.get("ExternalId") or "",
+                    "DateRegistered": _registered(c),
+                    "Active": c.get("Active", True),
+                    **({"DateChanged": c["DateChanged"]} if "DateChanged" in c else {}),
+                }
+                for c in chunk
+            ],
+        }
+
     def op_SaveCompanies(self, params, session, store):
         return self._save_all("SaveCompanies", store, params.get("companies"), self._save_company)
 
@@ -1202,6 +1235,11 @@ class FakeTwentyFour(FaultInjectionMixin, FakeService):
 
 
 # ---------------------------------------------------------------------------------- helpers
+def _registered(company):
+    """When a customer was registered (one imported long ago has no date: the earliest) [I]."""
+    return company.get("DateCreated") or company.get("DateChanged") or datetime(2000, 1, 1)
+
+
 def _store(client):
     """The live data of ``client``: copies of its lists and the next ids to assign."""
     store = {

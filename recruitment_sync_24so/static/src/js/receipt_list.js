@@ -4,13 +4,13 @@ import { listView } from "@web/views/list/list_view";
 import { ListController } from "@web/views/list/list_controller";
 
 // How often the receipt reloads while invoices are still in transfer (a fallback: the server
-// also tells it after every batch, on the bus, when the run's user is the one watching).
+// also tells it after every batch, on the bus).
 const RELOAD_MS = 3000;
 
 /**
  * The receipt of an export to 24SevenOffice: it follows the export as it progresses. It reloads
- * when the server says a batch of the export is done ("recruitment_sync_24so/receipt") or the
- * run ended ("recruitment_sync/run_done"), and every few seconds while a line is in transfer.
+ * when the server says the run moved on ("recruitment_sync/run_progress") or ended
+ * ("recruitment_sync/run_done"), and every few seconds while a line is in transfer.
  */
 export class TsoReceiptListController extends ListController {
     setup() {
@@ -18,7 +18,6 @@ export class TsoReceiptListController extends ListController {
         this.busService = this.env.services.bus_service;
         this.onServerNews = () => this.reload();
         onMounted(() => {
-            this.busService.subscribe("recruitment_sync_24so/receipt", this.onServerNews);
             this.busService.subscribe("recruitment_sync/run_done", this.onServerNews);
             this.busService.subscribe("recruitment_sync/run_progress", this.onServerNews);
             this.timer = setInterval(() => {
@@ -29,7 +28,6 @@ export class TsoReceiptListController extends ListController {
         });
         onWillUnmount(() => {
             clearInterval(this.timer);
-            this.busService.unsubscribe("recruitment_sync_24so/receipt", this.onServerNews);
             this.busService.unsubscribe("recruitment_sync/run_done", this.onServerNews);
             this.busService.unsubscribe("recruitment_sync/run_progress", this.onServerNews);
         });

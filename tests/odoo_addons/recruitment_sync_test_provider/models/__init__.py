@@ -1,1 +1,2 @@
 from . import recruitment_sync_integration
+from . import export_provider

@@ -1,3 +1,4 @@
+# pylint: disable=consider-merging-classes-inherited  # a second provider of the test addon, on purpose
 from datetime import UTC, datetime, timedelta
 
 from odoo import _, fields, models
@@ -29,7 +30,8 @@ class RecruitmentSyncIntegration(models.Model):
     _inherit = "recruitment.sync.integration"
 
     provider = fields.Selection(
-        selection_add=[("test_rest", "Test REST provider")], ondelete={"test_rest": "set default"}
+        selection_add=[("test_rest", "Test REST provider"), ("test_export", "Test export provider")],
+        ondelete={"test_rest": "set default", "test_export": "set default"},
     )
 
     def _provider_oauth2_config(self):

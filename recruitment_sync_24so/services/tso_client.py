@@ -1,6 +1,6 @@
 """The 24SevenOffice SOAP client: the only code of the addon that talks to 24SevenOffice.
 
-``TwentyFourClient`` owns, for one login (application id, user name, password, identity):
+``TsoClient`` owns, for one login (application id, user name, password, identity):
 
 * the WSDLs, loaded once per process from the integration's base URL (24SevenOffice's own
   servers in production, the fake in tests) and parsed by zeep; every service is bound to
@@ -246,7 +246,7 @@ class _Transport(Transport):
         return response
 
 
-class TwentyFourClient:
+class TsoClient:
     """One login's connection to 24SevenOffice.
 
     ``identity_id``: the identity (24SevenOffice client) to use; empty: the login's default.
@@ -529,13 +529,15 @@ class TwentyFourClient:
             "Company",
         )
 
-    def company_sync_page(self, page, changed_after):
-        answer = self.call(
-            "company",
-            "GetCompanySyncList",
-            syncSearchParameters={"Page": page, "Active": None, "ChangedAfter": changed_after},
-        )
-        return answer or {}
+    def company_sync_page(self, page):
+        """One page (up to 1,000) of every customer of the client, active or not: {CurrentPage,
+        TotalPages, TotalItems, Items: [{CompanyId, ExternalId, ...}]} (GetCompanySyncList)."""
+        answer = self.call("company", "GetCompanySyncList", syncSearchParameters={"Page": page, "Active": None})
+        answer = answer or {}
+        return {**answer, "Items": items(answer.get("Items"), "SyncCompany")}
+
+    def get_categories(self, properties):
+        return items(self.call("product", "GetCategories", returnProperties={"string": list(properties)}), "Category")
 
     def save_companies(self, companies):
         return items(self.call("company", "SaveCompanies", companies={"Company": companies}), "Company")
