@@ -17,19 +17,6 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
     _name = "recruitment.sync.invoiceocean.clients"
     _description = "InvoiceOcean customers"
 
-    # ------------------------------------------------------------------------ identity
-    def _io_partner_external_id(self, partner):
-        """The ``external_id`` our clients carry in InvoiceOcean: this database's, then the partner's id."""
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
-        return f"odoo-{uuid[:8]}-res.partner-{partner.id}"
-
-    def _io_partner_from_external_id(self, external_id):
-        prefix = self._io_partner_external_id(self.env["res.partner"]).rsplit("-", 1)[0] + "-"
-        text = str(external_id or "")
-        if text.startswith(prefix) and text[len(prefix) :].isdigit():
-            return int(text[len(prefix) :])
-        return None
-
     def _io_customer_domain(self):
         """Odoo's customers: commercial entities of this company (or shared), not users nor companies."""
         own = self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
@@ -145,7 +132,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         """
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         customers = self._io_customer_domain()
-        ids = {c["id"]: self._io_partner_from_external_id(c.get("external_id")) for c in clients}
+        ids = {c["id"]: self._io_id_of_key("res.partner", c.get("external_id")) for c in clients}
         by_id = Partner.browse([i for i in ids.values() if i]).exists()
         taxes = {c["id"]: io.normalized_tax_number(c.get("tax_no")) for c in clients}
         emails = {c["id"]: io.normalized_email(c.get("email")) for c in clients}
@@ -318,7 +305,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
     def _io_export_partner(self, client, partner, binding, look_first=False):
         """Send one customer: PUT when bound; else POST, after looking it up by ``external_id`` when an
         earlier attempt may have reached InvoiceOcean (a time-out after its commit): never twice."""
-        external_id = self._io_partner_external_id(partner)
+        external_id = self._io_our_key("res.partner", partner.id)
         data = partner.read(
             ["name", "is_company", "vat", "email", "phone", "mobile", "street", "zip", "city", "website"]
         )[0]

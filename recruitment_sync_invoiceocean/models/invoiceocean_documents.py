@@ -87,17 +87,10 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         return Batch(items=items, checkpoint={"watermark": newest}, done=True)
 
     # ------------------------------------------------------------------------ import
-    def _io_lead_oid(self, lead):
-        """The ``oid`` of the invoice "+Add invoice" issues for ``lead``: stable, so a resend is refused (422)."""
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
-        return f"odoo-{uuid[:8]}-crm.lead-{lead.id}"
-
     def _io_lead_from_oid(self, oid):
-        prefix = self._io_lead_oid(self.env["crm.lead"]).rsplit("-", 1)[0] + "-"
-        text = str(oid or "")
-        if text.startswith(prefix) and text[len(prefix) :].isdigit():
-            return self.env["crm.lead"].sudo().browse(int(text[len(prefix) :])).exists()
-        return self.env["crm.lead"]
+        """The opportunity whose "+Add invoice" issued the invoice with ``oid`` (``_io_our_key``), if any."""
+        lead_id = self._io_id_of_key("crm.lead", oid)
+        return self.env["crm.lead"].sudo().browse(lead_id).exists() if lead_id else self.env["crm.lead"]
 
     def _io_document_wanted(self, document, summary):
         """A new document becomes an opportunity when issued after the accounts were linked, or from
@@ -273,7 +266,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         if not client_binding:  # a customer not in InvoiceOcean yet goes first (looked up before, never twice)
             self._io_export_partner(client, partner, False, look_first=True)
             client_binding = self._io_client_binding(partner)
-        oid = self._io_lead_oid(lead)
+        oid = self._io_our_key("crm.lead", lead.id)  # stable: a resend is refused (422)
         invoice = {
             "kind": request.get("kind") or "vat",
             "client_id": int(client_binding.external_id),

@@ -1,6 +1,6 @@
 """InvoiceOcean's document kinds, users (paired with Odoo users) and departments (mapped to Odoo's)."""
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..services import invoiceocean as io
 
@@ -24,11 +24,11 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
 
     InvoiceOcean lists no users (§3.4): rows come from documents. Odoo users are never created by a
     sync: a row pairs by email, then by name, when exactly one internal user matches; otherwise it stays
-    *unpaired* or *ambiguous* until someone links it (as the JobAdder consultant pairing does).
+    *unpaired* or *ambiguous* until someone links it (``recruitment.sync.remote.user``).
     """
 
     _name = "recruitment.sync.invoiceocean.user"
-    _inherit = ["recruitment.sync.integration.row"]
+    _inherit = ["recruitment.sync.remote.user"]
     _description = "InvoiceOcean user"
     _order = "name, id"
 
@@ -36,47 +36,8 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
     io_id = fields.Char(string="InvoiceOcean user ID", required=True, readonly=True, index=True)
     name = fields.Char(readonly=True)
     email = fields.Char(help="InvoiceOcean shows no user's email to the API: type it to pair by email.")
-    user_id = fields.Many2one("res.users", string="Odoo user", index=True, domain=[("share", "=", False)])
-    pairing_state = fields.Selection(
-        [("paired", "Paired"), ("unpaired", "Unpaired"), ("ambiguous", "Ambiguous")],
-        compute="_compute_pairing_state",
-        store=True,
-    )
-    candidate_user_ids = fields.Many2many(
-        "res.users", compute="_compute_candidate_user_ids", string="Matching Odoo users"
-    )
 
     _sql_constraints = [("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean user is already listed.")]
-
-    def _matching_users(self):
-        self.ensure_one()
-        Users = self.env["res.users"].sudo()
-        if self.email:
-            found = Users.search([("share", "=", False), ("email", "=ilike", self.email.strip())])
-            if found:
-                return found
-        if self.name:
-            return Users.search([("share", "=", False), ("name", "=ilike", self.name.strip())])
-        return Users
-
-    @api.depends("email", "name")
-    def _compute_candidate_user_ids(self):
-        for row in self:
-            row.candidate_user_ids = row._matching_users()
-
-    @api.depends("user_id", "email", "name")
-    def _compute_pairing_state(self):
-        for row in self:
-            if row.user_id:
-                row.pairing_state = "paired"
-            else:
-                row.pairing_state = "ambiguous" if len(row._matching_users()) > 1 else "unpaired"
-
-    def _auto_pair(self):
-        for row in self.filtered(lambda r: not r.user_id):
-            matches = row._matching_users()
-            if len(matches) == 1:
-                row.user_id = matches
 
     @api.model
     def _io_rows_for(self, integration, summaries):
@@ -102,22 +63,6 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
             if names[key] and row.name != names[key]:
                 row.name = names[key]
         return rows
-
-    def action_link(self):
-        """Link the only matching Odoo user, or open the row to choose one."""
-        self.ensure_one()
-        matches = self._matching_users()
-        if len(matches) == 1:
-            self.user_id = matches
-            return True
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("Link %s to an Odoo user", self.name),
-        }
 
 
 class RecruitmentSyncInvoiceOceanDepartment(models.Model):

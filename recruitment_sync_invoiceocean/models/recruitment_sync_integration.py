@@ -299,6 +299,20 @@ class RecruitmentSyncIntegration(models.Model):
             items.append(answer)
         return items
 
+    # ------------------------------------------------------------------------ our keys
+    def _io_our_key(self, model_name, res_id=""):
+        """The key a record of ours carries in InvoiceOcean (a client's ``external_id``, an invoice's
+        ``oid``): this database's, the model, then the record's id; without ``res_id``, the prefix."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return f"odoo-{uuid[:8]}-{model_name}-{res_id}"
+
+    def _io_id_of_key(self, model_name, key):
+        """The id of our ``model_name`` record that ``key`` names, or None (not ours, or another database's)."""
+        prefix = self._io_our_key(model_name)
+        text = str(key or "")
+        rest = text[len(prefix) :]
+        return int(rest) if text.startswith(prefix) and rest.isdigit() else None
+
     # ------------------------------------------------------------------------ webhooks
     def _io_check_webhook_secret(self, given):
         self.ensure_one()

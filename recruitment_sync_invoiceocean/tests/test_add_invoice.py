@@ -26,7 +26,7 @@ class TestAddInvoice(InvoiceOceanCase):
         return Form(self.env[action["res_model"]].with_context(**action["context"]))
 
     def invoices_of(self, lead):
-        oid = self.integration._io_lead_oid(lead)
+        oid = self.integration._io_our_key("crm.lead", lead.id)
         return [i for i in self.fake.account.invoices.values() if i.get("oid") == oid]
 
     def test_prefilled_then_created_in_the_background_and_linked(self):

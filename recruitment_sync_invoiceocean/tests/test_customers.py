@@ -35,7 +35,7 @@ class TestFirstSync(InvoiceOceanCase):
         client = self.fake.create_client({"name": "Fjord Talent", "email": "Accounts@Fjord.example"}, notify=False)
         ours = self.Partner.create({"name": "Fjord Talent AS", "is_company": True, "email": "accounts@fjord.example"})
         other = self.Partner.create({"name": "Renamed In InvoiceOcean", "is_company": True})
-        external = self.integration._io_partner_external_id(other)
+        external = self.integration._io_our_key("res.partner", other.id)
         by_id = self.fake.create_client({"name": "Quite Another Name", "external_id": external}, notify=False)
         self.sync(["io_clients"])
         self.assertEqual(self.partner_of(client["id"]), ours)

@@ -38,6 +38,20 @@ class TestPairing(InvoiceOceanCase):
         self.assertTrue(tom.action_link())
         self.assertEqual((tom.pairing_state, tom.user_id), ("paired", self.toms[0]))
 
+    def test_email_decides_before_name(self):
+        """The core's remote user (``recruitment.sync.remote.user``): email first, then the name."""
+        self.new_document(user_id=self.io_users[1]["id"])
+        self.sync()
+        tom = self.row(self.io_users[1])
+        self.assertEqual((tom.pairing_state, len(tom.candidate_user_ids)), ("ambiguous", 2), "two namesakes")
+        tom.email = "t.baker@brightstaff.example"
+        self.assertEqual(tom.pairing_state, "ambiguous", "no user has the email: the name still decides")
+        self.toms[1].email = "T.Baker@brightstaff.example"
+        tom.invalidate_recordset(["candidate_user_ids"])
+        self.assertEqual(tom.candidate_user_ids, self.toms[1], "the email wins over the namesakes")
+        tom._auto_pair()
+        self.assertEqual((tom.pairing_state, tom.user_id), ("paired", self.toms[1]))
+
 
 @tagged("post_install", "-at_install", "recruitment_sync")
 class TestDepartments(InvoiceOceanCase):

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 
@@ -11,53 +11,23 @@ class RecruitmentJobadderUser(models.Model):
     """
 
     _name = "recruitment.jobadder.user"
+    _inherit = ["recruitment.sync.remote.user"]
     _description = "JobAdder consultant"
     _order = "name, id"
     _check_company_auto = True
+    # Consultants pair by email only: a namesake is not evidence of the same person.
+    _pair_by_name = False
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration", required=True, ondelete="cascade", index=True, check_company=True
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
+    integration_id = fields.Many2one(check_company=True)
     jobadder_id = fields.Integer(string="JobAdder ID", required=True, index=True, aggregator=None)
     name = fields.Char(required=True)
-    email = fields.Char()
     position = fields.Char()
     inactive = fields.Boolean(help="Inactive or deleted in JobAdder.")
-    user_id = fields.Many2one("res.users", string="Odoo user", index=True, domain=[("share", "=", False)])
-    pairing_state = fields.Selection(
-        [("paired", "Paired"), ("unpaired", "Unpaired"), ("ambiguous", "Ambiguous")],
-        compute="_compute_pairing_state",
-        store=True,
-    )
-    candidate_user_ids = fields.Many2many(
-        "res.users", compute="_compute_candidate_user_ids", string="Matching Odoo users"
-    )
     placement_count = fields.Integer(compute="_compute_placement_count")
 
     _sql_constraints = [
         ("jobadder_unique", "UNIQUE(integration_id, jobadder_id)", "This JobAdder user is already known."),
     ]
-
-    def _matching_users(self):
-        self.ensure_one()
-        if not self.email:
-            return self.env["res.users"]
-        return self.env["res.users"].sudo().search([("share", "=", False), ("email", "=ilike", self.email.strip())])
-
-    @api.depends("email")
-    def _compute_candidate_user_ids(self):
-        for consultant in self:
-            consultant.candidate_user_ids = consultant._matching_users()
-
-    @api.depends("user_id", "email")
-    def _compute_pairing_state(self):
-        for consultant in self:
-            matches = consultant._matching_users()
-            if consultant.user_id:
-                consultant.pairing_state = "paired"
-            else:
-                consultant.pairing_state = "ambiguous" if len(matches) > 1 else "unpaired"
 
     def _compute_placement_count(self):
         counts = dict(
@@ -67,29 +37,6 @@ class RecruitmentJobadderUser(models.Model):
         )
         for consultant in self:
             consultant.placement_count = counts.get(consultant, 0)
-
-    def _auto_pair(self):
-        """Pair by email where exactly one Odoo user matches (never creates a user)."""
-        for consultant in self.filtered(lambda c: not c.user_id):
-            matches = consultant._matching_users()
-            if len(matches) == 1:
-                consultant.user_id = matches
-
-    def action_link(self):
-        """Link the only matching Odoo user, or open the form to choose one."""
-        self.ensure_one()
-        matches = self._matching_users()
-        if len(matches) == 1:
-            self.user_id = matches
-            return True
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("Link %s to an Odoo user", self.name),
-        }
 
     def _send_invitation(self, user):
         """Odoo's invitation to a new user (auth_signup's "set your password" email with a signup

@@ -39,6 +39,15 @@ class TestConsultantPairing(TransactionCase):
         with self.assertRaises(UserError):
             consultant.action_create_user()
 
+    def test_a_namesake_is_no_match(self):
+        """JobAdder pairs by email only (``_pair_by_name`` off in the core's remote user)."""
+        new_test_user(self.env, "rs_namesake", name="Sam Nguyen", email="sam.n@elsewhere.example")
+        consultant = self.consultant("sam@agency.example")
+        consultant._auto_pair()
+        self.assertFalse(consultant.user_id)
+        self.assertEqual(consultant.pairing_state, "unpaired")
+        self.assertFalse(consultant.candidate_user_ids)
+
     def test_link_the_only_match(self):
         user = new_test_user(self.env, "rs_only", email="only@agency.example")
         consultant = self.consultant("only@agency.example")
