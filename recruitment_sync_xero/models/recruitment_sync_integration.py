@@ -33,7 +33,14 @@ def jwt_claims(token):
 
 class RecruitmentSyncIntegration(models.Model):
     _name = "recruitment.sync.integration"
-    _inherit = ["recruitment.sync.integration", "recruitment.sync.xero.import", "recruitment.sync.xero.export"]
+    _inherit = [
+        "recruitment.sync.integration",
+        "recruitment.sync.xero.import",
+        "recruitment.sync.xero.export",
+        "recruitment.sync.xero.export.select",
+        "recruitment.sync.xero.payload",
+        "recruitment.sync.xero.send",
+    ]
 
     provider = fields.Selection(
         selection_add=[("xero", "Xero")],

@@ -1,0 +1,247 @@
+"""What a run exports to Xero: the records of each kind not in Xero yet or changed since, and how many."""
+
+from odoo import models
+from odoo.tools import SQL
+
+from odoo.addons.recruitment_sync.services.provider import Batch
+
+from ..services import xero
+from .xero_export import ALLOCATION, CREDIT_NOTE_DOC, DOCUMENTS, INVOICE_DOC, PAYLOAD_ERRORS, PAYMENT
+from .xero_import import CONTACT
+
+
+class RecruitmentSyncXeroExportSelect(models.AbstractModel):
+    """Selection of what to export, in SQL, no call to Xero (mixed into ``recruitment.sync.integration``)."""
+
+    _name = "recruitment.sync.xero.export.select"
+    _description = "Xero exports: what to send"
+
+    def _xero_move_domain(self, move_type):
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", move_type),
+            ("state", "=", "posted"),
+        ]
+        if self.xero_export_start_date:
+            domain.append(("invoice_date", ">=", self.xero_export_start_date))
+        if self.department_scope == "selected":
+            domain.append(("department_id", "child_of", self.department_ids.ids))
+        return domain
+
+    def _xero_pending_allocations_sql(self, credit_note_id):
+        """Reconciliations of a credit note with exported invoices that Xero has not been told of."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN recruitment_sync_binding invoice_binding
+                   ON invoice_binding.integration_id = %(integration)s
+                  AND invoice_binding.res_model = 'account.move'
+                  AND invoice_binding.external_model = %(invoice)s
+                  AND invoice_binding.res_id = debit_line.move_id
+            LEFT JOIN recruitment_sync_binding allocation_binding
+                   ON allocation_binding.integration_id = %(integration)s
+                  AND allocation_binding.res_model = 'account.partial.reconcile'
+                  AND allocation_binding.external_model = %(allocation)s
+                  AND allocation_binding.res_id = p.id
+                WHERE credit_line.move_id = %(credit_note)s AND allocation_binding.id IS NULL""",
+            integration=self.id,
+            invoice=INVOICE_DOC.external_model,
+            allocation=ALLOCATION,
+            credit_note=credit_note_id,
+        )
+
+    def _xero_moves_to_export_sql(self, doc, counting=False):
+        """Posted documents never exported, or changed in Odoo since (and credit notes to allocate).
+
+        ``counting``: only the documents the run will send (not those another ledger holds,
+        not credit notes whose allocations alone are pending).
+        """
+        Move = self.env["account.move"].sudo()
+        domain = self._xero_move_domain(doc.move_type)
+        if counting:
+            domain += Move._sync_ledger_held_elsewhere_domain(self)
+        moves = Move._search(domain)
+        # ">=": an edit in the second of the export is looked at again (and found unchanged, or sent).
+        stale = SQL("b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at")
+        if doc is CREDIT_NOTE_DOC and not counting:
+            stale = SQL(
+                "%s OR (b.id IS NOT NULL AND EXISTS(%s))", stale, self._xero_pending_allocations_sql(SQL("m.id"))
+            )
+        return SQL(
+            """SELECT m.id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'account.move'
+                  AND b.external_model = %s AND b.res_id = m.id
+                WHERE m.id IN %s AND (%s)""",
+            self.id,
+            doc.external_model,
+            moves.subselect(),
+            stale,
+        )
+
+    def _xero_customers_to_export_sql(self, counting=False):
+        """Customers of the documents to export that are not in Xero yet."""
+        documents = [
+            self._xero_moves_to_export_sql(doc, counting)
+            for doc, wanted in (
+                (INVOICE_DOC, self.xero_export_invoices),
+                (CREDIT_NOTE_DOC, self.xero_export_credit_notes),
+            )
+            if wanted
+        ] or [SQL("SELECT 1 WHERE FALSE")]
+        return SQL(
+            """SELECT DISTINCT m.commercial_partner_id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'res.partner'
+                  AND b.external_model = %s AND b.res_id = m.commercial_partner_id
+                WHERE m.id IN (%s) AND b.id IS NULL""",
+            self.id,
+            CONTACT,
+            SQL(" UNION ").join(documents),
+        )
+
+    def _xero_payments_to_export_sql(self, counting=False):
+        """Reconciliations of an exported invoice (or credit note) with a customer payment or a bank line.
+
+        ``counting``: with the documents the coming run exports first, as if they were in Xero.
+        """
+        if counting:
+            invoices = self._xero_sendable_documents_sql(INVOICE_DOC)
+            credit_notes = self._xero_sendable_documents_sql(CREDIT_NOTE_DOC)
+        else:
+            invoices, credit_notes = (
+                SQL(
+                    """SELECT res_id FROM recruitment_sync_binding
+                        WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+                    self.id,
+                    doc.external_model,
+                )
+                for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
+            )
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move debit_move ON debit_move.id = debit_line.move_id
+                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
+            LEFT JOIN recruitment_sync_binding payment_binding
+                   ON payment_binding.integration_id = %(integration)s
+                  AND payment_binding.res_model = 'account.partial.reconcile'
+                  AND payment_binding.external_model = %(payment)s
+                  AND payment_binding.res_id = p.id
+                WHERE payment_binding.id IS NULL
+                  AND (
+                        (debit_move.id IN (%(invoices)s)
+                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
+                         AND credit_move.state = 'posted')
+                     OR (credit_move.id IN (%(credit_notes)s)
+                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
+                         AND debit_move.state = 'posted')
+                  )""",
+            integration=self.id,
+            payment=PAYMENT,
+            invoices=invoices,
+            credit_notes=credit_notes,
+        )
+
+    def _xero_export_sql(self, kind):
+        if kind.code == xero.EXPORT_CUSTOMERS.code:
+            return "res.partner", self._xero_customers_to_export_sql()
+        if kind.code == xero.PAYMENTS.code:
+            return "account.partial.reconcile", self._xero_payments_to_export_sql()
+        return "account.move", self._xero_moves_to_export_sql(DOCUMENTS[kind.code])
+
+    def _xero_export_count(self, kind):
+        """What a run will send of ``kind``, from Odoo's data alone (no call to Xero).
+
+        Payments and allocations count with the documents they go to that are exported now or
+        will be by the same run (invoices and credit notes go before payments).
+        """
+        self.env.flush_all()
+        if kind.code == xero.EXPORT_CUSTOMERS.code:
+            sql = self._xero_customers_to_export_sql(counting=True)
+        elif kind.code == xero.PAYMENTS.code:
+            sql = self._xero_payments_to_export_sql(counting=True)
+        else:
+            doc = DOCUMENTS[kind.code]
+            count = self._xero_documents_to_send_count(doc)
+            if doc is CREDIT_NOTE_DOC:
+                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", self._xero_allocations_to_send_sql()))
+                count += self.env.cr.fetchone()[0]
+            return count
+        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
+        return self.env.cr.fetchone()[0]
+
+    def _xero_documents_to_send_count(self, doc):
+        """Documents not in Xero yet, and those in Xero whose payload changed (a payment or a
+        reconciliation marks an invoice changed without changing what Xero gets)."""
+        self.env.cr.execute(self._xero_moves_to_export_sql(doc, counting=True))
+        moves = self.env["account.move"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        bindings = self._binder(doc.external_model).bindings_of(moves)
+        exported = moves.filtered(lambda move: move.id in bindings)
+        count = len(moves) - len(exported)
+        if not exported:
+            return count
+        maps = self._xero_maps()
+        contacts = self._binder(CONTACT).bindings_of(exported.commercial_partner_id)
+        for move in exported:
+            binding, contact = bindings[move.id], contacts.get(move.commercial_partner_id.id)
+            if not contact:
+                continue  # refused by the run (its customer is not in Xero), not sent
+            try:
+                version = xero.content_hash(self._xero_document_payload(move, maps, contact.external_id))
+            except PAYLOAD_ERRORS:
+                continue  # refused by the run, not sent
+            count += version not in (binding.xero_content_hash, binding.xero_refused_hash)
+        return count
+
+    def _xero_sendable_documents_sql(self, doc):
+        """Documents in Xero now (bound) or sent by the coming run (when their kind is exported)."""
+        bound = SQL(
+            """SELECT res_id FROM recruitment_sync_binding
+                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
+            self.id,
+            doc.external_model,
+        )
+        wanted = self.xero_export_invoices if doc is INVOICE_DOC else self.xero_export_credit_notes
+        if not wanted:
+            return bound
+        return SQL("%s UNION %s", bound, self._xero_moves_to_export_sql(doc, counting=True))
+
+    def _xero_allocations_to_send_sql(self):
+        """Reconciliations of credit notes with invoices, both in Xero after the run, not allocated yet."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+            LEFT JOIN recruitment_sync_binding allocation_binding
+                   ON allocation_binding.integration_id = %(integration)s
+                  AND allocation_binding.res_model = 'account.partial.reconcile'
+                  AND allocation_binding.external_model = %(allocation)s
+                  AND allocation_binding.res_id = p.id
+                WHERE credit_line.move_id IN (%(credit_notes)s) AND debit_line.move_id IN (%(invoices)s)
+                  AND allocation_binding.id IS NULL""",
+            integration=self.id,
+            allocation=ALLOCATION,
+            credit_notes=self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
+            invoices=self._xero_sendable_documents_sql(INVOICE_DOC),
+        )
+
+    def _xero_fetch_export(self, kind, checkpoint, batch_size):
+        self.env.flush_all()
+        model, sql = self._xero_export_sql(kind)
+        after = (checkpoint or {}).get("after", 0)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
+                sql,
+                after,
+                self._failed_items_held_back_sql(kind, model),
+                batch_size,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        done = len(ids) < batch_size
+        records = self.env[model].sudo().browse(ids)
+        return Batch(items=records, checkpoint=None if done else {"after": ids[-1]}, done=done)
