@@ -8,7 +8,13 @@
     "author": "Recruitment Sync",
     "license": "LGPL-3",
     "installable": True,
-    "depends": ["recruitment_sync", "recruitment_sync_jobadder", "recruitment_sync_xero", "recruitment_sync_24so"],
+    "depends": [
+        "recruitment_sync",
+        "recruitment_sync_jobadder",
+        "recruitment_sync_xero",
+        "recruitment_sync_24so",
+        "recruitment_sync_invoiceocean",
+    ],
     "data": [],
     "assets": {
         "web.assets_tests": [
