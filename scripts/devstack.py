@@ -547,7 +547,13 @@ def _test_with(pg, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"), ("quickbooks", "QuickBooks"), ("invoiceocean", "InvoiceOcean"))
+SANDBOX_SERVICES = (
+    ("jobadder", "JobAdder"),
+    ("xero", "Xero"),
+    ("24so", "24SevenOffice"),
+    ("quickbooks", "QuickBooks"),
+    ("invoiceocean", "InvoiceOcean"),
+)
 
 
 def sandbox_today(state_dir, dbname, fresh):
