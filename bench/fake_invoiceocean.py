@@ -52,7 +52,7 @@ class BenchFakeInvoiceOcean(FakeInvoiceOcean):
 
 
 def _route(path):
-    parts = path.strip("/").split("/")[1:]  # without the account prefix
+    parts = path.strip("/").split("/")  # the account prefix is gone from the recorded path
     return "/" + "/".join("{id}" if part.split(".")[0].isdigit() else part for part in parts)
 
 
@@ -101,7 +101,7 @@ def main(argv=None):
 
     def describe():
         return {
-            "url": fake.url,
+            "url": fake.account_url,  # the control routes too live under the account's prefix
             "account_url": fake.account_url,
             "prefix": fake.prefix,
             "api_token": fake.api_token,
