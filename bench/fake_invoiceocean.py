@@ -35,6 +35,7 @@ class BenchFakeInvoiceOcean(FakeInvoiceOcean):
     rules = (
         (f"{CONTROL_PREFIX}stats", "bench_stats", ["GET"]),
         (f"{CONTROL_PREFIX}reset", "bench_reset", ["POST"]),
+        *FakeInvoiceOcean.rules,
     )
 
     def on_bench_stats(self, request):
