@@ -28,6 +28,10 @@ Scenarios (default: all):
 * ``qbo_export``: the same with QuickBooks Online (``bench/fake_quickbooks.py``,
   ``bench/qbo_scenarios.py``): 30 documents per ``/batch``, QuickBooks' limits (500 a minute, 10 a
   second, 40 batches a minute) on the real clock, timeouts after commit injected.
+* ``invoiceocean_sync``: the first sync of 5,000 InvoiceOcean clients against 5,000 Odoo customers
+  (half of them the same companies) and 2,000 documents, then a sync with nothing new
+  (``bench/fake_invoiceocean.py``, ``bench/io_scenarios.py``); compared with the same number of
+  partners and opportunities made by batch ``create``.
 
 Progress goes to stderr; stdout gets exactly one JSON object per scenario, one per line.
 """
@@ -49,7 +53,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import devstack  # noqa: E402  (scripts/, on the path set above)
 
 JOBADDER_SCENARIOS = ("jobadder_initial_load", "jobadder_noop_sync")
-SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export", "qbo_export")
+SCENARIOS = (*JOBADDER_SCENARIOS, "24so_export", "xero_export", "qbo_export", "invoiceocean_sync")
 DB_PREFIX = "rs_bench"
 TEMPLATE_DB = f"{DB_PREFIX}_template"
 USERS = 50
@@ -78,6 +82,10 @@ XERO_WALL_RATIO = 1.10
 # QuickBooks: one /batch call per 30 documents (invoices and new customers), 5 spare.
 QBO_PER_BATCH = 30
 QBO_SPARE_BATCHES = 5
+# invoiceocean_sync: the issue's sizes and targets.
+IO_CLIENTS, IO_CUSTOMERS, IO_DOCUMENTS = 5000, 5000, 2000
+IO_RATE_SHARE = 0.4  # of the plain batch create's records a second
+IO_NOOP_SECONDS = 2.0
 # "Constant" and "flat" between N/4 and N: within these margins.
 QUERIES_TOLERANCE = 0.10
 MEMORY_TOLERANCE = 0.10
@@ -271,6 +279,25 @@ class Bench:
             raise SystemExit(f"the benchmark step qbo_export failed (exit {code})")
         return json.loads(result_file.read_text())
 
+    def invoiceocean_sync(self):
+        database = self.fresh_database(f"{DB_PREFIX}_io")
+        result_file = self.workdir / f"{database}-sync.json"
+        command = [sys.executable, str(BENCH / "fake_invoiceocean.py"), "--seed", str(self.args.seed)]
+        command += ["--clients", str(IO_CLIENTS), "--documents", str(IO_DOCUMENTS)]
+        with self.serve(command, "InvoiceOcean") as fake:
+            log(
+                "fake InvoiceOcean at {account_url}: {clients} clients ({shared} shared), {documents} documents".format(
+                    **json.loads(fake)
+                )
+            )
+            command = [sys.executable, str(BENCH / "io_scenarios.py"), "sync", "--config", str(self.config)]
+            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
+            command += ["--customers", str(IO_CUSTOMERS)]
+            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
+        if code or not result_file.exists():
+            raise SystemExit(f"the benchmark step invoiceocean_sync failed (exit {code})")
+        return json.loads(result_file.read_text())
+
     def run(self):
         args = self.args
         wanted = set(args.scenarios)
@@ -283,6 +310,8 @@ class Bench:
             results.append(xero_export_result(self.xero_export()))
         if "qbo_export" in wanted:
             results.append(qbo_export_result(self.qbo_export()))
+        if "invoiceocean_sync" in wanted:
+            results.append(invoiceocean_sync_result(self.invoiceocean_sync()))
         return results
 
     def run_jobadder(self, wanted):
@@ -460,6 +489,39 @@ def qbo_export_result(export):
             "no_429_from_our_pacing": export["rate_limited"] == 0,
             "zero_duplicates": export["duplicates"] == 0,
             "every_invoice_exported": export["invoices_exported"] == export["invoices"],
+        },
+    }
+
+
+def invoiceocean_sync_result(sync):
+    """The issue's JSON line first, then the details."""
+    records = sync["clients"] + sync["documents"]
+    rate = records / sync["seconds"] if sync["seconds"] else None
+    plain = sync["plain_create_records_per_second"]
+    document_gets = sum(n for route, n in sync["api_calls_per_route"].items() if route == "GET /invoices/{id}.json")
+    noop_routes = sync["noop_api_calls_per_route"]
+    return {
+        "scenario": "invoiceocean_sync",
+        "clients": sync["clients"],
+        "documents": sync["documents"],
+        "api_calls": sync["api_calls"],
+        "seconds": sync["seconds"],
+        "records_per_second": round(rate, 1) if rate else None,
+        "plain_create_records_per_second": plain,
+        "noop_api_calls": sync["noop_api_calls"],
+        "noop_seconds": sync["noop_seconds"],
+        **{key: sync[key] for key in ("odoo_customers", "shared", "opportunities", "run_state", "failed", "lines")},
+        **{key: sync[key] for key in ("through_cron", "scheduler_passes", "runner_calls", "plain_create_seconds")},
+        "api_calls_per_route": sync["api_calls_per_route"],
+        "noop_api_calls_per_route": noop_routes,
+        "targets_met": {
+            "at_least_40pct_of_plain_create": bool(rate and plain and rate >= IO_RATE_SHARE * plain),
+            "no_get_per_document": document_gets == 0,
+            "noop_one_list_call_per_resource": all(
+                n == 1 for route, n in noop_routes.items() if route.startswith("GET ")
+            )
+            and not any(not route.startswith("GET ") for route in noop_routes),
+            "noop_under_2_seconds": sync["noop_seconds"] < IO_NOOP_SECONDS,
         },
     }
 

@@ -547,7 +547,13 @@ def _test_with(pg, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-SANDBOX_SERVICES = (("jobadder", "JobAdder"), ("xero", "Xero"), ("24so", "24SevenOffice"), ("quickbooks", "QuickBooks"))
+SANDBOX_SERVICES = (
+    ("jobadder", "JobAdder"),
+    ("xero", "Xero"),
+    ("24so", "24SevenOffice"),
+    ("quickbooks", "QuickBooks"),
+    ("invoiceocean", "InvoiceOcean"),
+)
 
 
 def sandbox_today(state_dir, dbname, fresh):
@@ -581,6 +587,8 @@ def start_sandbox(args, state_dir, today):
         str(args.tso_port),
         "--quickbooks-port",
         str(args.quickbooks_port),
+        "--invoiceocean-port",
+        str(args.invoiceocean_port),
         "--state-file",
         str(state_file),
     ]
@@ -671,6 +679,11 @@ def print_welcome(args, summary, sandbox_state):
         steps.append(
             "Invoicing > Customers > Invoices: select posted invoices of the Oslo or Bergen department, Actions > "
             "Export to 24SevenOffice: the receipt shows each invoice's status."
+        )
+    if "invoiceocean" in integrations:
+        steps.append(
+            f"{url}/odoo/sync-integrations/{integrations['invoiceocean']['id']} (InvoiceOcean, activated with the "
+            "stand-in's token): customers both ways; its documents become opportunities in CRM > Pipeline."
         )
     steps.append("Log in as london / london: the London department's history and placements only.")
     steps.append("More in the README: a tour of each screen, and how to point an integration at the real service.")
@@ -813,6 +826,7 @@ def main(argv=None):
     run.add_argument("--xero-port", type=int, default=8072)
     run.add_argument("--tso-port", type=int, default=8073, help="24SevenOffice's port")
     run.add_argument("--quickbooks-port", type=int, default=8074, help="QuickBooks Online's port")
+    run.add_argument("--invoiceocean-port", type=int, default=8075, help="InvoiceOcean's port")
     run.add_argument("--sandbox-host", default="127.0.0.1", help="where the stand-ins listen (0.0.0.0 in Docker)")
     run.add_argument("--public-host", help="host name the stand-ins' addresses use (default: --sandbox-host)")
     run.add_argument("--log-level", default="warn", help="Odoo's log level (info shows every request)")

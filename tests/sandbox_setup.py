@@ -16,9 +16,10 @@ What it makes:
 * users (password = login): ``admin`` (the administrator), ``manager`` (Zoë Williams, sync
   manager, Sydney) and ``london`` (Ana Jones, sync user of the London department); both are
   JobAdder consultants of the agency, paired with JobAdder by their email;
-* three integrations marked *sandbox* (the banner on their forms): JobAdder (every department,
+* integrations marked *sandbox* (the banner on their forms): JobAdder (every department,
   to connect), Xero (the London department, to connect) and 24SevenOffice (Oslo and Bergen,
-  activated with a login for all departments and one of Bergen's).
+  activated with a login for all departments and one of Bergen's); QuickBooks Online (London, to
+  connect) and InvoiceOcean (every department, activated with the stand-in's token and prefix).
 """
 
 import argparse
@@ -63,6 +64,7 @@ INTEGRATIONS = {  # key -> (name, departments served; () = all)
     "xero": ("Xero", ("London",)),
     "24so": ("24SevenOffice", ("Oslo", "Bergen")),
     "quickbooks": ("QuickBooks Online", ("London",)),
+    "invoiceocean": ("InvoiceOcean", ()),
 }
 
 
@@ -103,6 +105,8 @@ class Setup:
         }
         if self.state.get("quickbooks") and "recruitment.sync.qbo.tax.code" in self.env:
             integrations["quickbooks"] = self.quickbooks(company, departments)
+        if self.state.get("invoiceocean") and "io_prefix" in self.env["recruitment.sync.integration"]._fields:
+            integrations["invoiceocean"] = self.invoiceocean(company, departments)
         self.env.flush_all()
         return self.summary(integrations)
 
@@ -316,6 +320,26 @@ class Setup:
         )
         self._renew_tokens(integration, fake["token"])
         return integration
+
+    def invoiceocean(self, company, departments):
+        """InvoiceOcean for every department, activated with the stand-in's token and prefix.
+
+        Saving the token tests the connection and queues the first sync (customers both ways); a
+        second run saves them again, which tests the stand-in's new address.
+        """
+        fake = self.state["invoiceocean"]
+        return self._integration(
+            "invoiceocean",
+            company,
+            departments,
+            # The stand-in serves the account under {url}/{prefix}, not at https://{prefix}.invoiceocean.com.
+            {
+                "provider": "invoiceocean",
+                "api_base_url": fake["account_url"],
+                "io_prefix": fake["prefix"],
+                "io_api_token": fake["api_token"],
+            },
+        )
 
     def twentyfour(self, company, departments):
         fake = self.state.get("24so")

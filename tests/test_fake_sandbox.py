@@ -44,7 +44,7 @@ def world():
 
 @pytest.fixture(scope="module")
 def sandbox(world):
-    with Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0}) as running:
+    with Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0, "invoiceocean": 0}) as running:
         yield running
 
 
@@ -138,15 +138,42 @@ def test_24so_client_has_departments_products_and_the_sandbox_logins(sandbox):
     assert {number for number, *_rest in PRODUCTS} <= stored
 
 
+def test_invoiceocean_account_has_the_invoiced_clients_departments_and_documents(sandbox, world):
+    state = json.loads(json.dumps(sandbox.state()))["invoiceocean"]
+    assert state["account_url"] == f"{state['url']}/{state['prefix']}"
+
+    def listed(resource, **params):
+        answer = requests.get(
+            f"{state['account_url']}/{resource}.json",
+            params={"api_token": state["api_token"], "per_page": 100, **params},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    clients = {client["name"]: client for client in listed("clients")}
+    # Odoo's sandbox customers (the invoiced JobAdder clients) are InvoiceOcean clients with a tax number.
+    assert set(world.invoiced_clients) <= set(clients)
+    assert sorted(state["shared_clients"]) == sorted(world.invoiced_clients)
+    assert all(clients[name]["tax_no"] for name in world.invoiced_clients)
+    assert len(listed("departments")) >= 2
+    kinds = {document["kind"] for document in listed("invoices", period="all")}
+    assert {"vat", "proforma", "receipt"} <= kinds
+    refused = requests.get(f"{state['account_url']}/clients.json", params={"api_token": "wrong"}, timeout=5)
+    assert refused.status_code == 401
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_command_writes_its_state_and_stops_on_signals(tmp_path, stop_signal):
     state_file = tmp_path / "sandbox.json"
     command = [sys.executable, "-m", "tests.fakes.sandbox", "--placements", "30", "--state-file", str(state_file)]
     command += ["--jobadder-port", "0", "--xero-port", "0", "--tso-port", "0"]
+    command += ["--quickbooks-port", "0", "--invoiceocean-port", "0"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         output = _read_until(process, "Serving until Ctrl-C.", timeout=60)
         assert "JobAdder" in output and "Xero" in output and "24SevenOffice" in output
+        assert "InvoiceOcean" in output
         state = json.loads(state_file.read_text())
         login = requests.get(state["jobadder"]["authorize_url"], timeout=5)
         assert login.status_code in (200, 400)  # the page answers (400: no client_id given)
@@ -166,7 +193,7 @@ def test_a_busy_port_names_the_stand_in(world):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        sandbox = Sandbox(world, ports={"jobadder": 0, "xero": port, "24so": 0})
+        sandbox = Sandbox(world, ports={"jobadder": 0, "xero": port, "24so": 0, "quickbooks": 0, "invoiceocean": 0})
         with pytest.raises(OSError, match=f"the Xero stand-in, port {port}"):
             sandbox.start()
         assert sandbox.jobadder._server is None  # what had started is stopped again

@@ -20,6 +20,10 @@ likewise ``tests.fakes.xero`` and ``tests.fakes.twentyfour``); here they serve o
 * 24SevenOffice: the Norwegian office's client (departments Oslo 1 and Bergen 300, products,
   customers), with the agency's fee products under the numbers Odoo uses (``PRODUCTS``), and a
   login for all departments plus one of the Bergen department.
+* InvoiceOcean (``--invoiceocean-port``, 8075): the agency's account ``brightstaff`` (served under
+  ``{url}/brightstaff``) with two departments, clients (the invoiced JobAdder clients among them,
+  under the same names and with a tax number, so that the first sync pairs them with Odoo's
+  customers) and documents of several kinds (VAT invoices, proformas, receipts, ...).
 
 What the Odoo side needs to point integrations at the running services (addresses, app
 credentials, fresh tokens for integrations connected in an earlier run) is ``Sandbox.state()``,
@@ -36,6 +40,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from .invoiceocean import FakeInvoiceOcean
+from .invoiceocean_data import generate_account as generate_invoiceocean_account
 from .jobadder import FakeJobAdder
 from .jobadder_data import UNKNOWN_CURRENCY, generate_agency
 from .quickbooks import FakeQuickBooks
@@ -46,7 +52,7 @@ from .twentyfour_data import generate_world as generate_24so_world
 from .xero import FakeXero
 from .xero_data import generate_world as generate_xero_world
 
-DEFAULT_PORTS = {"jobadder": 8071, "xero": 8072, "24so": 8073, "quickbooks": 8074}
+DEFAULT_PORTS = {"jobadder": 8071, "xero": 8072, "24so": 8073, "quickbooks": 8074, "invoiceocean": 8075}
 DEFAULT_SEED = 1
 DEFAULT_PLACEMENTS = 200
 # JobAdder clients that already are customers in the agency's Xero organisation.
@@ -76,6 +82,7 @@ class SandboxWorld:
     twentyfour: object  # twentyfour_data.World
     invoiced_clients: tuple  # names of JobAdder clients that are customers in Xero too
     quickbooks: object = None  # quickbooks_data.QuickBooksWorld: a US and a UK company
+    invoiceocean: object = None  # invoiceocean_data.Account: clients (the invoiced ones too), documents
 
 
 def initial_load_companies(agency, margin_days=0):
@@ -112,7 +119,8 @@ def build_world(seed=DEFAULT_SEED, today=None, placements=DEFAULT_PLACEMENTS):
     companies = initial_load_companies(agency, margin_days=CLIENT_MARGIN_DAYS)
     clients = tuple(company.name.strip() for company in companies[:CLIENTS_IN_XERO])
     quickbooks = generate_quickbooks_world(seed=seed, today=today, clients=clients)
-    return SandboxWorld(seed, today, agency, xero, twentyfour, clients, quickbooks)
+    invoiceocean = generate_invoiceocean_account(seed=seed, today=today, clients=clients)
+    return SandboxWorld(seed, today, agency, xero, twentyfour, clients, quickbooks, invoiceocean)
 
 
 class Sandbox:
@@ -128,7 +136,7 @@ class Sandbox:
         self.ports = {**DEFAULT_PORTS, **(ports or {})}
         self.options = options
         self.jobadder = self.xero = self.twentyfour = None
-        self.quickbooks = None
+        self.quickbooks = self.invoiceocean = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self):
@@ -165,6 +173,11 @@ class Sandbox:
                         enforce_rate_limits=self.options.get("rate_limits", True),
                     ),
                 )
+            if self.world.invoiceocean is not None:
+                self.invoiceocean = self._start(
+                    "InvoiceOcean",
+                    FakeInvoiceOcean(self.host, self.ports["invoiceocean"], account=self.world.invoiceocean),
+                )
         except BaseException:
             self.stop()
             raise
@@ -181,7 +194,7 @@ class Sandbox:
         return fake
 
     def stop(self):
-        for fake in (self.quickbooks, self.twentyfour, self.xero, self.jobadder):
+        for fake in (self.invoiceocean, self.quickbooks, self.twentyfour, self.xero, self.jobadder):
             if fake:
                 fake.stop()
 
@@ -258,6 +271,15 @@ class Sandbox:
                 "other_company": {"realm_id": us.realm_id, "name": us.name},
                 "token": qbo.issue_token(uk.realm_id),
             }
+        if self.invoiceocean:
+            account = self.world.invoiceocean
+            state["invoiceocean"] = {
+                "url": self.invoiceocean.url,
+                "account_url": self.invoiceocean.account_url,  # stands for https://{prefix}.invoiceocean.com
+                "prefix": account.prefix,
+                "api_token": account.api_token,
+                "shared_clients": [account.clients[ident]["name"] for ident in account.notable["shared_clients"]],
+            }
         return state
 
     def describe(self):
@@ -282,6 +304,13 @@ class Sandbox:
             lines.append(
                 f"QuickBooks     {self.quickbooks.url}  companies "
                 + ", ".join(f"{c.name} ({c.country})" for c in self.world.quickbooks.companies)
+            )
+        if self.invoiceocean:
+            account = self.world.invoiceocean
+            lines.append(
+                f"InvoiceOcean   {self.invoiceocean.account_url}  account {account.prefix}: {len(account.clients)} "
+                f"clients ({len(account.notable['shared_clients'])} invoiced JobAdder clients among them), "
+                f"{len(account.departments)} departments, {len(account.invoices)} documents"
             )
         return lines
 
@@ -312,6 +341,7 @@ def main(argv=None):
     seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
     ports = {"jobadder": args.jobadder_port, "xero": args.xero_port, "24so": args.tso_port}
     ports["quickbooks"] = args.quickbooks_port
+    ports["invoiceocean"] = args.invoiceocean_port
     signal.signal(signal.SIGTERM, _interrupt)  # a parent stopping us ends it like Ctrl-C does
     sandbox = Sandbox(
         build_world(seed=seed, today=args.today, placements=args.placements),

@@ -14,6 +14,7 @@
         "recruitment_sync_xero",
         "recruitment_sync_24so",
         "recruitment_sync_quickbooks",
+        "recruitment_sync_invoiceocean",
     ],
     "data": [],
     "assets": {

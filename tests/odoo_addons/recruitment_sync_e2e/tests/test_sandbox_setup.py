@@ -13,7 +13,7 @@ from odoo.addons.recruitment_sync.tests.common import no_sleep
 from tests.fakes.sandbox import Sandbox, build_world  # noqa: I001  (on the path set by the core's tests)
 from tests.sandbox_setup import MODULE, USERS, setup_sandbox
 
-FREE_PORTS = {"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0}
+FREE_PORTS = {"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0, "invoiceocean": 0}
 
 
 @tagged("post_install", "-at_install", "recruitment_sync_e2e")
@@ -73,6 +73,16 @@ class TestSandboxSetup(TransactionCase):
             logins = tso.sudo().tso_credential_ids
             self.assertEqual(set(logins.mapped("state")), {"ok"})
             self.assertEqual(logins.filtered("department_ids").department_ids.tso_department_ref, 300)
+        # InvoiceOcean: activated with the stand-in's token and prefix; its first sync is queued.
+        invoiceocean = integrations["invoiceocean"]
+        self.assertEqual(invoiceocean.provider, "invoiceocean")
+        self.assertEqual(invoiceocean.io_prefix, sandbox.invoiceocean.prefix)
+        self.assertEqual(invoiceocean.sudo().io_api_token, sandbox.invoiceocean.api_token)
+        self.assertEqual(invoiceocean.sudo().api_base_url, sandbox.invoiceocean.account_url)
+        self.assertEqual(invoiceocean.department_scope, "all")
+        self.assertEqual(invoiceocean.state, "connected", invoiceocean.connection_message)
+        first_sync = self.env["recruitment.sync.run"].search([("integration_id", "=", invoiceocean.id)])
+        self.assertEqual(first_sync.mapped("trigger"), ["initial_load"])
 
     def test_second_run_keeps_connections_and_duplicates_nothing(self):
         first = self.start_sandbox()
@@ -94,6 +104,14 @@ class TestSandboxSetup(TransactionCase):
         self.assertEqual(jobadder.state, "connected")
         answer = jobadder.action_test_connection()
         self.assertEqual(answer["params"]["type"], "success", answer["params"]["message"])
+        invoiceocean = self.integrations(summary)["invoiceocean"]
+        self.assertEqual(invoiceocean.sudo().api_base_url, second.invoiceocean.account_url)
+        self.assertEqual(invoiceocean.state, "connected", invoiceocean.connection_message)
+        self.assertEqual(
+            self.env["recruitment.sync.run"].search_count([("integration_id", "=", invoiceocean.id)]),
+            1,
+            "saving the token again re-tests the connection, it queues no second first sync",
+        )
         tso = self.integrations(summary).get("24so")
         if tso:  # activated the first time, its logins untouched since
             self.assertEqual(tso.state, "connected")
