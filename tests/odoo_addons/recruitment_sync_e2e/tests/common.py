@@ -29,7 +29,7 @@ class SandboxCase(HttpCase):
         # Yesterday's agency, as in recruitment_sync_jobadder's journey: its records were edited hours
         # ago, so "changed since the last sync" finds only what a test changes.
         world = build_world(seed=SEED, today=date.today() - timedelta(days=1), placements=cls.placements)
-        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0})
+        cls.sandbox = Sandbox(world, ports={"jobadder": 0, "xero": 0, "24so": 0, "quickbooks": 0, "invoiceocean": 0})
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
