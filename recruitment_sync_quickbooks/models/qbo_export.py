@@ -10,6 +10,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
@@ -157,7 +158,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return self._binder(external_model).bindings_of(self.env[model].browse(list(ids)))
 
     def _qbo_requestid_prefix(self):
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        uuid = self._database_uuid()
         return f"{uuid}-{self.id}-{self.qbo_realm_id}"
 
     def _qbo_send_batch(self, client, entries, version_parts):
@@ -246,9 +247,9 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             if product.default_code:
                 payload["Sku"] = product.default_code[:100]
             if product.list_price:
-                payload["UnitPrice"] = qbo.number(qbo.decimal(product.list_price))
+                payload["UnitPrice"] = money.number(money.decimal(product.list_price))
             entries.append(({"operation": "create", "Item": payload}, product))
-            parts.append(f"item:{product.id}:{qbo.content_hash(payload)}")
+            parts.append(f"item:{product.id}:{money.content_hash(payload)}")
         for product, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             if error and qbo.DUPLICATE_NAME in codes:
                 rows = self._qbo_query(
@@ -281,7 +282,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         payload = {
             "DisplayName": name[:500],
             "CompanyName": name[:100],
-            "AcctNum": qbo.customer_number(self._qbo_database_uuid(), partner.id),
+            "AcctNum": qbo.customer_number(self._database_uuid(), partner.id),
             "CurrencyRef": qbo.ref(currency),
         }
         if partner.email:
@@ -319,7 +320,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             )
         )
         currencies = dict(self.env.cr.fetchall())
-        own = self._qbo_own_partners()
+        own = self._own_company_partners()
         entries, parts = [], []
         for partner in partners:
             try:
@@ -331,7 +332,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", partner, reason=str(error.args[0])))
                 continue
             entries.append(({"operation": "create", "Customer": payload}, partner))
-            parts.append(f"customer:{partner.id}:{qbo.content_hash(payload)}")
+            parts.append(f"customer:{partner.id}:{money.content_hash(payload)}")
         to_bind = []
         for partner, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             reason = None
@@ -366,7 +367,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             )
         customer = rows[0]
         bound = self._binder(CUSTOMER).bindings_for("res.partner", [customer["Id"]])
-        ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._qbo_database_uuid())
+        ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._database_uuid())
         vat, email = (partner.vat or "").replace(" ", "").upper(), (partner.email or "").strip().lower()
         their_vat = (customer.get("PrimaryTaxIdentifier") or "").replace(" ", "").upper()
         their_email = ((customer.get("PrimaryEmailAddr") or {}).get("Address") or "").strip().lower()
@@ -440,12 +441,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                   line=line.name or line.product_id.display_name, count=len(taxes))
             )  # fmt: skip
         item = self._qbo_line_item(line, maps)
-        amount = qbo.round_money(line.price_subtotal)
+        amount = money.round_money(line.price_subtotal)
         detail = {"ItemRef": qbo.ref(item.qbo_id, item.name)}
-        unit = qbo.decimal(line.price_unit)
+        unit = money.decimal(line.price_unit)
         plain = not line.discount and not (taxes.price_include and taxes.amount)
-        if plain and line.quantity and qbo.round_money(qbo.decimal(line.quantity) * unit) == amount:
-            detail.update(Qty=qbo.number(qbo.decimal(line.quantity)), UnitPrice=qbo.number(unit))
+        if plain and line.quantity and money.round_money(money.decimal(line.quantity) * unit) == amount:
+            detail.update(Qty=money.number(money.decimal(line.quantity)), UnitPrice=money.number(unit))
         code = us_code = None
         if us:
             taxed = bool(taxes and taxes.amount)
@@ -463,14 +464,14 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             code = self._qbo_mapped_tax_code(taxes, maps)
             detail["TaxCodeRef"] = qbo.ref(code)
             if inclusive:
-                detail["TaxInclusiveAmt"] = qbo.number(qbo.round_money(line.price_total))
+                detail["TaxInclusiveAmt"] = money.number(money.round_money(line.price_total))
         sent = {
             "DetailType": "SalesItemLineDetail",
-            "Amount": qbo.number(amount),
+            "Amount": money.number(amount),
             "Description": (line.name or line.product_id.display_name or "-").strip()[:4000] or "-",
             "SalesItemLineDetail": detail,
         }
-        return sent, {"amount": amount, "gross": qbo.round_money(line.price_total), "code": code}, us_code
+        return sent, {"amount": amount, "gross": money.round_money(line.price_total), "code": code}, us_code
 
     def _qbo_carry_line_rounding(self, move, lines, sent, arithmetic, us):
         """Odoo rounds the sum of a tax's bases (Round Globally), QuickBooks adds rounded line
@@ -485,18 +486,18 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         for indexes in groups.values():
             exact = sum(
                 (
-                    qbo.decimal(lines[i].quantity) * qbo.decimal(lines[i].price_unit)
-                    * (qbo.HUNDRED - qbo.decimal(lines[i].discount)) / qbo.HUNDRED
+                    money.decimal(lines[i].quantity) * money.decimal(lines[i].price_unit)
+                    * (qbo.HUNDRED - money.decimal(lines[i].discount)) / qbo.HUNDRED
                     for i in indexes
                 ),
-                qbo.ZERO,
+                money.ZERO,
             )  # fmt: skip
-            difference = qbo.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), qbo.ZERO)
-            if not difference or abs(difference) > qbo.CENT * len(indexes):
+            difference = money.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), money.ZERO)
+            if not difference or abs(difference) > money.CENT * len(indexes):
                 continue
             largest = max(indexes, key=lambda i: abs(arithmetic[i]["amount"]))
             arithmetic[largest]["amount"] += difference
-            sent[largest]["Amount"] = qbo.number(arithmetic[largest]["amount"])
+            sent[largest]["Amount"] = money.number(arithmetic[largest]["amount"])
             sent[largest]["SalesItemLineDetail"].pop("Qty", None)
             sent[largest]["SalesItemLineDetail"].pop("UnitPrice", None)
 
@@ -551,23 +552,23 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                         move.name,
                     )
                 )
-            detail = {"TotalTax": qbo.number(qbo.round_money(move.amount_tax))}
+            detail = {"TotalTax": money.number(money.round_money(move.amount_tax))}
             if us_codes:
                 detail["TxnTaxCodeRef"] = qbo.ref(us_codes.pop())
             payload["TxnTaxDetail"] = detail
             tax, total = qbo.sales_totals(arithmetic, {}, us=True, total_tax=move.amount_tax)
         else:
             tax, total = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax=global_tax)
-            if inclusive and total != qbo.round_money(move.amount_total):
+            if inclusive and total != money.round_money(move.amount_total):
                 # Odoo rounds the tax of tax-included prices on their net amounts: sent tax-excluded,
                 # QuickBooks taxes the same nets and may land on Odoo's total where the gross does not.
                 excluded = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax="TaxExcluded")
-                if excluded[1] == qbo.round_money(move.amount_total):
+                if excluded[1] == money.round_money(move.amount_total):
                     global_tax, (tax, total) = "TaxExcluded", excluded
                     for line in sent:
                         line["SalesItemLineDetail"].pop("TaxInclusiveAmt", None)
             payload["GlobalTaxCalculation"] = global_tax
-        odoo_total = qbo.round_money(move.amount_total)
+        odoo_total = money.round_money(move.amount_total)
         if total != odoo_total:
             raise qbo.PayloadError(
                 _(
@@ -580,7 +581,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                     currency=move.currency_id.name,
                     qbo_tax=tax,
                     odoo_total=odoo_total,
-                    odoo_tax=qbo.round_money(move.amount_tax),
+                    odoo_tax=money.round_money(move.amount_tax),
                 )
             )
         return payload
@@ -618,8 +619,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             except PAYLOAD_ERRORS as error:
                 run._record(kind, ItemResult("failed", move, external_id, str(error.args[0])))
                 continue
-            version = qbo.content_hash(payload)
-            if binding and version in (binding.qbo_content_hash, binding.qbo_refused_hash):
+            version = money.content_hash(payload)
+            if binding and version in (binding.content_hash, binding.refused_hash):
                 binding.write({"last_synced_at": stamp})  # reposted unchanged, or refused already
                 continue
             earlier = found_earlier.get(move.name)
@@ -639,7 +640,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 remote = current.get(binding.external_id)
                 refusal = self._qbo_update_refusal(move, remote)
                 if refusal:
-                    binding.write({"last_synced_at": stamp, "qbo_refused_hash": version})
+                    binding.write({"last_synced_at": stamp, "refused_hash": version})
                     run._record(kind, ItemResult("failed", move, binding.external_id, refusal))
                     continue
                 body = {**payload, "Id": binding.external_id, "SyncToken": remote["SyncToken"], "sparse": True}
@@ -691,7 +692,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 "%s is no longer in QuickBooks (deleted there): release it from this ledger to export it again.",
                 move.name,
             )
-        total, balance = qbo.decimal(remote.get("TotalAmt") or 0), qbo.decimal(remote.get("Balance") or 0)
+        total, balance = money.decimal(remote.get("TotalAmt") or 0), money.decimal(remote.get("Balance") or 0)
         if total == 0 and "void" in (remote.get("PrivateNote") or "").lower():
             state = _("voided")
         elif total and balance == 0:
@@ -708,7 +709,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     @staticmethod
     def _qbo_document_binding(move, element, version):
         values = {
-            "qbo_content_hash": version,
+            "content_hash": version,
             "qbo_sync_token": element.get("SyncToken"),
             "qbo_doc_number": element.get("DocNumber") or move.name,
             "remote_updated_at": qbo.parse_datetime((element.get("MetaData") or {}).get("LastUpdatedTime")),
@@ -717,12 +718,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_document_result(self, move, binding, element):
         total = element.get("TotalAmt")
-        if total is not None and qbo.round_money(total) != qbo.round_money(move.amount_total):
+        if total is not None and money.round_money(total) != money.round_money(move.amount_total):
             reason = _(
                 "In QuickBooks now, but QuickBooks totals it %(qbo)s and Odoo %(odoo)s: check the document in "
                 "QuickBooks.",
-                qbo=qbo.round_money(total),
-                odoo=qbo.round_money(move.amount_total),
+                qbo=money.round_money(total),
+                odoo=money.round_money(move.amount_total),
             )
             return ItemResult("failed", move, str(element["Id"]), reason)
         return ItemResult("updated" if binding else "exported", move, str(element["Id"]))
@@ -763,7 +764,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return (
             (element.get("CustomerRef") or {}).get("value") == customer_id
             and element.get("TotalAmt") is not None
-            and qbo.round_money(element["TotalAmt"]) == qbo.round_money(move.amount_total)
+            and money.round_money(element["TotalAmt"]) == money.round_money(move.amount_total)
         )
 
     # ------------------------------------------------------------------------ payments
@@ -774,7 +775,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         customer = customers.get(invoice.commercial_partner_id.id)
         if not invoice_binding or not customer:
             raise qbo.PayloadError(_("%s is not in QuickBooks: its payment waits for it.", invoice.name))
-        amount = qbo.number(qbo.round_money(partial.debit_amount_currency))
+        amount = money.number(money.round_money(partial.debit_amount_currency))
         payload = {
             "CustomerRef": qbo.ref(customer.external_id),
             "CurrencyRef": qbo.ref(invoice.currency_id.name),
@@ -818,7 +819,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", label=label, reason=str(error.args[0])))
                 continue
             entries.append(({"operation": "create", "Payment": payload}, (partial, label)))
-            parts.append(f"payment:{partial.id}:{qbo.content_hash(payload)}")
+            parts.append(f"payment:{partial.id}:{money.content_hash(payload)}")
         to_bind = []
         for (partial, label), element, error, _codes, uncertain in self._qbo_send_batch(client, entries, parts):
             if error:

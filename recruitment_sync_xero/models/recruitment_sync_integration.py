@@ -451,12 +451,7 @@ class RecruitmentSyncIntegration(models.Model):
                 body=_("The Xero organisation's details could not be read: %s", error), subtype_xmlid="mail.mt_note"
             )
         if self.state == "connected" and not self.initial_load_done:
-            kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
-            if kinds:
-                run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
-                if created:
-                    self._notify_run_queued(run)
-            self.sudo().initial_load_done = True
+            self._queue_initial_load()
 
     def _xero_load_organisation(self):
         answer = self._xero_client().get("Organisation") or {}
@@ -482,15 +477,12 @@ class RecruitmentSyncIntegration(models.Model):
         self._xero_refresh_tenants()
         return True
 
-    def _xero_mapping_action(self, xmlid):
-        self.ensure_one()
-        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
-        action["domain"] = [("integration_id", "=", self.id)]
-        action["context"] = {"search_default_unmapped": 0}
-        return action
-
     def action_xero_view_tax_rates(self):
-        return self._xero_mapping_action("recruitment_sync_xero.recruitment_sync_xero_tax_rate_action")
+        return self._rows_action(
+            "recruitment_sync_xero.recruitment_sync_xero_tax_rate_action", context={"search_default_unmapped": 0}
+        )
 
     def action_xero_view_accounts(self):
-        return self._xero_mapping_action("recruitment_sync_xero.recruitment_sync_xero_account_action")
+        return self._rows_action(
+            "recruitment_sync_xero.recruitment_sync_xero_account_action", context={"search_default_unmapped": 0}
+        )

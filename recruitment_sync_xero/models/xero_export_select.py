@@ -3,6 +3,7 @@
 from odoo import models
 from odoo.tools import SQL
 
+from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.provider import Batch
 
 from ..services import xero
@@ -190,10 +191,10 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
             if not contact:
                 continue  # refused by the run (its customer is not in Xero), not sent
             try:
-                version = xero.content_hash(self._xero_document_payload(move, maps, contact.external_id))
+                version = money.content_hash(self._xero_document_payload(move, maps, contact.external_id))
             except PAYLOAD_ERRORS:
                 continue  # refused by the run, not sent
-            count += version not in (binding.xero_content_hash, binding.xero_refused_hash)
+            count += version not in (binding.content_hash, binding.refused_hash)
         return count
 
     def _xero_sendable_documents_sql(self, doc):

@@ -2,6 +2,8 @@
 
 from odoo import _, models
 
+from odoo.addons.recruitment_sync.services import money
+
 from ..services import xero
 from .xero_export import CREDIT_NOTE_DOC, DOCUMENT_TYPES, INVOICE_DOC
 
@@ -111,15 +113,18 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
         """
         quantity, unit, discount = line.quantity, line.price_unit, line.discount
         included = line.tax_ids.amount and line.tax_ids.price_include and line_amount_types == xero.EXCLUSIVE
-        if included or (discount and doc is CREDIT_NOTE_DOC) or xero.decimal(unit) != xero.round_unit(unit):
+        if included or (discount and doc is CREDIT_NOTE_DOC) or money.decimal(unit) != xero.round_unit(unit):
             amount = line.price_total if line_amount_types == xero.INCLUSIVE else line.price_subtotal
             return {
-                "Quantity": xero.number(xero.round_unit(quantity)),
-                "LineAmount": xero.number(xero.round_money(amount)),
+                "Quantity": money.number(xero.round_unit(quantity)),
+                "LineAmount": money.number(money.round_money(amount)),
             }
-        values = {"Quantity": xero.number(xero.round_unit(quantity)), "UnitAmount": xero.number(xero.round_unit(unit))}
+        values = {
+            "Quantity": money.number(xero.round_unit(quantity)),
+            "UnitAmount": money.number(xero.round_unit(unit)),
+        }
         if discount:
-            values["DiscountRate"] = xero.number(xero.round_unit(discount))
+            values["DiscountRate"] = money.number(xero.round_unit(discount))
         return values
 
     def _xero_document_payload(self, move, maps, contact_id):
@@ -180,10 +185,10 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
     def _xero_check_total(self, move, arithmetic, line_amount_types, mixed=False):
         """Refuse a document Xero would total differently from Odoo (Xero rounds each line's tax)."""
         _sub_total, tax, total = xero.xero_totals(arithmetic, line_amount_types)
-        odoo_total = xero.round_money(move.amount_total)
+        odoo_total = money.round_money(move.amount_total)
         if total == odoo_total:
             return
-        odoo_tax = xero.round_money(move.amount_tax)
+        odoo_tax = money.round_money(move.amount_tax)
         message = _(
             "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
             "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
@@ -233,6 +238,6 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
             **target,
             "Account": {"AccountID": account.xero_id},
             "Date": xero.format_date(max(payment_move.date, document.invoice_date or payment_move.date)),
-            "Amount": xero.number(xero.round_money(amount)),
+            "Amount": money.number(money.round_money(amount)),
             "Reference": reference,
         }

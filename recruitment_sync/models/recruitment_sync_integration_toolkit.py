@@ -1,0 +1,197 @@
+"""What several connectors do the same way, as helpers on the integration (PROVIDERS.md §9).
+
+Mapping tables read from the remote system, the selection of what an export sends next,
+matching remote customers with Odoo partners, the first import after connecting.
+"""
+
+from odoo import _, models
+from odoo.tools import SQL
+
+from ..services.partners import normalized_email, normalized_vat
+from ..services.provider import Batch, ItemResult, PayloadError
+from .recruitment_sync_binding import IMPORT_CONTEXT
+
+
+class RecruitmentSyncIntegration(models.Model):
+    _inherit = "recruitment.sync.integration"
+
+    # ------------------------------------------------------------------------ identity
+    def _database_uuid(self):
+        """This database's uuid: what makes the keys a connector writes remotely its own."""
+        return self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+
+    def _own_company_partners(self):
+        """The partners of Odoo's companies: never one of a remote system's customers."""
+        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
+
+    def _country_of(self, value):
+        """The country a remote address names by its ISO code or its name (empty when none)."""
+        value = (value or "").strip()
+        Country = self.env["res.country"]
+        if not value:
+            return Country
+        return Country.search([("code" if len(value) == 2 else "name", "=ilike", value)], limit=1)
+
+    def _queue_initial_load(self):
+        """Queue the first import of everything the provider imports, tell the user, and mark it done."""
+        self.ensure_one()
+        kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
+        if kinds:
+            run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
+            if created:
+                self._notify_run_queued(run)
+        self.sudo().initial_load_done = True
+
+    # ------------------------------------------------------------------------ rows of the integration
+    def _import_rows(self, run, kind, model, key, payloads, values_of):
+        """Upsert this integration's rows of ``model`` (a mapping table) from ``payloads``, one item each.
+
+        ``values_of(payload)`` gives a row's values (raise ``PayloadError`` for a bad one: it fails
+        alone); ``key`` is the field naming the remote entry. A row is created, updated with what
+        changed, or left unchanged. Returns every row of the integration (to map them next).
+        """
+        Model = self.env[model].sudo()
+        existing = {row[key]: row for row in Model.search([("integration_id", "=", self.id)])}
+
+        def upsert(run_, kind_, payload):
+            values = values_of(payload)
+            row = existing.get(values[key])
+            if not row:
+                row = existing[values[key]] = Model.create({**values, "integration_id": self.id})
+                return ItemResult("created", row, values[key])
+            changed = {name: value for name, value in values.items() if row[name] != value}
+            if not changed:
+                return ItemResult("unchanged", row, values[key])
+            row.write(changed)
+            return ItemResult("updated", row, values[key])
+
+        for payload in payloads:
+            run._process_item(kind, payload, upsert)
+        return Model.browse([row.id for row in existing.values()])
+
+    def _rows_action(self, xmlid, context=None):
+        """The window action ``xmlid`` narrowed to this integration's rows (mapping tables, history)."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
+        action["domain"] = [("integration_id", "=", self.id)]
+        if context is not None:
+            action["context"] = context
+        return action
+
+    # ------------------------------------------------------------------------ export selection
+    def _bound_ids_sql(self, res_model, external_model="default"):
+        """SQL: ids of the ``res_model`` records this integration bound to ``external_model``."""
+        return SQL(
+            """SELECT res_id FROM recruitment_sync_binding
+                WHERE integration_id = %s AND res_model = %s AND external_model = %s""",
+            self.id,
+            res_model,
+            external_model,
+        )
+
+    def _count_sql(self, sql):
+        """How many rows the query ``sql`` selects (e.g. what an export would send, for the confirmation)."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS selected", sql))
+        return self.env.cr.fetchone()[0]
+
+    def _export_batch(self, kind, model, sql, checkpoint, batch_size):
+        """The next ``Batch`` of ``model`` records an export of ``kind`` sends: those ``sql`` selects
+        (a query of ids), in id order after the checkpoint, without the failed items held back
+        for their retry (``_failed_items_held_back_sql``)."""
+        self.env.flush_all()
+        after = (checkpoint or {}).get("after", 0)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
+                sql,
+                after,
+                self._failed_items_held_back_sql(kind, model),
+                batch_size,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        done = len(ids) < batch_size
+        return Batch(
+            items=self.env[model].sudo().browse(ids), checkpoint=None if done else {"after": ids[-1]}, done=done
+        )
+
+    # ------------------------------------------------------------------------ customers
+    def _partner_candidates(self, external_model, external_ids, ids=(), refs=(), names=(), emails=(), vats=()):
+        """Everything matching a page of remote customers needs, in a few queries.
+
+        The bindings of ``external_ids``, and the Odoo companies (no parent, shared or of this
+        company; never Odoo's own companies) with one of the ``ids``, references, names, emails
+        or VAT numbers (compared normalized: VAT numbers are stored as typed); with which
+        remote customer each is bound to already. Returns the dict ``_match_partner`` reads.
+        """
+        binder = self._binder(external_model)
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
+        candidates = Partner.browse()
+        emails = {normalized_email(email) for email in emails}
+        for field, wanted in (("id", ids), ("ref", refs), ("name", names), ("email_normalized", emails)):
+            wanted = set(wanted) - {None, "", False}
+            if wanted:
+                candidates |= Partner.search(base + [(field, "in", list(wanted))])
+        vats = {normalized_vat(vat) for vat in vats} - {""}
+        if vats:
+            Partner.flush_model(["vat"])
+            self.env.cr.execute(
+                "SELECT id FROM res_partner WHERE upper(regexp_replace(vat, '\\s', '', 'g')) IN %s", [tuple(vats)]
+            )
+            candidates |= Partner.search(base + [("id", "in", [row[0] for row in self.env.cr.fetchall()])])
+        candidates -= self._own_company_partners()
+        return {
+            "bindings": binder.bindings_for("res.partner", external_ids),
+            "candidates": candidates,
+            "bound_to": binder.external_ids(candidates),
+        }
+
+    def _partner_rules(self, vat=None, email=None, name=None):
+        """The usual rules after a connector's own (its customer number): VAT number, email, exact name."""
+        vat, email = normalized_vat(vat), normalized_email(email)
+        return [
+            (_("VAT number"), lambda p: vat and normalized_vat(p.vat) == vat),
+            (_("email"), lambda p: email and (p.email_normalized or normalized_email(p.email)) == email),
+            (_("name"), lambda p: name and p.name == name),
+        ]
+
+    def _match_partner(self, prefetched, external_id, rules, what, hint):
+        """The one Odoo partner a new remote customer is, by the first rule that finds any: (partner, rule).
+
+        ``rules``: [(label, predicate on a partner)], in order; partners bound to another remote
+        customer are no candidates. When a rule finds several, the customer is refused
+        (``PayloadError``) naming them, ``what`` (the remote customer) and ``hint`` (what to do):
+        never a guess. No rule finds any: (empty partner, None).
+        """
+        candidates = prefetched["candidates"].filtered(
+            lambda partner: prefetched["bound_to"].get(partner.id) in (None, str(external_id))
+        )
+        for rule, matches in rules:
+            found = candidates.filtered(matches)
+            if len(found) == 1:
+                return found, rule
+            if found:
+                raise PayloadError(
+                    _(
+                        "%(what)s matches %(count)s Odoo partners by %(rule)s: %(partners)s. None was chosen: %(hint)s",
+                        what=what,
+                        count=len(found),
+                        rule=rule,
+                        partners=", ".join(f"{p.display_name} (id {p.id})" for p in found[:10]),
+                        hint=hint,
+                    )
+                )
+        return self.env["res.partner"], None
+
+    def _adopt_partner(self, prefetched, external_model, partner, external_id, values, remote_updated_at, rule):
+        """Bind the existing ``partner`` a remote customer matched (by ``rule``): it keeps its data,
+        only what it lacks comes from ``values``. Returns the ``ItemResult``."""
+        missing = {name: value for name, value in values.items() if value and not partner[name]}
+        if missing:
+            partner.with_context(**IMPORT_CONTEXT).write(missing)
+        binding = self._binder(external_model).bind(partner, external_id, remote_updated_at=remote_updated_at)
+        prefetched["bindings"][str(external_id)] = binding
+        prefetched["bound_to"][partner.id] = str(external_id)
+        return ItemResult("updated", partner, external_id, reason=_("Matched by %s.", rule))
