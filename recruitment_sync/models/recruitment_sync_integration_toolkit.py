@@ -89,6 +89,57 @@ class RecruitmentSyncIntegration(models.Model):
             external_model,
         )
 
+    def _posted_moves_domain(self, move_type, date_from=None):
+        """Domain of this integration's posted documents of ``move_type`` (its company, its
+        departments), dated from ``date_from`` when given: what an accounting export looks at."""
+        domain = [("company_id", "=", self.company_id.id), ("move_type", "=", move_type), ("state", "=", "posted")]
+        if date_from:
+            domain.append(("invoice_date", ">=", date_from))
+        if self.department_scope == "selected":
+            domain.append(("department_id", "child_of", self.department_ids.ids))
+        return domain
+
+    def _moves_to_export_sql(self, domain, external_model, counting=False, also=None):
+        """SQL: ids of the documents of ``domain`` never exported (no binding to ``external_model``)
+        or changed in Odoo since their export.
+
+        ``counting``: without those another ledger holds (they are refused, not sent). ``also``: an
+        SQL condition on ``m`` (the move) and ``b`` (its binding) selecting more documents (e.g. a
+        credit note whose allocations are pending).
+        """
+        Move = self.env["account.move"].sudo()
+        if counting:
+            domain = domain + Move._sync_ledger_held_elsewhere_domain(self)
+        # ">=": an edit in the second of the export is looked at again (and found unchanged, or sent).
+        stale = SQL("b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at")
+        if also is not None:
+            stale = SQL("%s OR %s", stale, also)
+        return SQL(
+            """SELECT m.id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'account.move'
+                  AND b.external_model = %s AND b.res_id = m.id
+                WHERE m.id IN %s AND (%s)""",
+            self.id,
+            external_model,
+            Move._search(domain).subselect(),
+            stale,
+        )
+
+    def _customers_to_export_sql(self, moves_sql, external_model):
+        """SQL: ids of the customers (commercial partners) of the documents ``moves_sql`` selects
+        that are not bound to ``external_model`` yet: those an export creates first."""
+        return SQL(
+            """SELECT DISTINCT m.commercial_partner_id FROM account_move m
+            LEFT JOIN recruitment_sync_binding b
+                   ON b.integration_id = %s AND b.res_model = 'res.partner'
+                  AND b.external_model = %s AND b.res_id = m.commercial_partner_id
+                WHERE m.id IN (%s) AND b.id IS NULL""",
+            self.id,
+            external_model,
+            moves_sql,
+        )
+
     def _count_sql(self, sql):
         """How many rows the query ``sql`` selects (e.g. what an export would send, for the confirmation)."""
         self.env.flush_all()

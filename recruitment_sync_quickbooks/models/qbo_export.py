@@ -35,30 +35,10 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     _description = "QuickBooks exports"
 
     # ------------------------------------------------------------------------ selection
-    def _qbo_move_domain(self, move_type):
-        domain = [("company_id", "=", self.company_id.id), ("move_type", "=", move_type), ("state", "=", "posted")]
-        if self.qbo_export_start_date:
-            domain.append(("invoice_date", ">=", self.qbo_export_start_date))
-        if self.department_scope == "selected":
-            domain.append(("department_id", "child_of", self.department_ids.ids))
-        return domain
-
     def _qbo_moves_sql(self, move_type, external_model, counting=False):
         """Posted documents never exported, or changed in Odoo since their export."""
-        Move = self.env["account.move"].sudo()
-        domain = self._qbo_move_domain(move_type)
-        if counting:
-            domain += Move._sync_ledger_held_elsewhere_domain(self)
-        return SQL(
-            """SELECT m.id FROM account_move m
-            LEFT JOIN recruitment_sync_binding b
-                   ON b.integration_id = %s AND b.res_model = 'account.move'
-                  AND b.external_model = %s AND b.res_id = m.id
-                WHERE m.id IN %s AND (b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at)""",
-            self.id,
-            external_model,
-            Move._search(domain).subselect(),
-        )
+        domain = self._posted_moves_domain(move_type, self.qbo_export_start_date)
+        return self._moves_to_export_sql(domain, external_model, counting)
 
     def _qbo_documents_sql(self, counting=False):
         parts = [
@@ -81,16 +61,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 self.id,
             )
         if kind.code == qbo.EXPORT_CUSTOMERS.code:
-            return "res.partner", SQL(
-                """SELECT DISTINCT m.commercial_partner_id FROM account_move m
-                LEFT JOIN recruitment_sync_binding b
-                       ON b.integration_id = %s AND b.res_model = 'res.partner' AND b.external_model = %s
-                      AND b.res_id = m.commercial_partner_id
-                    WHERE m.id IN (%s) AND b.id IS NULL""",
-                self.id,
-                CUSTOMER,
-                self._qbo_documents_sql(counting),
-            )
+            return "res.partner", self._customers_to_export_sql(self._qbo_documents_sql(counting), CUSTOMER)
         if kind.code == qbo.PAYMENTS.code:
             return "account.partial.reconcile", self._qbo_payments_sql()
         move_type, external_model, _entity = DOCUMENTS[kind.code]
@@ -98,18 +69,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_payments_sql(self):
         """Reconciliations of an exported invoice with a payment, or with an exported credit memo."""
-        bound = SQL(
-            """SELECT res_id FROM recruitment_sync_binding
-                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-            self.id,
-            "invoice",
-        )
-        bound_credits = SQL(
-            """SELECT res_id FROM recruitment_sync_binding
-                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-            self.id,
-            "credit_note",
-        )
+        bound = self._bound_ids_sql("account.move", "invoice")
+        bound_credits = self._bound_ids_sql("account.move", "credit_note")
         return SQL(
             """SELECT p.id FROM account_partial_reconcile p
                  JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
@@ -128,29 +89,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         )
 
     def _qbo_export_count(self, kind):
-        self.env.flush_all()
         _model, sql = self._qbo_export_sql(kind, counting=True)
-        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
-        return self.env.cr.fetchone()[0]
+        return self._count_sql(sql)
 
     def _qbo_fetch_export(self, kind, checkpoint, batch_size):
-        self.env.flush_all()
         model, sql = self._qbo_export_sql(kind)
-        after = (checkpoint or {}).get("after", 0)
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
-                sql,
-                after,
-                self._failed_items_held_back_sql(kind, model),
-                batch_size,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        done = len(ids) < batch_size
-        return Batch(
-            items=self.env[model].sudo().browse(ids), checkpoint=None if done else {"after": ids[-1]}, done=done
-        )
+        return self._export_batch(kind, model, sql, checkpoint, batch_size)
 
     # ------------------------------------------------------------------------ helpers
     def _qbo_bindings_of(self, model, ids, external_model):
