@@ -246,3 +246,23 @@ class RecruitmentSyncIntegration(models.Model):
         prefetched["bindings"][str(external_id)] = binding
         prefetched["bound_to"][partner.id] = str(external_id)
         return ItemResult("updated", partner, external_id, reason=_("Matched by %s.", rule))
+
+    def _partner_contradiction(self, partner, binding, coded_for, number_label, vat, email):
+        """Why a remote customer of the same name as ``partner`` is not it, or None when nothing contradicts.
+
+        ``binding``: the remote customer's binding, if any; ``coded_for``: the Odoo partner id its
+        customer number (``number_label``: how the remote system calls it) names; ``vat``,
+        ``email``: its own. Used before linking an export's customer to one the remote system
+        has already (a duplicate name, or an answer lost after creating it).
+        """
+        if binding and binding.res_id != partner.id:
+            return _("it is linked to the Odoo partner %s", binding.record_name)
+        if coded_for and coded_for != partner.id:
+            return _("its %(number)s names the Odoo partner id %(id)s", number=number_label, id=coded_for)
+        ours_vat, theirs_vat = normalized_vat(partner.vat), normalized_vat(vat)
+        if ours_vat and theirs_vat and ours_vat != theirs_vat:
+            return _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=theirs_vat, ours=ours_vat)
+        ours_email, theirs_email = normalized_email(partner.email), normalized_email(email)
+        if ours_email and theirs_email and ours_email != theirs_email:
+            return _("its email is %(theirs)s, Odoo's %(ours)s", theirs=theirs_email, ours=ours_email)
+        return None

@@ -312,19 +312,15 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         customer = rows[0]
         bound = self._binder(CUSTOMER).bindings_for("res.partner", [customer["Id"]])
         ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._database_uuid())
-        vat, email = (partner.vat or "").replace(" ", "").upper(), (partner.email or "").strip().lower()
-        their_vat = (customer.get("PrimaryTaxIdentifier") or "").replace(" ", "").upper()
-        their_email = ((customer.get("PrimaryEmailAddr") or {}).get("Address") or "").strip().lower()
-        why = None
-        if customer["Id"] in bound and bound[customer["Id"]].res_id != partner.id:
-            why = _("it is linked to the Odoo partner %s", bound[customer["Id"]].record_name)
-        elif ours and ours != partner.id:
-            why = _("its account number names the Odoo partner id %s", ours)
-        elif vat and their_vat and vat != their_vat:
-            why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
-        elif email and their_email and email != their_email:
-            why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
-        elif customer.get("Active") is False:
+        why = self._partner_contradiction(
+            partner,
+            bound.get(customer["Id"]),
+            ours,
+            _("account number"),
+            customer.get("PrimaryTaxIdentifier"),
+            (customer.get("PrimaryEmailAddr") or {}).get("Address"),
+        )
+        if not why and customer.get("Active") is False:
             why = _("it is inactive in QuickBooks: make it active there")
         if why:
             return None, _(

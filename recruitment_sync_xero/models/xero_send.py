@@ -178,16 +178,10 @@ class RecruitmentSyncXeroSend(models.AbstractModel):
             their_vat = normalized_vat(contact.get("TaxNumber"))
             their_email = normalized_email(contact.get("EmailAddress"))
             coded_for = xero.partner_id_from_contact_number(contact.get("ContactNumber"), uuid)
-            binding = bound.get(contact["ContactID"])
-            if binding and binding.res_id != partner.id:
-                why = _("it is linked to the Odoo partner %s", binding.record_name)
-            elif coded_for and coded_for != partner.id:
-                why = _("its Contact Code names the Odoo partner id %s", coded_for)
-            elif vat and their_vat and vat != their_vat:
-                why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
-            elif email and their_email and email != their_email:
-                why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
-            else:
+            why = self._partner_contradiction(
+                partner, bound.get(contact["ContactID"]), coded_for, _("Contact Code"), their_vat, their_email
+            )
+            if not why:
                 if (vat and vat == their_vat) or (email and email == their_email):
                     rule = _("VAT number") if vat and vat == their_vat else _("email")
                     reason = _("Already in Xero under this name, with the same %s: linked to it.", rule)
