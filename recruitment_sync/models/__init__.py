@@ -2,6 +2,7 @@ from . import recruitment_sync_oauth
 from . import recruitment_sync_integration
 from . import recruitment_sync_integration_row
 from . import recruitment_sync_integration_toolkit
+from . import recruitment_sync_accounting
 from . import recruitment_sync_remote_user
 from . import recruitment_sync_failed_item
 from . import recruitment_sync_run

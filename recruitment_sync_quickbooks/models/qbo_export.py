@@ -37,14 +37,14 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     # ------------------------------------------------------------------------ selection
     def _qbo_moves_sql(self, move_type, external_model, counting=False):
         """Posted documents never exported, or changed in Odoo since their export."""
-        domain = self._posted_moves_domain(move_type, self.qbo_export_start_date)
+        domain = self._posted_moves_domain(move_type, self.export_start_date)
         return self._moves_to_export_sql(domain, external_model, counting)
 
     def _qbo_documents_sql(self, counting=False):
         parts = [
             self._qbo_moves_sql(move_type, external_model, counting)
             for code, (move_type, external_model, _entity) in DOCUMENTS.items()
-            if (self.qbo_export_invoices if code == qbo.INVOICES.code else self.qbo_export_credit_notes)
+            if (self.export_invoices if code == qbo.INVOICES.code else self.export_credit_notes)
         ]
         return SQL(" UNION ").join(parts) if parts else SQL("SELECT 1 WHERE FALSE")
 

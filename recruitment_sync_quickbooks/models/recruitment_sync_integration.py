@@ -23,7 +23,7 @@ READ_TIMEOUT = 120  # §9: QuickBooks' own request timeout
 
 class RecruitmentSyncIntegration(models.Model):
     _name = "recruitment.sync.integration"
-    _inherit = ["recruitment.sync.integration", "recruitment.sync.qbo.export"]
+    _inherit = ["recruitment.sync.integration", "recruitment.sync.accounting.options", "recruitment.sync.qbo.export"]
 
     provider = fields.Selection(
         selection_add=[("quickbooks", "QuickBooks Online")], ondelete={"quickbooks": "set default"}
@@ -70,22 +70,12 @@ class RecruitmentSyncIntegration(models.Model):
         help="Where View in QuickBooks links go; empty: QuickBooks' own (a sandbox sets its stand-in).",
     )
 
-    # -- what to sync ---------------------------------------------------------------------------
-    qbo_import_settings = fields.Boolean(string="Tax codes, accounts and items", default=True)
-    qbo_import_customers = fields.Boolean(string="Customers ", default=True)
-    qbo_export_invoices = fields.Boolean(string="Sales invoices ", default=True)
-    qbo_export_credit_notes = fields.Boolean(string="Credit notes (credit memos)", default=True)
-    qbo_export_payments = fields.Boolean(string="Payments ", default=True)
+    # -- what to sync (and recruitment.sync.accounting.options) ---------------------------------
     qbo_create_items = fields.Boolean(
         string="Create missing items",
         default=True,
         help="Products of exported invoices that no QuickBooks item stands for are created as service items "
         "(with the QuickBooks income account mapped to the product's income account).",
-    )
-    qbo_export_start_date = fields.Date(
-        string="Export documents from ",
-        default=fields.Date.context_today,
-        help="Posted invoices and credit notes dated from this day are exported. Empty: all of them.",
     )
     qbo_default_item_id = fields.Many2one(
         "recruitment.sync.qbo.item",
@@ -252,19 +242,14 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         if self.provider != "quickbooks":
             return super()._provider_sync_kinds()
-        documents = self.qbo_export_invoices or self.qbo_export_credit_notes
-        wanted = (
-            (qbo.TAX_CODES, self.qbo_import_settings),
-            (qbo.ACCOUNTS, self.qbo_import_settings),
-            (qbo.ITEMS, self.qbo_import_settings),
-            (qbo.CUSTOMERS, self.qbo_import_customers),
-            (qbo.EXPORT_ITEMS, documents and self.qbo_create_items),
-            (qbo.EXPORT_CUSTOMERS, documents),
-            (qbo.INVOICES, self.qbo_export_invoices),
-            (qbo.CREDIT_NOTES, self.qbo_export_credit_notes),
-            (qbo.PAYMENTS, self.qbo_export_payments),
+        return self._accounting_sync_kinds(
+            (qbo.TAX_CODES, qbo.ACCOUNTS, qbo.ITEMS),
+            qbo.CUSTOMERS,
+            (qbo.EXPORT_ITEMS, qbo.EXPORT_CUSTOMERS) if self.qbo_create_items else (qbo.EXPORT_CUSTOMERS,),
+            qbo.INVOICES,
+            qbo.CREDIT_NOTES,
+            qbo.PAYMENTS,
         )
-        return [kind for kind, enabled in wanted if enabled]
 
     def _provider_line_kinds(self):
         if self.provider != "quickbooks":

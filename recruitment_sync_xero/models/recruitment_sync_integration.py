@@ -35,6 +35,7 @@ class RecruitmentSyncIntegration(models.Model):
     _name = "recruitment.sync.integration"
     _inherit = [
         "recruitment.sync.integration",
+        "recruitment.sync.accounting.options",
         "recruitment.sync.xero.import",
         "recruitment.sync.xero.export",
         "recruitment.sync.xero.export.select",
@@ -102,18 +103,7 @@ class RecruitmentSyncIntegration(models.Model):
         "Starter tier). A sync that reaches it pauses and resumes when Xero allows calls again.",
     )
 
-    # -- what to sync ---------------------------------------------------------------------------
-    xero_import_settings = fields.Boolean(string="Tax rates and accounts", default=True)
-    xero_import_customers = fields.Boolean(string="Customers", default=True)
-    xero_export_invoices = fields.Boolean(string="Sales invoices", default=True)
-    xero_export_credit_notes = fields.Boolean(string="Credit notes", default=True)
-    xero_export_payments = fields.Boolean(string="Payments", default=True)
-    xero_export_start_date = fields.Date(
-        string="Export documents from",
-        default=fields.Date.context_today,
-        help="Posted invoices and credit notes dated from this day are exported; older ones are not "
-        "(they are usually in Xero already). Empty: all of them.",
-    )
+    # -- what to sync (recruitment.sync.accounting.options) ----------------------------------
     xero_payment_account_id = fields.Many2one(
         "recruitment.sync.xero.account",
         string="Default bank account",
@@ -237,16 +227,14 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         if self.provider != "xero":
             return super()._provider_sync_kinds()
-        wanted = (
-            (xero.TAX_RATES, self.xero_import_settings),
-            (xero.ACCOUNTS, self.xero_import_settings),
-            (xero.CUSTOMERS, self.xero_import_customers),
-            (xero.EXPORT_CUSTOMERS, self.xero_export_invoices or self.xero_export_credit_notes),
-            (xero.INVOICES, self.xero_export_invoices),
-            (xero.CREDIT_NOTES, self.xero_export_credit_notes),
-            (xero.PAYMENTS, self.xero_export_payments),
+        return self._accounting_sync_kinds(
+            (xero.TAX_RATES, xero.ACCOUNTS),
+            xero.CUSTOMERS,
+            (xero.EXPORT_CUSTOMERS,),
+            xero.INVOICES,
+            xero.CREDIT_NOTES,
+            xero.PAYMENTS,
         )
-        return [kind for kind, enabled in wanted if enabled]
 
     def _provider_line_kinds(self):
         if self.provider != "xero":

@@ -48,7 +48,7 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
         also = None
         if doc is CREDIT_NOTE_DOC and not counting:
             also = SQL("(b.id IS NOT NULL AND EXISTS(%s))", self._xero_pending_allocations_sql(SQL("m.id")))
-        domain = self._posted_moves_domain(doc.move_type, self.xero_export_start_date)
+        domain = self._posted_moves_domain(doc.move_type, self.export_start_date)
         return self._moves_to_export_sql(domain, doc.external_model, counting, also)
 
     def _xero_customers_to_export_sql(self, counting=False):
@@ -56,8 +56,8 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
         documents = [
             self._xero_moves_to_export_sql(doc, counting)
             for doc, wanted in (
-                (INVOICE_DOC, self.xero_export_invoices),
-                (CREDIT_NOTE_DOC, self.xero_export_credit_notes),
+                (INVOICE_DOC, self.export_invoices),
+                (CREDIT_NOTE_DOC, self.export_credit_notes),
             )
             if wanted
         ] or [SQL("SELECT 1 WHERE FALSE")]
@@ -151,7 +151,7 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
     def _xero_sendable_documents_sql(self, doc):
         """Documents in Xero now (bound) or sent by the coming run (when their kind is exported)."""
         bound = self._bound_ids_sql("account.move", doc.external_model)
-        wanted = self.xero_export_invoices if doc is INVOICE_DOC else self.xero_export_credit_notes
+        wanted = self.export_invoices if doc is INVOICE_DOC else self.export_credit_notes
         if not wanted:
             return bound
         return SQL("%s UNION %s", bound, self._xero_moves_to_export_sql(doc, counting=True))
