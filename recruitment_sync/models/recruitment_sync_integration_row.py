@@ -86,8 +86,7 @@ class RecruitmentSyncMappingRow(models.AbstractModel):
                     )
 
     def _mapping_provider_label(self):
-        integration = self[:1].integration_id
-        return dict(integration._fields["provider"]._description_selection(self.env)).get(integration.provider, "")
+        return self[:1].integration_id._provider_label()
 
     def write(self, vals):
         mapping = set(self._mapping_targets) | {"match_note"}

@@ -5,8 +5,10 @@ matching remote customers with Odoo partners, the first import after connecting.
 """
 
 from odoo import _, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..services import money
 from ..services.partners import normalized_email, normalized_vat
 from ..services.provider import Batch, ItemResult, PayloadError
 from .recruitment_sync_binding import IMPORT_CONTEXT
@@ -166,6 +168,79 @@ class RecruitmentSyncIntegration(models.Model):
         return Batch(
             items=self.env[model].sudo().browse(ids), checkpoint=None if done else {"after": ids[-1]}, done=done
         )
+
+    # ------------------------------------------------------------------------ documents
+    def _documents_to_send(self, run, kind, moves, bindings, customers, payload_of, stamp, skip=None):
+        """The documents of a batch to send: [(move, binding or None, customer binding, payload, version)].
+
+        ``bindings``: {move id: binding} of the documents, ``customers``: {partner id: binding} of
+        their customers in the ledger; ``payload_of(move, customer external id)`` builds what is
+        sent (raising ``PayloadError``, ``UserError`` or ``ValidationError`` for a document that
+        cannot go). Recorded as failed now: the documents another ledger holds, those whose
+        customer is not in the ledger, those without a payload. Left alone (their binding stamped
+        ``stamp``): a version sent or refused already (``content_hash``, ``refused_hash``). ``skip(move,
+        binding)``: documents to leave out silently (e.g. only their allocations are pending).
+        """
+        held_elsewhere = moves._sync_ledger_refusals(self)
+        ledger = self._provider_label()
+        prepared = []
+        for move in moves:
+            binding = bindings.get(move.id)
+            external_id = binding.external_id if binding else None
+            if move.id in held_elsewhere:
+                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
+                continue
+            if skip and skip(move, binding):
+                continue
+            customer = customers.get(move.commercial_partner_id.id)
+            try:
+                if not customer:
+                    raise PayloadError(
+                        _(
+                            "Its customer %(customer)s is not in %(ledger)s: it could not be created there (see the "
+                            "customer's line), or customers were not part of this sync.",
+                            customer=move.commercial_partner_id.display_name,
+                            ledger=ledger,
+                        )
+                    )
+                payload = payload_of(move, customer.external_id)
+            except (PayloadError, UserError, ValidationError) as error:
+                run._record(kind, ItemResult("failed", move, external_id, str(error.args[0])))
+                continue
+            version = money.content_hash(payload)
+            if binding and version in (binding.content_hash, binding.refused_hash):
+                binding.write({"last_synced_at": stamp})  # reposted unchanged, or refused already
+                continue
+            prepared.append((move, binding, customer, payload, version))
+        return prepared
+
+    def _check_ledger_total(self, move, total, tax, ledger, advice):
+        """Refuse (``PayloadError``) a document ``ledger`` would total differently from Odoo.
+
+        ``total`` and ``tax`` are the ledger's figures, computed its way; money to a ledger equals
+        Odoo's totals to the cent, or is refused with ``advice`` (what to change).
+        """
+        odoo_total = money.round_money(move.amount_total)
+        if total == odoo_total:
+            return
+        raise PayloadError(
+            _(
+                "Not exported: %(ledger)s would total %(name)s %(total)s %(currency)s (tax %(tax)s), Odoo "
+                "%(odoo_total)s (tax %(odoo_tax)s). %(advice)s",
+                ledger=ledger,
+                name=move.name,
+                total=total,
+                currency=move.currency_id.name,
+                tax=tax,
+                odoo_total=odoo_total,
+                odoo_tax=money.round_money(move.amount_tax),
+                advice=advice,
+            )
+        )
+
+    def _provider_label(self):
+        """The provider's name, as the integration form shows it."""
+        return dict(self._fields["provider"]._description_selection(self.env)).get(self.provider, "")
 
     # ------------------------------------------------------------------------ customers
     def _partner_candidates(self, external_model, external_ids, ids=(), refs=(), names=(), emails=(), vats=()):

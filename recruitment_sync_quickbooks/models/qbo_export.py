@@ -508,22 +508,17 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                     for line in sent:
                         line["SalesItemLineDetail"].pop("TaxInclusiveAmt", None)
             payload["GlobalTaxCalculation"] = global_tax
-        odoo_total = money.round_money(move.amount_total)
-        if total != odoo_total:
-            raise qbo.PayloadError(
-                _(
-                    "Not exported: QuickBooks would total %(name)s %(qbo_total)s %(currency)s (tax %(qbo_tax)s), Odoo "
-                    "%(odoo_total)s (tax %(odoo_tax)s). QuickBooks rounds the tax once per tax code (on the sum of its "
-                    "lines): set the tax rounding to “Round Globally” in the Accounting settings, use taxes of one "
-                    "kind (included or excluded) per document, and check the rates of the mapped QuickBooks tax codes.",
-                    name=move.name,
-                    qbo_total=total,
-                    currency=move.currency_id.name,
-                    qbo_tax=tax,
-                    odoo_total=odoo_total,
-                    odoo_tax=money.round_money(move.amount_tax),
-                )
-            )
+        self._check_ledger_total(
+            move,
+            total,
+            tax,
+            "QuickBooks",
+            _(
+                "QuickBooks rounds the tax once per tax code (on the sum of its lines): set the tax rounding to “Round "
+                "Globally” in the Accounting settings, use taxes of one kind (included or excluded) per document, and "
+                "check the rates of the mapped QuickBooks tax codes."
+            ),
+        )
         return payload
 
     def _qbo_export_documents(self, run, kind, batch, second_try=False):
@@ -534,35 +529,20 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         maps = self._qbo_maps()
         bindings = self._qbo_bindings_of("account.move", moves.ids, external_model)
         customers = self._qbo_bindings_of("res.partner", moves.commercial_partner_id.ids, CUSTOMER)
-        held_elsewhere = moves._sync_ledger_refusals(self)
         lookup = self._qbo_uncertain_moves(kind, moves - moves.filtered(lambda m: m.id in bindings))
         found_earlier = self._qbo_find_by_number(client, entity, lookup) if lookup else {}
         prepared = []  # (move, binding, payload, version)
         to_bind = []  # (move, QuickBooks id, binding values): bound together at the end
-        for move in moves:
-            binding = bindings.get(move.id)
-            external_id = binding.external_id if binding else None
-            if move.id in held_elsewhere:
-                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
-                continue
-            customer = customers.get(move.commercial_partner_id.id)
-            try:
-                if not customer:
-                    raise qbo.PayloadError(
-                        _(
-                            "Its customer %s is not in QuickBooks: it could not be created there (see the customer's "
-                            "line), or customers were not part of this sync.",
-                            move.commercial_partner_id.display_name,
-                        )
-                    )
-                payload = self._qbo_document_payload(move, maps, customer.external_id)
-            except PAYLOAD_ERRORS as error:
-                run._record(kind, ItemResult("failed", move, external_id, str(error.args[0])))
-                continue
-            version = money.content_hash(payload)
-            if binding and version in (binding.content_hash, binding.refused_hash):
-                binding.write({"last_synced_at": stamp})  # reposted unchanged, or refused already
-                continue
+        to_send = self._documents_to_send(
+            run,
+            kind,
+            moves,
+            bindings,
+            customers,
+            lambda move, customer: self._qbo_document_payload(move, maps, customer),
+            stamp,
+        )
+        for move, binding, customer, payload, version in to_send:
             earlier = found_earlier.get(move.name)
             if earlier and self._qbo_is_same_document(earlier, move, customer.external_id):
                 to_bind.append(self._qbo_document_binding(move, earlier, version))

@@ -96,42 +96,23 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
     def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
         """Payloads of the batch's documents: (to create, to update); the others are recorded now."""
         contacts = self._binder(CONTACT).bindings_of(moves.commercial_partner_id)
-        held_elsewhere = moves._sync_ledger_refusals(self)
-        creates, updates = [], []
-        for move in moves:
-            binding = bindings.get(move.id)
-            if move.id in held_elsewhere:
-                external_id = binding.external_id if binding else None
-                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
-                continue
+
+        def allocations_only(move, binding):
             changed = move.sync_local_changed_at
-            if binding and (not changed or binding.last_synced_at > changed):
-                continue  # only its allocations are pending
-            contact = contacts.get(move.commercial_partner_id.id)
-            try:
-                if not contact:
-                    raise xero.PayloadError(
-                        _(
-                            "Its customer %s is not in Xero: it could not be created there (see the customer's "
-                            "line), or customers were not part of this sync.",
-                            move.commercial_partner_id.display_name,
-                        )
-                    )
-                payload = self._xero_document_payload(move, maps, contact.external_id)
-            except PAYLOAD_ERRORS as error:
-                run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, str(error)))
-                continue
-            version = money.content_hash(payload)
-            if binding and version == binding.refused_hash:
-                binding.write({"last_synced_at": stamp})  # Xero refused this version: reported already
-                continue
-            if binding and binding.content_hash == version:
-                binding.write({"last_synced_at": stamp})  # reposted unchanged: nothing to tell Xero
-                continue
-            if binding:
-                updates.append((payload, (move, binding, version)))
-            else:
-                creates.append((payload, (move, binding, version)))
+            return binding and (not changed or binding.last_synced_at > changed)
+
+        creates, updates = [], []
+        for move, binding, _contact, payload, version in self._documents_to_send(
+            run,
+            kind,
+            moves,
+            bindings,
+            contacts,
+            lambda move, contact: self._xero_document_payload(move, maps, contact),
+            stamp,
+            skip=allocations_only,
+        ):
+            (updates if binding else creates).append((payload, (move, binding, version)))
         return creates, updates
 
     def _xero_export_documents(self, run, kind, moves):

@@ -185,30 +185,18 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
     def _xero_check_total(self, move, arithmetic, line_amount_types, mixed=False):
         """Refuse a document Xero would total differently from Odoo (Xero rounds each line's tax)."""
         _sub_total, tax, total = xero.xero_totals(arithmetic, line_amount_types)
-        odoo_total = money.round_money(move.amount_total)
-        if total == odoo_total:
-            return
-        odoo_tax = money.round_money(move.amount_tax)
-        message = _(
-            "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
-            "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
-            "and its unit prices to 4 decimals; Odoo's totals must be computed the same way: set the tax "
-            "rounding to “Round per Line” in the Accounting settings, and check that the Xero tax rates "
-            "mapped to the taxes of this document have the same rates.",
-            name=move.name,
-            xero_total=total,
-            currency=move.currency_id.name,
-            xero_tax=tax,
-            odoo_total=odoo_total,
-            odoo_tax=odoo_tax,
+        advice = _(
+            "Xero rounds the tax of each line to the cent and its unit prices to 4 decimals; Odoo's totals must be "
+            "computed the same way: set the tax rounding to “Round per Line” in the Accounting settings, and check "
+            "that the Xero tax rates mapped to the taxes of this document have the same rates."
         )
         if mixed:
-            message += " " + _(
+            advice += " " + _(
                 "This document mixes tax-included and tax-excluded prices: Xero takes one basis per "
                 "document, and the tax-included lines converted to tax-excluded amounts round differently. "
                 "Use taxes of one kind on it."
             )
-        raise xero.PayloadError(message)
+        self._check_ledger_total(move, total, tax, "Xero", advice)
 
     # ------------------------------------------------------------------------ payments
     def _xero_payment_payload(self, partial, documents, maps):
