@@ -255,11 +255,7 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_count(kind)
         if kind.direction == "export":
             return self._xero_export_count(kind)
-        try:
-            return self._xero_import_count(kind)
-        except (SyncError, UserError) as error:
-            _logger.info("Xero integration %s: could not count %s: %s", self.id, kind.code, error)
-            return None
+        return self._xero_import_count(kind)  # the confirmation shows a SyncError or UserError as unknown
 
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         if self.provider != "xero":
