@@ -142,6 +142,26 @@ class RecruitmentSyncIntegration(models.Model):
             moves_sql,
         )
 
+    def _reconciliations_to_export_sql(self, external_model, condition):
+        """SQL: ids of the reconciliations (``account.partial.reconcile``) not bound to ``external_model``
+        yet that the SQL ``condition`` selects (payments, allocations of credit notes). The condition
+        reads ``debit_move`` and ``credit_move``: the documents of the reconciled lines (an invoice and
+        what pays it, or a credit note and what it refunds)."""
+        return SQL(
+            """SELECT p.id FROM account_partial_reconcile p
+                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
+                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
+                 JOIN account_move debit_move ON debit_move.id = debit_line.move_id
+                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
+            LEFT JOIN recruitment_sync_binding exported
+                   ON exported.integration_id = %s AND exported.res_model = 'account.partial.reconcile'
+                  AND exported.external_model = %s AND exported.res_id = p.id
+                WHERE exported.id IS NULL AND (%s)""",
+            self.id,
+            external_model,
+            condition,
+        )
+
     def _count_sql(self, sql):
         """How many rows the query ``sql`` selects (e.g. what an export would send, for the confirmation)."""
         self.env.flush_all()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
 
 from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind
@@ -202,6 +203,25 @@ class TestExportSelection(ToolkitCase):
         )
         batch = self.integration._export_batch(INVOICES, "account.move", self.selected(), None, 10)
         self.assertEqual(batch.items, self.second)
+
+    def test_reconciliations_not_exported_yet_are_selected_by_their_documents(self):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=self.first.ids
+        ).create({}).action_create_payments()
+        paid = self.integration._reconciliations_to_export_sql(
+            "payment",
+            SQL(
+                "debit_move.id IN (%s) AND credit_move.origin_payment_id IS NOT NULL",
+                self.integration._bound_ids_sql("account.move", "invoice"),
+            ),
+        )
+        self.assertEqual(self.integration._count_sql(paid), 0, "its invoice is not in the ledger yet")
+        self.integration._binder("invoice").bind(self.first, "INV-1")
+        self.env.cr.execute(paid)
+        partials = self.env["account.partial.reconcile"].browse([row[0] for row in self.env.cr.fetchall()])
+        self.assertEqual(partials.debit_move_id.move_id, self.first)
+        self.integration._binder("payment").bind(partials, "PAY-1")
+        self.assertEqual(self.integration._count_sql(paid), 0, "exported already")
 
     def test_customers_of_the_documents_not_in_the_ledger_go_first(self):
         customers = self.integration._customers_to_export_sql(self.selected(), "customer")

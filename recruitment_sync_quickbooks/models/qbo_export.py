@@ -71,22 +71,14 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         """Reconciliations of an exported invoice with a payment, or with an exported credit memo."""
         bound = self._bound_ids_sql("account.move", "invoice")
         bound_credits = self._bound_ids_sql("account.move", "credit_note")
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-            LEFT JOIN recruitment_sync_binding pb
-                   ON pb.integration_id = %(integration)s AND pb.res_model = 'account.partial.reconcile'
-                  AND pb.external_model = %(payment)s AND pb.res_id = p.id
-                WHERE pb.id IS NULL AND debit_line.move_id IN (%(invoices)s) AND credit_move.state = 'posted'
-                  AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
-                       OR credit_move.id IN (%(credits)s))""",
-            integration=self.id,
-            payment=PAYMENT,
-            invoices=bound,
-            credits=bound_credits,
+        paid = SQL(
+            """debit_move.id IN (%s) AND credit_move.state = 'posted'
+               AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
+                    OR credit_move.id IN (%s))""",
+            bound,
+            bound_credits,
         )
+        return self._reconciliations_to_export_sql(PAYMENT, paid)
 
     def _qbo_export_count(self, kind):
         _model, sql = self._qbo_export_sql(kind, counting=True)

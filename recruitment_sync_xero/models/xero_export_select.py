@@ -18,25 +18,9 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
 
     def _xero_pending_allocations_sql(self, credit_note_id):
         """Reconciliations of a credit note with exported invoices that Xero has not been told of."""
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN recruitment_sync_binding invoice_binding
-                   ON invoice_binding.integration_id = %(integration)s
-                  AND invoice_binding.res_model = 'account.move'
-                  AND invoice_binding.external_model = %(invoice)s
-                  AND invoice_binding.res_id = debit_line.move_id
-            LEFT JOIN recruitment_sync_binding allocation_binding
-                   ON allocation_binding.integration_id = %(integration)s
-                  AND allocation_binding.res_model = 'account.partial.reconcile'
-                  AND allocation_binding.external_model = %(allocation)s
-                  AND allocation_binding.res_id = p.id
-                WHERE credit_line.move_id = %(credit_note)s AND allocation_binding.id IS NULL""",
-            integration=self.id,
-            invoice=INVOICE_DOC.external_model,
-            allocation=ALLOCATION,
-            credit_note=credit_note_id,
+        invoices = self._bound_ids_sql("account.move", INVOICE_DOC.external_model)
+        return self._reconciliations_to_export_sql(
+            ALLOCATION, SQL("credit_move.id = %s AND debit_move.id IN (%s)", credit_note_id, invoices)
         )
 
     def _xero_moves_to_export_sql(self, doc, counting=False):
@@ -75,31 +59,17 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
             invoices, credit_notes = (
                 self._bound_ids_sql("account.move", doc.external_model) for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
             )
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move debit_move ON debit_move.id = debit_line.move_id
-                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-            LEFT JOIN recruitment_sync_binding payment_binding
-                   ON payment_binding.integration_id = %(integration)s
-                  AND payment_binding.res_model = 'account.partial.reconcile'
-                  AND payment_binding.external_model = %(payment)s
-                  AND payment_binding.res_id = p.id
-                WHERE payment_binding.id IS NULL
-                  AND (
-                        (debit_move.id IN (%(invoices)s)
-                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
-                         AND credit_move.state = 'posted')
-                     OR (credit_move.id IN (%(credit_notes)s)
-                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
-                         AND debit_move.state = 'posted')
-                  )""",
-            integration=self.id,
-            payment=PAYMENT,
+        paid = SQL(
+            """(debit_move.id IN (%(invoices)s)
+                AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
+                AND credit_move.state = 'posted')
+            OR (credit_move.id IN (%(credit_notes)s)
+                AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
+                AND debit_move.state = 'posted')""",
             invoices=invoices,
             credit_notes=credit_notes,
         )
+        return self._reconciliations_to_export_sql(PAYMENT, paid)
 
     def _xero_export_sql(self, kind):
         if kind.code == xero.EXPORT_CUSTOMERS.code:
@@ -158,21 +128,13 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
 
     def _xero_allocations_to_send_sql(self):
         """Reconciliations of credit notes with invoices, both in Xero after the run, not allocated yet."""
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-            LEFT JOIN recruitment_sync_binding allocation_binding
-                   ON allocation_binding.integration_id = %(integration)s
-                  AND allocation_binding.res_model = 'account.partial.reconcile'
-                  AND allocation_binding.external_model = %(allocation)s
-                  AND allocation_binding.res_id = p.id
-                WHERE credit_line.move_id IN (%(credit_notes)s) AND debit_line.move_id IN (%(invoices)s)
-                  AND allocation_binding.id IS NULL""",
-            integration=self.id,
-            allocation=ALLOCATION,
-            credit_notes=self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
-            invoices=self._xero_sendable_documents_sql(INVOICE_DOC),
+        return self._reconciliations_to_export_sql(
+            ALLOCATION,
+            SQL(
+                "credit_move.id IN (%s) AND debit_move.id IN (%s)",
+                self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
+                self._xero_sendable_documents_sql(INVOICE_DOC),
+            ),
         )
 
     def _xero_fetch_export(self, kind, checkpoint, batch_size):
