@@ -301,11 +301,11 @@ class TestAccountingOptionsAndMoney(ToolkitCase):
     def test_the_kinds_a_run_processes_follow_the_options(self):
         settings, customers = SyncKind("s", "S", "import"), SyncKind("c", "C", "import")
         needs = SyncKind("n", "N", "export")
-        invoices, credits, payments = (SyncKind(code, code, "export") for code in ("i", "cn", "p"))
+        invoices, credit_notes, payments = (SyncKind(code, code, "export") for code in ("i", "cn", "p"))
 
         def kinds():
             found = self.integration._accounting_sync_kinds(
-                (settings,), customers, (needs,), invoices, credits, payments
+                (settings,), customers, (needs,), invoices, credit_notes, payments
             )
             return [kind.code for kind in found]
 
