@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+import psycopg2
+
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -72,7 +74,7 @@ class TestBinder(TransactionCase):
         self.assertEqual(bindings.mapped("res_id"), self.partners.ids)
         self.assertEqual(bindings.mapped("external_id"), [f"C-{i}" for i in range(N)])
         # The unique keys still refuse an external id bound twice.
-        with self.assertRaises(Exception), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
             other = self.env["res.partner"].create({"name": "Other"})
             self.binder.bind_many([(other, "C-0")], known_unbound=True)
             self.env.flush_all()
