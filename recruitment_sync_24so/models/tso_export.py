@@ -255,8 +255,10 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
         resolved.update(batch.ids)
         logins = self.integration._tso_credentials_by_department()
         ahead = (self.exporter.queued_moves() - batch).filtered(
-            lambda move: move.id not in resolved
-            and self.integration._tso_credential_for(move.department_id, logins).id == self.credential.id
+            lambda move: (
+                move.id not in resolved
+                and self.integration._tso_credential_for(move.department_id, logins).id == self.credential.id
+            )
         )[:LOOK_AHEAD]
         if not ahead:
             return empty
