@@ -93,17 +93,23 @@ class Binder:
         return {external_id: Model.browse(res_id) for external_id, res_id in rows}
 
     # ------------------------------------------------------------------------ writing
-    def bind_many(self, pairs, values=None):
+    def bind_many(self, pairs, values=None, known_unbound=False):
         """Bind each record to its external id: ``pairs`` [(record, external id)] or [(record,
         external id, extra values)]; ``values`` apply to all (a pair's own extra values win).
 
         A record already bound (or an external id bound to another record: it moves to this
         one) has its binding updated; the others are created in one ``create``. Returns the
         bindings in the order of ``pairs``.
+
+        ``known_unbound``: the caller knows that neither the records nor the external ids are
+        bound (records it just created for ids its own lookup did not find): the bindings are
+        created without looking them up (the unique keys still refuse a duplicate).
         """
         pairs = [self._normalize(pair) for pair in pairs]
         if not pairs:
             return self.Binding
+        if known_unbound:
+            return self._write(pairs, [None] * len(pairs), values)
         domain = self._domain({record._name for record, _id, _values in pairs}) + [
             "|",
             ("res_id", "in", list({record.id for record, _id, _values in pairs})),

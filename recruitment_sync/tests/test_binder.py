@@ -2,7 +2,10 @@
 
 from datetime import datetime
 
+import psycopg2
+
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.recruitment_sync.services.binder import Binder
 
@@ -62,6 +65,19 @@ class TestBinder(TransactionCase):
         self.assertEqual(set(bindings.mapped("external_model")), {"customer"})
         self.assertEqual(set(bindings.mapped("remote_updated_at")), {stamp})
         self.assertEqual(bindings.company_id, self.integration.company_id)
+
+    def test_bind_many_of_records_known_unbound_is_one_insert_without_lookup(self):
+        self.binder.bind(self.env["res.partner"].create({"name": "Warm-up"}), "WARM-UP")
+        pairs = [(partner, f"C-{i}") for i, partner in enumerate(self.partners)]
+        with self.assertQueryCount(1):  # the INSERT only: the caller looked them up already
+            bindings = self.binder.bind_many(pairs, known_unbound=True)
+        self.assertEqual(bindings.mapped("res_id"), self.partners.ids)
+        self.assertEqual(bindings.mapped("external_id"), [f"C-{i}" for i in range(N)])
+        # The unique keys still refuse an external id bound twice.
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            other = self.env["res.partner"].create({"name": "Other"})
+            self.binder.bind_many([(other, "C-0")], known_unbound=True)
+            self.env.flush_all()
 
     def test_bind_many_updates_50_bindings_in_one_update(self):
         first = self.bind_all()

@@ -46,6 +46,8 @@ STATUS_ACTIONS = {
     "failed": "failed",
 }
 RUN_CACHE_HOURS = 12
+# Invoices of later batches whose products and customers a batch resolves with its own.
+LOOK_AHEAD = 1000
 
 _RUN_CACHE = {}
 _RUN_CACHE_LOCK = threading.Lock()
@@ -214,27 +216,59 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
 
     # ------------------------------------------------------------------------ not ours to send
     def _refuse_others(self, moves):
-        """The invoices this integration may send; the others fail with the reason (no call made):
-        those of a department it does not serve, and those already in another ledger."""
-        integration = self.integration
+        """The invoices this integration may send; the others fail with the reason (no call made)."""
         allowed = moves
+        for move, reason in self._refusals(moves).items():
+            self.exporter._settle(move, "failed", reason)
+            allowed -= move
+        return allowed
+
+    def _refusals(self, moves):
+        """{move: reason} of the invoices this integration may not send: those of a department it
+        does not serve, and those already in another ledger."""
+        integration = self.integration
+        refusals = {}
         held_elsewhere = moves._sync_ledger_refusals(integration)  # the core's one-ledger check, one query
         for move in moves:
-            reason = None
             if integration.department_scope == "selected" and move.department_id not in integration.department_ids:
-                reason = self._(
+                refusals[move] = self._(
                     "The integration %(integration)s serves %(departments)s, not %(department)s: the invoice is not "
                     "exported, whatever departments its 24SevenOffice login covers.",
                     integration=integration.display_name,
                     departments=", ".join(integration.department_ids.mapped("display_name")),
                     department=move.department_id.display_name or self._("invoices without department"),
                 )
-            else:
-                reason = held_elsewhere.get(move.id)
-            if reason:
-                self.exporter._settle(move, "failed", reason)
-                allowed -= move
-        return allowed
+            elif held_elsewhere.get(move.id):
+                refusals[move] = held_elsewhere[move.id]
+        return refusals
+
+    def _invoices_ahead(self, batch):
+        """The run's next invoices in transfer (up to ``LOOK_AHEAD``) that this login will send in
+        later batches, when the batch holds one not resolved ahead yet: their products and customers
+        are matched and created with the batch's, so that a run makes one Save call per 100 new
+        products or customers, not one per batch that needs some. Those an earlier transfer may
+        have saved, and those refused, are left to their own batch."""
+        resolved = self.exporter.cache.setdefault("resolved_ahead", set())
+        empty = self.env["account.move"]
+        if all(move.id in resolved for move in batch):
+            return empty
+        resolved.update(batch.ids)
+        logins = self.integration._tso_credentials_by_department()
+        ahead = (self.exporter.queued_moves() - batch).filtered(
+            lambda move: (
+                move.id not in resolved
+                and self.integration._tso_credential_for(move.department_id, logins).id == self.credential.id
+            )
+        )[:LOOK_AHEAD]
+        if not ahead:
+            return empty
+        earlier = self.exporter.Transfer.search(
+            [("move_id", "in", ahead.ids), ("client_ref", "=", self.client_ref), ("state", "in", ("saved", "sending"))]
+        )
+        ahead -= earlier.move_id
+        ahead -= empty.concat(*self._refusals(ahead))
+        resolved.update(ahead.ids)
+        return ahead
 
     def _invoice_binder(self):
         """The bindings of invoices to their orders in this client: an invoice bound to its order is
@@ -341,7 +375,7 @@ class _ExportWithLogin(TsoRecovery, TsoMatching, TsoPayloads):
             transfer = transfers[move]
             if not transfer.invoice_number and numbers.get(order_ref):
                 transfer.invoice_number = numbers[order_ref]
-            notes = list(self.notes.get(move, []))
+            notes = list(self.notes.get(move, [])) + self._customer_notes(move)
             if not transfer.invoice_number:
                 notes.append(self._("24SevenOffice did not give its invoice number yet (order %s).", order_ref))
             notes += self._total_warning(move, totals.get(order_ref))

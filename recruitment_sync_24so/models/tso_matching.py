@@ -223,7 +223,7 @@ class TsoMatching:
                 created(record, ref)
                 self.exporter.run._record(kind, ItemResult("created", record, str(ref)))
             binder.bind_many(created_now)
-        self.exporter.commit()
+            self.exporter.commit()  # bound the moment they exist: a crash after this creates none twice
         return ids
 
     def _still_bound(self, model, records, external_model, cache_key, read_ids):
@@ -306,6 +306,11 @@ class TsoMatching:
         if to_create:
             ids.update(self._create_customers(to_create, keys, org_numbers, users, external_model, confirmed))
         return ids
+
+    def _customer_notes(self, move):
+        """What the receipt line of ``move`` says of its customer, created by this run."""
+        note = self.client_cache.get("customer_notes", {}).get(move.commercial_partner_id.id)
+        return [note] if note else []
 
     def _external_key(self, partner):
         uuid = self.integration._database_uuid()
@@ -411,12 +416,11 @@ class TsoMatching:
             if directory is not None:
                 directory["keys"][keys[partner]].append(ref)
             if not org_numbers[partner] and partner.is_company:
-                note = self._(
+                # For every invoice of the run to this customer, whichever batch sends it.
+                self.client_cache.setdefault("customer_notes", {})[partner.id] = self._(
                     "The customer %s has no organisation number in Odoo: it was created in 24SevenOffice without one.",
                     partner.display_name,
                 )
-                for move in users[partner]:
-                    self.notes[move].append(note)
 
         return self._create(
             CUSTOMERS,

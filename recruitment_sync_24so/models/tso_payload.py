@@ -23,16 +23,21 @@ class TsoPayloads:
         except (Problem, PermanentError) as problem:
             self._fail(moves, self._("The VAT codes of 24SevenOffice could not be read: %s", problem))
             return {}
-        for move in moves:
+        # The products and customers of the run's next invoices are resolved with the batch's
+        # (their problems are recorded, but settled by their own batch).
+        ahead = self._invoices_ahead(moves)
+        for move in moves | ahead:
             if move not in self.problems:
                 try:  # before any lookup or creation: an invoice that cannot be sent costs no call
                     self._row_vat_codes(move, vat_codes)
                 except Problem as problem:
                     self.problems[move] = str(problem)
         moves = moves.filtered(lambda move: move not in self.problems)
-        departments = self._departments(moves)
-        products = self._products(moves)
-        customers = self._customers(moves)
+        resolving = (moves | ahead).filtered(lambda move: move not in self.problems)
+        departments = self._departments(resolving)
+        resolving = resolving.filtered(lambda move: move not in self.problems)
+        products = self._products(resolving)
+        customers = self._customers(resolving)
         payloads = {}
         for move in moves:
             if move in self.problems:

@@ -89,6 +89,25 @@ class TestExport(TsoCase):
         self.assertEqual(self.fake.calls["GetInvoices"], 2)
         self.assertLessEqual(self.fake.calls["GetProducts"] + self.fake.calls["GetCompanies"], 3)
 
+    def test_products_and_customers_of_a_whole_run_are_created_at_its_first_batch(self):
+        # Two batches (50 + 10) whose invoices need different new products and customers: one
+        # SaveProducts and one SaveCompanies for the run, not one per batch.
+        first_customer, later_customer = self.env["res.partner"].create(
+            [{"name": "Første Kunde AS", "is_company": True}, {"name": "Senere Kunde AS", "is_company": True}]
+        )
+        first_product, later_product = self.make_product("RUN-NEW-1"), self.make_product("RUN-NEW-2")
+        first = [self.make_invoice(partner=first_customer, lines=[(first_product, 1, 10.0)]) for _index in range(50)]
+        later = [self.make_invoice(partner=later_customer, lines=[(later_product, 1, 10.0)]) for _index in range(10)]
+        runs = self.export(self.env["account.move"].concat(*first, *later))
+        receipt = self.receipt(runs)
+        self.assertEqual({status for status, *_rest in receipt.values()}, {"exported"}, receipt)
+        self.assertEqual(self.fake.calls["SaveInvoices"], 2)
+        self.assertEqual((self.fake.calls["SaveProducts"], self.fake.calls["SaveCompanies"]), (1, 1))
+        self.assertEqual(len(runs.line_ids.filtered(lambda line: line.kind in ("products", "customers"))), 4)
+        # An invoice of the later batch still says what was created for it (created at the first batch).
+        self.assertIn("no organisation number", receipt[later[0].name][2])
+        self.assertNotEqual(self.customer_of(first[0]), self.customer_of(later[0]))
+
     def test_an_order_id_is_committed_the_moment_save_invoices_answers(self):
         invoice = self.make_invoice()
         seen = []

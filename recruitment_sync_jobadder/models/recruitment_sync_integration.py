@@ -547,11 +547,13 @@ class RecruitmentSyncIntegration(models.Model):
         try:
             with self.env.cr.savepoint():
                 records = Model.create([{**values, **(extra_values or {})} for _p, _e, _u, values in prepared])
+                # New records, for ids the page's lookup did not find: no second lookup.
                 bindings = self._binder(binding_type).bind_many(
                     [
                         (record, external_id, {"remote_updated_at": remote_updated_at})
                         for record, (_p, external_id, remote_updated_at, _v) in zip(records, prepared, strict=True)
-                    ]
+                    ],
+                    known_unbound=True,
                 )
         except Exception:  # one of them is bad: let each one succeed or fail on its own
             _logger.info("Batch creation of %s failed; importing them one by one", kind.code, exc_info=True)
