@@ -1,6 +1,6 @@
 """Documents as opportunities (InvoiceOcean → crm.lead) and "+Add invoice" (crm.lead → InvoiceOcean)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -56,35 +56,38 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         watermark = checkpoint.get("watermark")
         if not watermark and not self.io_documents_from:
             return Batch(items=[], checkpoint={"watermark": fields.Datetime.now().isoformat()}, done=True)
-        page = checkpoint.get("page") or 1
-        params = {"page": page, "per_page": io.PER_PAGE, "order": "updated_at.desc", "period": "all"}
+        params = {"order": "updated_at.desc", "period": "all"}
         if not watermark:
             params.update(period="more", date_from=self.io_documents_from.isoformat())
-        rows = self._io_client().get("invoices.json", params=params) or []
-        since = datetime.fromisoformat(watermark) - timedelta(seconds=io.OVERLAP_SECONDS) if watermark else None
-        items = []
-        reached = False
-        for row in rows:
-            try:
-                stamp = io.parse_stamp(row.get("updated_at"))
-            except PayloadError:
-                items.append(row)
-                continue
-            if since and stamp < since:
-                reached = True
-                break
-            items.append(row)
-            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
-        if page == 1:
-            listed = {str(row.get("id")) for row in items}
+        first_page = not checkpoint.get("page")
+        batch = self._io_list_page("invoices.json", params, checkpoint, self._io_documents_in_step)
+        if first_page:
+            listed = {str(row.get("id")) for row in batch.items}
             named = [key for key in self._io_take_pending("documents") if key not in listed]
-            items += (
+            batch.items += (
                 [item for item in self._io_get_each("invoices", named) if not item.get("_missing")] if named else []
             )
-        if not (reached or len(rows) < io.PER_PAGE):
-            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
-        newest = max(checkpoint.get("newest") or "", watermark or "") or fields.Datetime.now().isoformat()
-        return Batch(items=items, checkpoint={"watermark": newest}, done=True)
+        if batch.done and not batch.checkpoint.get("watermark"):
+            batch.checkpoint["watermark"] = fields.Datetime.now().isoformat()
+        return batch
+
+    def _io_documents_in_step(self, stamped):
+        """Nothing to do for these (document, updated_at): bound at that ``updated_at`` or later, or
+        never to become an opportunity (a kind not chosen, issued before the accounts were linked)."""
+        keys = [row.get("id") for row, _stamp in stamped]
+        bindings = self._binder(io.DOCUMENT).bindings_for("crm.lead", keys)
+        chosen = set(self.io_document_kind_ids.mapped("code"))
+        for row, stamp in stamped:
+            binding = bindings.get(str(row.get("id")))
+            if binding:
+                if not (binding.remote_updated_at and binding.remote_updated_at >= stamp):
+                    return False
+            elif row.get("kind") in chosen and (
+                self._io_lead_from_oid(row.get("oid"))
+                or self._io_document_wanted(row, {"issue_date": row.get("issue_date"), "updated_at": stamp})
+            ):
+                return False
+        return True
 
     # ------------------------------------------------------------------------ import
     def _io_lead_from_oid(self, oid):
