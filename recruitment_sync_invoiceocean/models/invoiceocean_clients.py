@@ -155,12 +155,11 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         return {country.code: country.id for country in self.env["res.country"].sudo().search([])}
 
     def _io_match_partners(self, clients):
-        """{client id: partner, or a recordset of several (ambiguous), or None} for unbound clients.
+        """({client id: the partners the deciding rule found}, {partner id: the client it is linked to})
+        for unbound clients.
 
         The rules, in order: our ``external_id``, the tax number, the email, the exact name. The first
-        rule that finds anyone decides; more than one partner there is ambiguous. Customers already
-        linked to another InvoiceOcean client are not candidates (one customer, one client). Five
-        queries a page.
+        rule that finds anyone decides (``_io_pick_match``: one customer, one client). Five queries a page.
         """
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         customers = self._io_customer_domain()
@@ -188,10 +187,6 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         matches = {}
         for client in clients:
             key = client["id"]
-
-            def free(partners, key=key):
-                return partners.filtered(lambda p: linked.get(p.id) in (None, str(key)))
-
             rules = (
                 by_id.filtered(lambda p, key=key: p.id == ids[key]) if ids[key] else Partner,
                 by_tax.filtered(lambda p, key=key: io.normalized_tax_number(p.vat) == taxes[key])
@@ -200,8 +195,9 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                 by_email.filtered(lambda p, key=key: p.email_normalized == emails[key]) if emails[key] else Partner,
                 by_name.filtered(lambda p, key=key: p.name == names[key]) if names[key] else Partner,
             )
-            matches[key] = next((found for found in map(free, rules) if found), None)
-        return matches
+            found = next((found for found in rules if found), Partner)
+            matches[key] = found
+        return matches, linked
 
     def _io_import_clients(self, run, kind, batch):
         """A page of clients: bound ones follow the conflict rule, unbound ones are matched (and
@@ -219,11 +215,10 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         unbound = [
             c for c in clients if str(c["id"]) not in bindings and not c.get("deleted") and not c.get("_missing")
         ]
-        matches = self._io_match_partners(unbound) if unbound else {}
+        matches, linked = self._io_match_partners(unbound) if unbound else ({}, {})
         countries = self._io_country_ids()
         held = set((self.io_pending_events or {}).get("held_partners", []))
         new_clients = []
-        claimed = {}  # partner id: the client of this page it was matched with
         changes = _PartnerChanges()
         for client in clients:
             key = str(client["id"])
@@ -244,26 +239,13 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                 reason = _("Deleted in Odoo: not created again (InvoiceOcean keeps its client).")
                 run._record(kind, ItemResult("skipped", external_id=key, reason=reason, label=values["name"]))
                 continue
-            match = matches.get(client["id"])
-            if match is not None and len(match) > 1:
+            match, problem = self._io_pick_match(key, matches.get(client["id"]), linked)
+            if problem:
                 held |= {str(partner_id) for partner_id in match.ids}
-                reason = _(
-                    "Matches several Odoo customers (%s): merge them or link one by hand.",
-                    ", ".join(match.mapped("display_name")),
-                )
-                run._record(kind, ItemResult("failed", external_id=key, reason=reason, label=values["name"]))
-                continue
-            if match and claimed.get(match.id, key) != key:
-                reason = _(
-                    "Matches the Odoo customer %(customer)s, which InvoiceOcean client %(other)s matches too: "
-                    "merge the two clients in InvoiceOcean or link one by hand.",
-                    customer=match.display_name,
-                    other=claimed[match.id],
-                )
-                run._record(kind, ItemResult("failed", external_id=key, reason=reason, label=values["name"]))
+                run._record(kind, ItemResult("failed", external_id=key, reason=problem, label=values["name"]))
                 continue
             if match:
-                claimed[match.id] = key
+                linked[match.id] = key  # the other clients of this page cannot have it too
             partner = partner or match or Partner
             if not partner:
                 if self._io_skip_new_client(client):
@@ -279,6 +261,29 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         self._io_create_partners(run, kind, new_clients)
         if held != set((self.io_pending_events or {}).get("held_partners", [])):
             self.sudo().io_pending_events = {**(self.io_pending_events or {}), "held_partners": sorted(held)}
+
+    def _io_pick_match(self, key, found, linked):
+        """(partner, None) or (partners, why none is chosen) among what the deciding rule ``found``.
+
+        A customer linked to another client is not a candidate; when the rule found only such
+        customers, or several free ones, the client is reported, never given a guess.
+        """
+        if not found:
+            return found, None
+        free = found.filtered(lambda partner: linked.get(partner.id) in (None, key))
+        if len(free) == 1:
+            return free, None
+        if free:
+            return free, _(
+                "Matches several Odoo customers (%s): merge them or link one by hand.",
+                ", ".join(free.mapped("display_name")),
+            )
+        return found.browse(), _(
+            "Matches the Odoo customer %(customers)s, already linked to InvoiceOcean client %(others)s: merge "
+            "the two clients in InvoiceOcean, or link this one by hand.",
+            customers=", ".join(found.mapped("display_name")),
+            others=", ".join(sorted({linked[partner.id] for partner in found})),
+        )
 
     def _io_skip_new_client(self, client):
         """On the first sync, clients only InvoiceOcean has stay there unless the administrator chose to

@@ -135,14 +135,64 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
             .sudo()
             .search([("integration_id", "=", self.id)])
         }
+        currencies = {}
+        new_leads = []
         for summary in summaries:
             key = summary["id"]
 
             def import_one(_run, _kind, item, summary=summary, key=key):
                 return self._io_import_document(
-                    summary, bindings.get(key), partners, users, departments.get(summary["department_id"])
+                    summary, bindings.get(key), partners, users, departments.get(summary["department_id"]), currencies
                 )
 
+            if key in bindings or self._io_lead_from_oid(summary["oid"]):
+                run._process_item(kind, summary, import_one)
+                continue
+            try:  # a new opportunity: made with the page's others in one create
+                values = self._io_new_lead_values(summary, partners, users, departments, currencies)
+            except PayloadError as error:
+                run._record(kind, ItemResult("failed", external_id=key, reason=str(error), label=summary["number"]))
+                continue
+            new_leads.append((summary, values, import_one))
+        self._io_create_leads(run, kind, new_leads)
+
+    def _io_new_lead_values(self, summary, partners, users, departments, currencies):
+        partner = partners.get(summary["client_id"])
+        if not partner:
+            raise PayloadError(
+                _(
+                    "The document's client %s is unknown in InvoiceOcean: the opportunity needs a customer.",
+                    summary["client_id"],
+                )
+            )
+        return self._io_lead_values(
+            summary, partner, users.get(summary["user_id"]), departments.get(summary["department_id"]), currencies
+        )
+
+    def _io_create_leads(self, run, kind, new_leads):
+        """New opportunities of a page: one ``create``, one binding ``create``, the paid ones won together;
+        one by one if that fails (a bad document fails alone)."""
+        if not new_leads:
+            return
+        Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
+        try:
+            with self.env.cr.savepoint():
+                leads = Lead.create([values for _summary, values, _one in new_leads])
+                pairs = list(zip(leads, new_leads, strict=True))
+                stamps = [
+                    (lead, summary["id"], {"remote_updated_at": summary["updated_at"]})
+                    for lead, (summary, *_r) in pairs
+                ]
+                self._binder(io.DOCUMENT).bind_many(stamps)
+                paid = Lead.browse([lead.id for lead, (summary, *_r) in pairs if summary["status"] == io.PAID_STATUS])
+                if paid:
+                    paid.action_set_won()
+            for lead, (summary, *_rest) in pairs:
+                run._record(kind, ItemResult("created", lead, summary["id"]))
+            return
+        except Exception:  # noqa: BLE001 - one bad document must not fail the page: each alone below
+            self.env.invalidate_all()
+        for summary, _values, import_one in new_leads:
             run._process_item(kind, summary, import_one)
 
     def _io_partners_of(self, run, client_ids):
@@ -156,10 +206,16 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 self._io_import_clients(run, io.CLIENTS, Batch(items=clients, checkpoint=None, done=True))
                 bindings = binder.bindings_for("res.partner", client_ids)
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        return {key: Partner.browse(binding.res_id).exists() for key, binding in bindings.items()}
+        existing = Partner.browse([binding.res_id for binding in bindings.values()]).exists()  # one query
+        return {key: Partner.browse(binding.res_id) & existing for key, binding in bindings.items()}
 
-    def _io_lead_values(self, summary, partner, user_row, department_row):
-        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", summary["currency"])])
+    def _io_lead_values(self, summary, partner, user_row, department_row, currencies=None):
+        currencies = {} if currencies is None else currencies
+        if summary["currency"] not in currencies:
+            currencies[summary["currency"]] = (
+                self.env["res.currency"].with_context(active_test=False).search([("name", "=", summary["currency"])])
+            )
+        currency = currencies[summary["currency"]]
         if summary["currency"] and not currency:
             raise PayloadError(_("The currency %s of the document is not known in Odoo.", summary["currency"]))
         company = self.company_id
@@ -190,7 +246,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 values["team_id"] = department_row.team_id.id
         return values
 
-    def _io_import_document(self, summary, binding, partners, users, department_row):
+    def _io_import_document(self, summary, binding, partners, users, department_row, currencies=None):
         """One document: its opportunity created or updated; won when paid. Never deleted on either side."""
         Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
         key = summary["id"]
@@ -212,7 +268,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                     summary["client_id"],
                 )
             )
-        values = self._io_lead_values(summary, partner, users.get(summary["user_id"]), department_row)
+        values = self._io_lead_values(summary, partner, users.get(summary["user_id"]), department_row, currencies)
         if lead:
             if lead.user_id:
                 values.pop("user_id", None)  # a salesperson chosen in Odoo stays
