@@ -150,8 +150,8 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 continue
             try:  # a new opportunity: made with the page's others in one create
                 values = self._io_new_lead_values(summary, partners, users, departments, currencies)
-            except PayloadError as error:
-                run._record(kind, ItemResult("failed", external_id=key, reason=str(error), label=summary["number"]))
+            except Exception:  # noqa: BLE001 - imported alone, where it fails with its reason
+                run._process_item(kind, summary, import_one)
                 continue
             new_leads.append((summary, values, import_one))
         self._io_create_leads(run, kind, new_leads)
