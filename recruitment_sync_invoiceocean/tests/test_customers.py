@@ -9,6 +9,8 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.recruitment_sync_invoiceocean.services import invoiceocean as io_services
+
 from .common import InvoiceOceanCase
 
 
@@ -221,15 +223,21 @@ class TestFirstMatchAndOwnWrites(InvoiceOceanCase):
         self.assertEqual(self.Partner.search_count([("vat", "in", ("NO999888777", "999888777"))]), 1)
 
     def test_sync_with_nothing_new_reads_one_page_of_each_list(self):
-        # The first sync (setUp) sent Odoo's own customer: read again once, after its export.
-        self.fake.requests.clear()
-        run = self.sync()
+        # Pages of 3 and recent changes all within the overlap: the old stop rule read them all.
+        for number in range(7):
+            self.fake.create_client({"name": f"Recent Client {number}"}, notify=False)
+        for number in range(7):
+            self.new_document(issue_date=fields.Date.today().isoformat(), number=f"FV {number}")
+        with patch.object(io_services, "PER_PAGE", 3):
+            self.sync()
+            self.fake.requests.clear()
+            run = self.sync()
         self.assertRunDone(run)
         gets = sorted(path for method, path in self.calls() if method == "GET")
         self.assertEqual(gets, ["/clients.json", "/departments.json", "/invoices.json"], self.calls())
 
     def test_own_writes_are_recognised_and_a_foreign_change_meanwhile_is_not_lost(self):
-        for number in range(3):
+        for number in range(7):
             self.Partner.create({"name": f"New Odoo Customer {number}", "is_company": True})
         # Someone edits a client in InvoiceOcean while the export runs (after the clients were read).
         ident = self.shared_ids[2]
@@ -239,11 +247,13 @@ class TestFirstMatchAndOwnWrites(InvoiceOceanCase):
             original(integration, run, kind, batch)
             self.fake.update_client(ident, {"city": "Edited Meanwhile"}, notify=False)
 
-        with patch.object(type(self.integration), "_io_export_clients", export_then_edit):
+        with patch.object(io_services, "PER_PAGE", 3):
+            with patch.object(type(self.integration), "_io_export_clients", export_then_edit):
+                run = self.sync()
+            self.assertEqual(len(self.lines_of(run, "io_export_clients", "exported")), 7)
+            self.assertEqual(self.partner_of(ident).city, "Edited Meanwhile", "read by the reading after the export")
+            self.fake.requests.clear()
             run = self.sync()
-        self.assertEqual(len(self.lines_of(run, "io_export_clients", "exported")), 3)
-        self.assertEqual(self.partner_of(ident).city, "Edited Meanwhile", "read by the reading after the export")
-        self.fake.requests.clear()
-        run = self.sync()
         self.assertFalse(self.lines_of(run, "io_clients"), "our own writes come back as nothing new")
+        self.assertFalse(self.lines_of(run, "io_export_clients"), "and are not sent again")
         self.assertEqual([p for m, p in self.calls("GET") if p == "/clients.json"], ["/clients.json"])
