@@ -388,25 +388,57 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
 
     # ------------------------------------------------------------------------ export
     def _io_export_clients(self, run, kind, batch):
-        """A batch of customers to InvoiceOcean (one call each: the API has no batch write); their
-        details read in one query, their bindings written together."""
+        """A batch of customers to InvoiceOcean, one call each (the API has no batch write), sent a few
+        at a time (``_http_send_many``); their details read in one query, their bindings written together.
+        A retried batch goes one by one, each looked up first (an earlier attempt may have reached it)."""
         client = self._io_client()
         bindings = self._binder(io.CLIENT).bindings_of(batch.items)
-        look_first = bool(batch.context.get("retry"))
         data = {row["id"]: row for row in batch.items.read(EXPORTED_FIELDS)}
         links = []
+        if batch.context.get("retry"):
+            for partner in batch.items:
 
-        def export(_run, _kind, partner):
-            return self._io_export_partner(
-                client, partner, bindings.get(partner.id), look_first, data=data.get(partner.id), links=links
-            )
+                def export(_run, _kind, partner):
+                    return self._io_export_partner(
+                        client, partner, bindings.get(partner.id), True, data=data[partner.id], links=links
+                    )
 
-        for partner in batch.items:
-            run._process_item(kind, partner, export)
+                run._process_item(kind, partner, export)
+        else:
+            calls, sent = [], []
+            for partner in batch.items:
+                try:
+                    payload = {"client": self._io_client_payload(partner, data[partner.id])}
+                except PayloadError as error:
+
+                    def refuse(_run, _kind, _partner, error=error):
+                        raise error
+
+                    run._process_item(kind, partner, refuse)
+                    continue
+                binding = bindings.get(partner.id)
+                if binding:
+                    calls.append(("PUT", f"clients/{binding.external_id}.json", {"json": payload}))
+                else:
+                    calls.append(("POST", "clients.json", {"json": payload}))
+                sent.append(partner)
+            for partner, answer in zip(sent, self._http_send_many(client, calls), strict=True):
+
+                def settle(_run, _kind, partner, answer=answer):
+                    if isinstance(answer, Exception):
+                        raise answer
+                    return self._io_client_written(partner, answer, links)
+
+                run._process_item(kind, partner, settle)
         if links:
             self._binder(io.CLIENT).bind_many(links)
             # What we wrote moved InvoiceOcean's updated_at: read once more, after this export.
             self.sudo().io_pending_events = {**(self.io_pending_events or {}), "clients_written": True}
+
+    def _io_client_payload(self, partner, data=None):
+        data = dict(data or partner.read(EXPORTED_FIELDS)[0])
+        data["country_code"] = partner.country_id.code or ""
+        return io.client_payload(data, self._io_our_key("res.partner", partner.id))
 
     def _io_export_partner(self, client, partner, binding, look_first=False, data=None, links=None):
         """Send one customer: PUT when bound; else POST, after looking it up by ``external_id`` when an
@@ -414,18 +446,19 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
 
         ``links``: where to add the binding to write (the caller writes a batch's together); else bound now.
         """
-        external_id = self._io_our_key("res.partner", partner.id)
-        data = dict(data or partner.read(EXPORTED_FIELDS)[0])
-        data["country_code"] = partner.country_id.code or ""
-        payload = io.client_payload(data, external_id)
+        payload = self._io_client_payload(partner, data)
         if binding:
             answer = client.put(f"clients/{binding.external_id}.json", json={"client": payload})
         else:
-            found = client.get("clients.json", params={"external_id": external_id}) if look_first else None
+            found = client.get("clients.json", params={"external_id": payload["external_id"]}) if look_first else None
             if found:
                 answer = client.put(f"clients/{found[0]['id']}.json", json={"client": payload})
             else:
                 answer = client.post("clients.json", json={"client": payload})
+        return self._io_client_written(partner, answer, links)
+
+    def _io_client_written(self, partner, answer, links=None):
+        """InvoiceOcean's answer to our write of ``partner``: its binding (added to ``links``, else written)."""
         if not isinstance(answer, dict) or not answer.get("id"):
             raise PayloadError(_("InvoiceOcean answered without the client's id."))
         key = str(answer["id"])
