@@ -101,29 +101,6 @@ class TestDocuments(InvoiceOceanCase):
         self.assertTrue(any("424242" in r for r in reasons))
         self.assertAlmostEqual(self.lead_of(3).io_amount, 1234.50)
 
-
-@tagged("post_install", "-at_install", "recruitment_sync")
-class TestEarlierDocuments(InvoiceOceanCase):
-    activate_on_setup = False
-
-    def test_documents_from_a_date_come_too(self):
-        self.integration.io_documents_from = fields.Date.today() - timedelta(days=45)
-        self.activate()
-        recent = [
-            d for d in self.fake.account.invoices.values()
-            if d["kind"] in ("vat", "vat_margin", "proforma", "receipt", "final")
-            and d["issue_date"] >= fields.Date.today() - timedelta(days=45)
-        ]  # fmt: skip
-        self.assertTrue(recent)
-        for document in recent:
-            self.assertTrue(self.lead_of(document["id"]), document["number"])
-        old = [
-            d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)
-        ]
-        self.assertFalse(any(self.lead_of(d["id"]) for d in old))
-        paid = [d for d in recent if d["status"] == "paid"]
-        self.assertTrue(all(self.lead_of(d["id"]).stage_id.is_won for d in paid))
-
     def test_a_pages_new_opportunities_are_made_in_one_create_a_bad_one_fails_alone(self):
         documents = [self.new_document(status="paid" if n == 0 else "issued") for n in range(4)]
         bad = self.new_document(currency="XTS")  # a currency Odoo does not know
@@ -146,3 +123,26 @@ class TestEarlierDocuments(InvoiceOceanCase):
         failed = self.lines_of(run, "io_documents", "failed")
         self.assertEqual(failed.external_id, str(bad["id"]))
         self.assertIn("XTS", failed.reason)
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestEarlierDocuments(InvoiceOceanCase):
+    activate_on_setup = False
+
+    def test_documents_from_a_date_come_too(self):
+        self.integration.io_documents_from = fields.Date.today() - timedelta(days=45)
+        self.activate()
+        recent = [
+            d for d in self.fake.account.invoices.values()
+            if d["kind"] in ("vat", "vat_margin", "proforma", "receipt", "final")
+            and d["issue_date"] >= fields.Date.today() - timedelta(days=45)
+        ]  # fmt: skip
+        self.assertTrue(recent)
+        for document in recent:
+            self.assertTrue(self.lead_of(document["id"]), document["number"])
+        old = [
+            d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)
+        ]
+        self.assertFalse(any(self.lead_of(d["id"]) for d in old))
+        paid = [d for d in recent if d["status"] == "paid"]
+        self.assertTrue(all(self.lead_of(d["id"]).stage_id.is_won for d in paid))
