@@ -4,6 +4,10 @@ and ``--documents`` documents with positions. ``bench/run.py`` starts it; it pri
 (its addresses, token, prefix, sizes) and serves until its stdin closes. Control routes, never
 counted as API calls: ``GET /bench/stats`` (API calls by route, GETs of one document) and
 ``POST /bench/reset`` (forget the calls counted so far).
+
+No latency is added and no call limit enforced (InvoiceOcean documents none, contract §5): the fake
+answers over loopback as fast as it can, a few milliseconds a call, so ``seconds`` measures Odoo's
+side. Against a real account each of the ``api_calls`` costs a network round trip on top.
 """
 
 import argparse

@@ -501,26 +501,35 @@ class RecruitmentSyncIntegration(models.Model):
         )
 
     def _http_get_many(self, client, paths):
-        """GET many paths at once within the provider's concurrency limit: [answer or SyncError].
+        """GET many paths at once within the provider's concurrency limit: [answer or SyncError]."""
+        return self._http_send_many(client, [("GET", path, {}) for path in paths])
 
-        Worker threads never renew a refused token (the ORM is not thread-safe, see
-        ``_http_client``): those requests are sent again here, in the thread that owns the
-        cursor, where a refresh is possible and an AuthError still stops the run.
+    def _http_send_many(self, client, calls):
+        """Send many ``(method, path, request kwargs)`` calls at once within the provider's
+        concurrency limit: [answer or SyncError], in the order of ``calls``.
+
+        For independent calls (one record each); a write must be safe to send once more after a
+        401 (the provider refused it without doing it). Worker threads never renew a refused
+        token (the ORM is not thread-safe, see ``_http_client``): those requests are sent again
+        here, in the thread that owns the cursor, where a refresh is possible and an AuthError
+        still stops the run.
         """
 
-        def fetch(path):
+        def send(call):
+            method, path, kwargs = call
             try:
-                return client.get(path)
+                return client.request(method, path, **kwargs)
             except SyncError as error:
                 return error
 
-        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(paths) or 1))
+        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(calls) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recruitment_sync") as pool:
-            answers = list(pool.map(fetch, paths))
+            answers = list(pool.map(send, calls))
         for index, answer in enumerate(answers):
             if isinstance(answer, AuthError):
+                method, path, kwargs = calls[index]
                 try:
-                    answers[index] = client.get(paths[index])
+                    answers[index] = client.request(method, path, **kwargs)
                 except AuthError:
                     raise
                 except SyncError as error:

@@ -1,6 +1,6 @@
 """Documents as opportunities (InvoiceOcean → crm.lead) and "+Add invoice" (crm.lead → InvoiceOcean)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -56,35 +56,38 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         watermark = checkpoint.get("watermark")
         if not watermark and not self.io_documents_from:
             return Batch(items=[], checkpoint={"watermark": fields.Datetime.now().isoformat()}, done=True)
-        page = checkpoint.get("page") or 1
-        params = {"page": page, "per_page": io.PER_PAGE, "order": "updated_at.desc", "period": "all"}
+        params = {"order": "updated_at.desc", "period": "all"}
         if not watermark:
             params.update(period="more", date_from=self.io_documents_from.isoformat())
-        rows = self._io_client().get("invoices.json", params=params) or []
-        since = datetime.fromisoformat(watermark) - timedelta(seconds=io.OVERLAP_SECONDS) if watermark else None
-        items = []
-        reached = False
-        for row in rows:
-            try:
-                stamp = io.parse_stamp(row.get("updated_at"))
-            except PayloadError:
-                items.append(row)
-                continue
-            if since and stamp < since:
-                reached = True
-                break
-            items.append(row)
-            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
-        if page == 1:
-            listed = {str(row.get("id")) for row in items}
+        first_page = not checkpoint.get("page")
+        batch = self._io_list_page("invoices.json", params, checkpoint, self._io_documents_in_step)
+        if first_page:
+            listed = {str(row.get("id")) for row in batch.items}
             named = [key for key in self._io_take_pending("documents") if key not in listed]
-            items += (
+            batch.items += (
                 [item for item in self._io_get_each("invoices", named) if not item.get("_missing")] if named else []
             )
-        if not (reached or len(rows) < io.PER_PAGE):
-            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
-        newest = max(checkpoint.get("newest") or "", watermark or "") or fields.Datetime.now().isoformat()
-        return Batch(items=items, checkpoint={"watermark": newest}, done=True)
+        if batch.done and not batch.checkpoint.get("watermark"):
+            batch.checkpoint["watermark"] = fields.Datetime.now().isoformat()
+        return batch
+
+    def _io_documents_in_step(self, stamped):
+        """Nothing to do for these (document, updated_at): bound at that ``updated_at`` or later, or
+        never to become an opportunity (a kind not chosen, issued before the accounts were linked)."""
+        keys = [row.get("id") for row, _stamp in stamped]
+        bindings = self._binder(io.DOCUMENT).bindings_for("crm.lead", keys)
+        chosen = set(self.io_document_kind_ids.mapped("code"))
+        for row, stamp in stamped:
+            binding = bindings.get(str(row.get("id")))
+            if binding:
+                if not (binding.remote_updated_at and binding.remote_updated_at >= stamp):
+                    return False
+            elif row.get("kind") in chosen and (
+                self._io_lead_from_oid(row.get("oid"))
+                or self._io_document_wanted(row, {"issue_date": row.get("issue_date"), "updated_at": stamp})
+            ):
+                return False
+        return True
 
     # ------------------------------------------------------------------------ import
     def _io_lead_from_oid(self, oid):
@@ -132,14 +135,64 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
             .sudo()
             .search([("integration_id", "=", self.id)])
         }
+        currencies = {}
+        new_leads = []
         for summary in summaries:
             key = summary["id"]
 
             def import_one(_run, _kind, item, summary=summary, key=key):
                 return self._io_import_document(
-                    summary, bindings.get(key), partners, users, departments.get(summary["department_id"])
+                    summary, bindings.get(key), partners, users, departments.get(summary["department_id"]), currencies
                 )
 
+            if key in bindings or self._io_lead_from_oid(summary["oid"]):
+                run._process_item(kind, summary, import_one)
+                continue
+            try:  # a new opportunity: made with the page's others in one create
+                values = self._io_new_lead_values(summary, partners, users, departments, currencies)
+            except Exception:  # noqa: BLE001 - imported alone, where it fails with its reason
+                run._process_item(kind, summary, import_one)
+                continue
+            new_leads.append((summary, values, import_one))
+        self._io_create_leads(run, kind, new_leads)
+
+    def _io_new_lead_values(self, summary, partners, users, departments, currencies):
+        partner = partners.get(summary["client_id"])
+        if not partner:
+            raise PayloadError(
+                _(
+                    "The document's client %s is unknown in InvoiceOcean: the opportunity needs a customer.",
+                    summary["client_id"],
+                )
+            )
+        return self._io_lead_values(
+            summary, partner, users.get(summary["user_id"]), departments.get(summary["department_id"]), currencies
+        )
+
+    def _io_create_leads(self, run, kind, new_leads):
+        """New opportunities of a page: one ``create``, one binding ``create``, the paid ones won together;
+        one by one if that fails (a bad document fails alone)."""
+        if not new_leads:
+            return
+        Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
+        try:
+            with self.env.cr.savepoint():
+                leads = Lead.create([values for _summary, values, _one in new_leads])
+                pairs = list(zip(leads, new_leads, strict=True))
+                stamps = [
+                    (lead, summary["id"], {"remote_updated_at": summary["updated_at"]})
+                    for lead, (summary, *_r) in pairs
+                ]
+                self._binder(io.DOCUMENT).bind_many(stamps)
+                paid = Lead.browse([lead.id for lead, (summary, *_r) in pairs if summary["status"] == io.PAID_STATUS])
+                if paid:
+                    paid.action_set_won()
+            for lead, (summary, *_rest) in pairs:
+                run._record(kind, ItemResult("created", lead, summary["id"]))
+            return
+        except Exception:  # noqa: BLE001 - one bad document must not fail the page: each alone below
+            self.env.invalidate_all()
+        for summary, _values, import_one in new_leads:
             run._process_item(kind, summary, import_one)
 
     def _io_partners_of(self, run, client_ids):
@@ -153,10 +206,16 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 self._io_import_clients(run, io.CLIENTS, Batch(items=clients, checkpoint=None, done=True))
                 bindings = binder.bindings_for("res.partner", client_ids)
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        return {key: Partner.browse(binding.res_id).exists() for key, binding in bindings.items()}
+        existing = Partner.browse([binding.res_id for binding in bindings.values()]).exists()  # one query
+        return {key: Partner.browse(binding.res_id) & existing for key, binding in bindings.items()}
 
-    def _io_lead_values(self, summary, partner, user_row, department_row):
-        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", summary["currency"])])
+    def _io_lead_values(self, summary, partner, user_row, department_row, currencies=None):
+        currencies = {} if currencies is None else currencies
+        if summary["currency"] not in currencies:
+            currencies[summary["currency"]] = (
+                self.env["res.currency"].with_context(active_test=False).search([("name", "=", summary["currency"])])
+            )
+        currency = currencies[summary["currency"]]
         if summary["currency"] and not currency:
             raise PayloadError(_("The currency %s of the document is not known in Odoo.", summary["currency"]))
         company = self.company_id
@@ -187,7 +246,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 values["team_id"] = department_row.team_id.id
         return values
 
-    def _io_import_document(self, summary, binding, partners, users, department_row):
+    def _io_import_document(self, summary, binding, partners, users, department_row, currencies=None):
         """One document: its opportunity created or updated; won when paid. Never deleted on either side."""
         Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
         key = summary["id"]
@@ -209,7 +268,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                     summary["client_id"],
                 )
             )
-        values = self._io_lead_values(summary, partner, users.get(summary["user_id"]), department_row)
+        values = self._io_lead_values(summary, partner, users.get(summary["user_id"]), department_row, currencies)
         if lead:
             if lead.user_id:
                 values.pop("user_id", None)  # a salesperson chosen in Odoo stays

@@ -3,12 +3,13 @@
 import hmac
 import logging
 import secrets
+from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, SyncError
-from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits
+from odoo.addons.recruitment_sync.services.provider import Batch, PayloadError, RateLimits
 
 from ..services import invoiceocean as io
 
@@ -16,8 +17,9 @@ _logger = logging.getLogger(__name__)
 
 # Settings only a System Administrator may change: the credentials and where calls go.
 IO_ADMIN_FIELDS = {"io_api_token", "io_prefix", "io_webhook_secret"}
-# InvoiceOcean documents no limit (§5); stay polite: the limiter paces bursts, 429 is honoured anyway.
-MINUTE_LIMIT = 600
+# InvoiceOcean documents no call limit (§5): no window is imposed (an administrator may set *Calls
+# per minute*); a 429 is retried after its Retry-After, which pauses every call of the integration.
+# At most this many requests in flight (concurrent GETs of single records).
 MAX_CONCURRENT = 4
 
 
@@ -169,7 +171,7 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_rate_limits(self):
         if self.provider != "invoiceocean":
             return super()._provider_rate_limits()
-        return RateLimits(windows=((MINUTE_LIMIT, 60),), max_concurrent=MAX_CONCURRENT)
+        return RateLimits(max_concurrent=MAX_CONCURRENT)
 
     def _provider_api_base_url(self):
         if self.provider != "invoiceocean":
@@ -203,8 +205,8 @@ class RecruitmentSyncIntegration(models.Model):
         if kind.code == io.DEPARTMENTS.code:
             departments = self._io_client().get("departments.json", params={"page": 1, "per_page": io.PER_PAGE})
             return Batch(items=departments or [], checkpoint=None, done=True)
-        if kind.code == io.CLIENTS.code:
-            return self._io_fetch_clients(checkpoint)
+        if kind.code in (io.CLIENTS.code, io.CLIENTS_AFTER_EXPORT.code):
+            return self._io_fetch_clients(checkpoint, kind)
         if kind.code == io.EXPORT_CLIENTS.code:
             return self._io_fetch_export_clients(batch_size)
         if kind.code == io.DOCUMENTS.code:
@@ -230,6 +232,8 @@ class RecruitmentSyncIntegration(models.Model):
         processors = {
             io.DEPARTMENTS.code: self._io_import_departments,
             io.CLIENTS.code: self._io_import_clients,
+            # Lines of the second reading are the clients' lines.
+            io.CLIENTS_AFTER_EXPORT.code: lambda run, _kind, batch: self._io_import_clients(run, io.CLIENTS, batch),
             io.EXPORT_CLIENTS.code: self._io_export_clients,
             io.DOCUMENTS.code: self._io_import_documents,
             io.ADD_INVOICES.code: self._io_create_invoices,
@@ -298,6 +302,48 @@ class RecruitmentSyncIntegration(models.Model):
                 raise answer
             items.append(answer)
         return items
+
+    def _io_list_page(self, path, params, checkpoint, in_step):
+        """One page of ``path``, newest change first, down to the watermark: a ``Batch`` of its rows.
+
+        InvoiceOcean has no "changed since" filter (§4): pages of ``order=updated_at.desc`` are read
+        until a row older than the watermark less ``OVERLAP_SECONDS`` (a change committed while we
+        read is not lost), or until a page with nothing to do that reaches back to the watermark:
+        ``in_step([(row, updated_at)])`` says every row of it is already in step (read before, or
+        written by us, at that ``updated_at``), so what lies below was read before too. The done
+        batch's checkpoint holds the new watermark: the newest ``updated_at`` seen.
+        """
+        checkpoint = dict(checkpoint or {})
+        page = checkpoint.get("page") or 1
+        watermark = checkpoint.get("watermark")
+        mark = datetime.fromisoformat(watermark) if watermark else None
+        since = mark - timedelta(seconds=io.OVERLAP_SECONDS) if mark else None
+        rows = self._io_client().get(path, params={**params, "page": page, "per_page": io.PER_PAGE}) or []
+        items, stamped, reached = [], [], False
+        for row in rows:
+            try:
+                stamp = io.parse_stamp(row.get("updated_at"))
+            except PayloadError:
+                items.append(row)  # fails alone, with the reason
+                continue
+            if since and stamp < since:
+                reached = True
+                break
+            items.append(row)
+            stamped.append((row, stamp))
+            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
+        settled = (
+            not reached
+            and mark is not None
+            and len(stamped) == len(rows)
+            and stamped
+            and stamped[-1][1] <= mark
+            and in_step(stamped)
+        )
+        if not (reached or settled or len(rows) < io.PER_PAGE):
+            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
+        newest = max(checkpoint.get("newest") or "", watermark or "")
+        return Batch(items=items, checkpoint={"watermark": newest or None}, done=True)
 
     # ------------------------------------------------------------------------ our keys
     def _io_our_key(self, model_name, res_id=""):

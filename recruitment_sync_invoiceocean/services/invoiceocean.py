@@ -53,9 +53,14 @@ WEBHOOK_KINDS = CLIENT_EVENTS + DOCUMENT_EVENTS
 DEPARTMENTS = SyncKind("io_departments", _lt("Departments"), "import", batch_size=PER_PAGE)
 CLIENTS = SyncKind("io_clients", _lt("Customers from InvoiceOcean"), "import", batch_size=PER_PAGE)
 EXPORT_CLIENTS = SyncKind("io_export_clients", _lt("Customers to InvoiceOcean"), "export", batch_size=PER_PAGE)
+# After an export wrote clients: the clients read again down to the watermark, once (what we wrote,
+# and what changed in InvoiceOcean meanwhile), so that the next sync starts above them.
+CLIENTS_AFTER_EXPORT = SyncKind(
+    "io_clients_after_export", _lt("Customers from InvoiceOcean, after sending"), "import", batch_size=PER_PAGE
+)
 DOCUMENTS = SyncKind("io_documents", _lt("Documents as opportunities"), "import", batch_size=PER_PAGE)
 ADD_INVOICES = SyncKind("io_add_invoices", _lt("Invoices added from opportunities"), "export", batch_size=20)
-ALL_KINDS = (DEPARTMENTS, CLIENTS, EXPORT_CLIENTS, DOCUMENTS, ADD_INVOICES)
+ALL_KINDS = (DEPARTMENTS, CLIENTS, EXPORT_CLIENTS, CLIENTS_AFTER_EXPORT, DOCUMENTS, ADD_INVOICES)
 
 CLIENT = "client"  # binding type of InvoiceOcean clients (res.partner)
 DOCUMENT = "document"  # binding type of InvoiceOcean documents (crm.lead)
@@ -150,6 +155,48 @@ def partner_values(client, country_ids):
         "country_id": country_ids.get(country, False),
         "website": client.get("www") or False,
     }
+
+
+# The partner fields a client maps to (``partner_values``), with how two values are compared.
+_SAME = {
+    "vat": normalized_tax_number,
+    "email": normalized_email,
+    "website": lambda value: str(value or "").strip().lower().removesuffix("/"),
+}
+
+
+def _comparable(field, value):
+    if field == "is_company":
+        return bool(value)
+    if field == "country_id":
+        return value or False
+    return _SAME.get(field, lambda text: " ".join(str(text or "").split()))(value)
+
+
+def merge_first_match(odoo_values, client_values, odoo_is_newer):
+    """Two records found to be the same customer, never linked before: (Odoo's updates, send?).
+
+    ``odoo_values`` and ``client_values`` are partner values (``partner_values``). A field only
+    one side has is given to the other (a first link loses nothing); a field both have with
+    different values goes the newer side's way (the conflict rule). ``send``: InvoiceOcean lacks
+    something Odoo has (a PUT is due); nothing to send when both sides already agree.
+    """
+    updates, send = {}, False
+    for field, remote in client_values.items():
+        local = odoo_values.get(field)
+        mine, theirs = _comparable(field, local), _comparable(field, remote)
+        if mine == theirs:
+            continue
+        if field == "is_company" or (mine and theirs):
+            if odoo_is_newer:
+                send = True
+            else:
+                updates[field] = remote
+        elif mine:
+            send = True
+        else:
+            updates[field] = remote
+    return updates, send
 
 
 def client_payload(partner_data, external_id):

@@ -2,11 +2,14 @@
 conflict rule (freezegun, both ways), destroyed clients archived, archived customers never deleted, no loop."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import tagged
+
+from odoo.addons.recruitment_sync_invoiceocean.services import invoiceocean as io_services
 
 from .common import InvoiceOceanCase
 
@@ -159,3 +162,98 @@ class TestBothWays(InvoiceOceanCase):
         self.assertEqual(len(failed), 1)
         self.assertIn("no name", failed.reason)
         self.assertTrue(self.partner_of(good["id"]))
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestFirstMatchAndOwnWrites(InvoiceOceanCase):
+    """A first match merges both sides without a needless write-back; what the sync wrote is
+    recognised, so a sync with nothing new reads one page of each list."""
+
+    def calls(self, method=None):
+        return [(r.method, r.path) for r in self.fake.requests if method is None or r.method == method]
+
+    def test_first_match_fills_what_odoo_lacks_and_sends_back_only_what_invoiceocean_lacks(self):
+        client = self.account.clients[self.shared_ids[0]]
+        # Matched by tax number: Odoo had only name and tax number, InvoiceOcean has the address.
+        self.assertEqual(self.odoo_by_vat.city, client["city"], "filled from InvoiceOcean")
+        self.assertEqual(self.odoo_by_vat.email, client["email"])
+        self.assertEqual(self.odoo_by_vat.name, "Meridian Freight Ltd", "Odoo's newer name is kept")
+        # Only what InvoiceOcean lacks or has older goes back: the name (Odoo's customer is newer),
+        # nothing for the customer matched by name whose details InvoiceOcean all has.
+        puts = [path for method, path in self.calls("PUT")]
+        self.assertEqual(puts, [f"/clients/{client['id']}.json"])
+        self.assertEqual(self.fake.account.clients[client["id"]]["name"], "Meridian Freight Ltd")
+        by_name = self.account.clients[self.shared_ids[1]]
+        self.assertEqual(self.fake.account.clients[by_name["id"]]["updated_at"], by_name["updated_at"], "untouched")
+
+    def test_first_match_conflict_goes_the_newer_sides_way(self):
+        with freeze_time(fields.Datetime.now() - timedelta(days=1000)):  # older than InvoiceOcean's change
+            older = self.Partner.create({"name": "Fjord Talent", "is_company": True, "city": "Old City"})
+        newer_client = self.fake.create_client({"name": "Fjord Talent", "city": "Bergen"}, notify=False)
+        client = self.fake.create_client({"name": "Nordic Crew", "city": "Oslo"}, notify=False)
+        with freeze_time(fields.Datetime.now() + timedelta(hours=1)):  # newer than InvoiceOcean's client
+            newer = self.Partner.create({"name": "Nordic Crew", "is_company": True, "city": "Drammen"})
+        self.fake.requests.clear()
+        self.sync(["io_clients", "io_export_clients"])
+        self.assertEqual(self.partner_of(newer_client["id"]), older)
+        self.assertEqual(older.city, "Bergen", "InvoiceOcean's newer value wins")
+        self.assertEqual(self.partner_of(client["id"]), newer)
+        self.assertEqual(newer.city, "Drammen", "Odoo's newer value is kept")
+        self.assertEqual(self.fake.account.clients[client["id"]]["city"], "Drammen", "and sent")
+        self.assertEqual(self.fake.account.clients[newer_client["id"]]["city"], "Bergen")
+        self.assertEqual([path for _method, path in self.calls("PUT")], [f"/clients/{client['id']}.json"])
+
+    def test_two_clients_never_share_one_customer(self):
+        first = self.fake.create_client({"name": "Solo Staffing AS", "tax_no": "NO999888777"}, notify=False)
+        second = self.fake.create_client({"name": "Solo Staffing AS (old)", "tax_no": "999888777"}, notify=False)
+        solo = self.Partner.create({"name": "Solo Staffing", "is_company": True, "vat": "NO999888777"})
+        run = self.sync(["io_clients"])
+        linked = {self.partner_of(first["id"]), self.partner_of(second["id"])} - {self.Partner}
+        self.assertEqual(linked, {solo}, "one of them is linked, the other is not given the same customer")
+        failed = self.lines_of(run, "io_clients", "failed")
+        self.assertEqual(len(failed), 1)
+        self.assertIn("already linked to InvoiceOcean client", failed.reason)
+        self.assertEqual(self.Partner.search_count([("vat", "in", ("NO999888777", "999888777"))]), 1)
+        # The next sync neither steals the customer from the linked client nor makes a second one.
+        self.fake.update_client(first["id"], {"city": "Oslo"}, notify=False)
+        self.fake.update_client(second["id"], {"city": "Oslo"}, notify=False)
+        run = self.sync(["io_clients"])
+        self.assertEqual({self.partner_of(first["id"]), self.partner_of(second["id"])} - {self.Partner}, {solo})
+        self.assertEqual(len(self.lines_of(run, "io_clients", "failed")), 1)
+        self.assertEqual(self.Partner.search_count([("vat", "in", ("NO999888777", "999888777"))]), 1)
+
+    def test_sync_with_nothing_new_reads_one_page_of_each_list(self):
+        # Pages of 3 and recent changes all within the overlap: the old stop rule read them all.
+        for number in range(7):
+            self.fake.create_client({"name": f"Recent Client {number}"}, notify=False)
+        for number in range(7):
+            self.new_document(issue_date=fields.Date.today().isoformat(), number=f"FV {number}")
+        with patch.object(io_services, "PER_PAGE", 3):
+            self.sync()
+            self.fake.requests.clear()
+            run = self.sync()
+        self.assertRunDone(run)
+        gets = sorted(path for method, path in self.calls() if method == "GET")
+        self.assertEqual(gets, ["/clients.json", "/departments.json", "/invoices.json"], self.calls())
+
+    def test_own_writes_are_recognised_and_a_foreign_change_meanwhile_is_not_lost(self):
+        for number in range(7):
+            self.Partner.create({"name": f"New Odoo Customer {number}", "is_company": True})
+        # Someone edits a client in InvoiceOcean while the export runs (after the clients were read).
+        ident = self.shared_ids[2]
+        original = type(self.integration)._io_export_clients
+
+        def export_then_edit(integration, run, kind, batch):
+            original(integration, run, kind, batch)
+            self.fake.update_client(ident, {"city": "Edited Meanwhile"}, notify=False)
+
+        with patch.object(io_services, "PER_PAGE", 3):
+            with patch.object(type(self.integration), "_io_export_clients", export_then_edit):
+                run = self.sync()
+            self.assertEqual(len(self.lines_of(run, "io_export_clients", "exported")), 7)
+            self.assertEqual(self.partner_of(ident).city, "Edited Meanwhile", "read by the reading after the export")
+            self.fake.requests.clear()
+            run = self.sync()
+        self.assertFalse(self.lines_of(run, "io_clients"), "our own writes come back as nothing new")
+        self.assertFalse(self.lines_of(run, "io_export_clients"), "and are not sent again")
+        self.assertEqual([p for m, p in self.calls("GET") if p == "/clients.json"], ["/clients.json"])

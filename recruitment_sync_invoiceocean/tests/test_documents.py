@@ -2,6 +2,7 @@
 link, earlier documents from a date, deleting either side deletes nothing on the other; bad documents."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -99,6 +100,29 @@ class TestDocuments(InvoiceOceanCase):
         self.assertTrue(any("Unknown InvoiceOcean document kind 'vat_rr'" in r for r in reasons))
         self.assertTrue(any("424242" in r for r in reasons))
         self.assertAlmostEqual(self.lead_of(3).io_amount, 1234.50)
+
+    def test_a_pages_new_opportunities_are_made_in_one_create_a_bad_one_fails_alone(self):
+        documents = [self.new_document(status="paid" if n == 0 else "issued") for n in range(4)]
+        bad = self.new_document(currency="XTS")  # a currency Odoo does not know
+        Lead = type(self.Lead)
+        original_create = Lead.create
+        sizes = []
+
+        def create(records, vals_list):
+            vals_list = vals_list if isinstance(vals_list, list) else [vals_list]
+            sizes.append(len(vals_list))
+            return original_create(records, vals_list)
+
+        with patch.object(Lead, "create", create):
+            run = self.sync(["io_documents"])
+        self.assertEqual(sizes, [4], "the page's new opportunities: one create")
+        self.assertEqual(len(self.lines_of(run, "io_documents", "created")), 4)
+        self.assertTrue(all(self.lead_of(document["id"]) for document in documents))
+        self.assertTrue(self.lead_of(documents[0]["id"]).stage_id.is_won, "paid: won")
+        self.assertFalse(self.lead_of(documents[1]["id"]).stage_id.is_won)
+        failed = self.lines_of(run, "io_documents", "failed")
+        self.assertEqual(failed.external_id, str(bad["id"]))
+        self.assertIn("XTS", failed.reason)
 
 
 @tagged("post_install", "-at_install", "recruitment_sync")

@@ -76,3 +76,26 @@ class TestMapping(BaseCase):
             client.remote_error_details({"code": "error", "message": {"oid": ["has already been taken"]}}),
             ["oid has already been taken"],
         )
+
+
+@tagged("post_install", "-at_install", "recruitment_sync")
+class TestFirstMatchMerge(BaseCase):
+    def test_what_one_side_lacks_comes_from_the_other(self):
+        odoo = {"name": "Acme", "vat": "PL 525-244-57-67", "email": False, "city": False, "phone": "+47 1"}
+        client = {"name": "Acme", "vat": "5252445767", "email": "A@acme.example", "city": "Oslo", "phone": False}
+        updates, send = io.merge_first_match(odoo, client, odoo_is_newer=False)
+        self.assertEqual(updates, {"email": "A@acme.example", "city": "Oslo"})
+        self.assertTrue(send, "InvoiceOcean lacks the phone")
+
+    def test_agreeing_sides_write_nothing(self):
+        odoo = {"name": "Acme  Ltd", "vat": "PL5252445767", "email": "a@acme.example", "is_company": True}
+        client = {"name": "Acme Ltd", "vat": "5252445767", "email": "A@Acme.example ", "is_company": True}
+        self.assertEqual(io.merge_first_match(odoo, client, odoo_is_newer=True), ({}, False))
+
+    def test_different_values_go_the_newer_sides_way(self):
+        odoo = {"name": "Acme", "city": "Bergen", "is_company": True}
+        client = {"name": "Acme", "city": "Oslo", "is_company": False}
+        self.assertEqual(
+            io.merge_first_match(odoo, client, odoo_is_newer=False), ({"city": "Oslo", "is_company": False}, False)
+        )
+        self.assertEqual(io.merge_first_match(odoo, client, odoo_is_newer=True), ({}, True))

@@ -525,6 +525,8 @@ class RecruitmentSyncIntegration(models.Model):
                 prepared.append((payload, *self._jobadder_partner_values(payload, binding_type, id_field)))
             except jobadder.PayloadError:
                 left.append(payload)  # its failed line says why
+        if binding_type == "company":
+            prepared = self._jobadder_link_existing_companies(run, kind, prepared, known)
         created = self._jobadder_create_new(kind, "res.partner", binding_type, prepared, {"company_id": False})
         if created is None:
             return left + [payload for payload, *_rest in prepared]
@@ -532,6 +534,53 @@ class RecruitmentSyncIntegration(models.Model):
             known[str(external_id)] = binding
             run._record(kind, ItemResult("created", partner, str(external_id)))
         self._jobadder_cache()["bindings"][binding_type] = known
+        return left
+
+    def _jobadder_link_existing_companies(self, run, kind, prepared, known):
+        """New JobAdder clients Odoo already has as a company of that exact name (made by hand, or
+        brought by another integration first): linked to it, not created twice; the others returned.
+
+        Only a company no JobAdder client is linked to yet is a candidate, and only when it is the
+        one of that name: with several, none is chosen (a new company is made, as before).
+        """
+        names = list({values["name"] for _p, _e, _u, values in prepared})
+        if not names:
+            return prepared
+        own = self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
+        candidates = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("name", "in", names),
+                    ("is_company", "=", True),
+                    ("parent_id", "=", False),
+                    ("company_id", "in", [False, self.company_id.id]),
+                    ("id", "not in", own.ids),
+                ]
+            )
+        )
+        linked = self._binder("company").external_ids(candidates)
+        by_name = {}
+        for partner in candidates:
+            if partner.id not in linked:
+                by_name.setdefault(partner.name, []).append(partner)
+        left, links = [], []
+        for item in prepared:
+            _payload, external_id, remote_updated_at, values = item
+            found = by_name.get(values["name"]) or []
+            if len(found) != 1:
+                left.append(item)
+                continue
+            by_name[values["name"]] = []  # a second JobAdder client of that name gets its own company
+            links.append((found[0], external_id, {"remote_updated_at": remote_updated_at}))
+        if links:
+            for (partner, external_id, _values), binding in zip(
+                links, self._binder("company").bind_many(links), strict=True
+            ):
+                known[str(external_id)] = binding
+                reason = _("Linked to the Odoo company of the same name, already in Odoo.")
+                run._record(kind, ItemResult("updated", partner, str(external_id), reason=reason))
         return left
 
     def _jobadder_create_new(self, kind, model, binding_type, prepared, extra_values=None):

@@ -69,3 +69,36 @@ class TestJobAdderImportBatches(JobAdderCase):
             ),
             len(expected) - 1,
         )
+
+    def test_a_client_odoo_already_has_is_linked_not_created_twice(self):
+        """Another integration (InvoiceOcean's first sync, in the sandbox) brought the client first."""
+        placement = next(p for p in self.world.placements if expected_in_initial_load(p, self.world.today))
+        company = self.world.by_id("companies")[placement.company_id]
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        existing = Partner.create({"name": company.name.strip(), "is_company": True, "vat": "NO999888777MVA"})
+        run = self.run_sync("initial_load")
+        self.assertEqual(Partner.search_count([("name", "=", company.name.strip())]), 1, "not created twice")
+        binding = self.env["recruitment.sync.binding"].search(
+            [
+                ("integration_id", "=", self.integration.id),
+                ("external_model", "=", "company"),
+                ("external_id", "=", str(company.company_id)),
+            ]
+        )
+        self.assertEqual(binding.res_id, existing.id)
+        line = run.line_ids.filtered(lambda line: line.external_id == str(company.company_id))
+        self.assertEqual((line.kind, line.action), ("companies", "updated"))
+        self.assertIn("same name", line.reason)
+        placements = self.env["recruitment.placement"].search([("jobadder_id", "=", placement.placement_id)])
+        self.assertEqual(placements.client_id, existing)
+
+    def test_two_odoo_companies_of_that_name_are_not_guessed(self):
+        placement = next(p for p in self.world.placements if expected_in_initial_load(p, self.world.today))
+        company = self.world.by_id("companies")[placement.company_id]
+        twins = self.env["res.partner"].create([{"name": company.name.strip(), "is_company": True}] * 2)
+        self.run_sync("initial_load")
+        binding = self.env["recruitment.sync.binding"].search(
+            [("integration_id", "=", self.integration.id), ("external_id", "=", str(company.company_id))]
+        )
+        self.assertTrue(binding)
+        self.assertNotIn(binding.res_id, twins.ids, "neither twin is chosen")
