@@ -42,7 +42,9 @@ def core_terms(env):
 @tagged("post_install", "-at_install", "recruitment_sync")
 class TestGenericTexts(TransactionCase):
     def test_no_provider_named_in_the_core_user_facing_texts(self):
-        terms = core_terms(self.env)
+        # a source file the extraction cannot read is only logged: its terms would be missed here
+        with self.assertNoLogs("odoo.tools.translate", "ERROR"):
+            terms = core_terms(self.env)
         self.assertGreater(len(terms), 100, "the core's terms were found (views, fields, messages)")
         pattern = re.compile("|".join(re.escape(name) for name in sorted(provider_names(self.env))), re.IGNORECASE)
         named = [f"{where}: {source!r}" for where, source in terms if pattern.search(source)]
