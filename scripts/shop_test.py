@@ -16,6 +16,10 @@ into a template database that each addon's database is copied from, with its fil
 An addon passes when the install exits 0, its log has no ERROR or CRITICAL line and Odoo's
 summary reads ``0 failed, 0 error(s) of N tests`` with N > 0. The logs are kept in the folder
 printed at the end.
+
+Without ``tests/odoo_addons`` the core's tests that need its test provider are skipped, each
+with that reason; ``--with-test-provider`` puts that folder on the addons path and installs
+``recruitment_sync_test_provider`` with the core, so that they run too (as ``make test`` does).
 """
 
 import argparse
@@ -52,6 +56,11 @@ def odoo_dependencies(addons):
         manifest = ast.literal_eval((REPO / addon / "__manifest__.py").read_text())
         found.update(dep for dep in manifest.get("depends", ()) if dep not in ADDONS)
     return sorted(found)
+
+
+def helpers(addon, with_test_provider):
+    """The test-only addons installed with ``addon`` (the core's test provider, when asked)."""
+    return ["recruitment_sync_test_provider"] if with_test_provider and addon == "recruitment_sync" else []
 
 
 def run_odoo(config, log_file, *args):
@@ -91,6 +100,11 @@ def verdict(code, log_file):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("addons", nargs="*", default=list(ADDONS), help="our addons to test (default: all)")
+    parser.add_argument(
+        "--with-test-provider",
+        action="store_true",
+        help="the core also with its test provider (tests/odoo_addons on the addons path)",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.addons) - set(ADDONS))
     if unknown:
@@ -105,7 +119,9 @@ def main(argv=None):
         try:
             pg.start()
             data_dir = workdir / "data"
-            config = write_odoo_config(pg, workdir / "odoo.conf", data_dir, http_port=free_port())
+            config = write_odoo_config(
+                pg, workdir / "odoo.conf", data_dir, with_test_addons=args.with_test_provider, http_port=free_port()
+            )
             dependencies = odoo_dependencies(args.addons)
             say(f"installing Odoo's {', '.join(dependencies)} with demo data into a template database")
             pg.drop_database(TEMPLATE_DB)
@@ -125,7 +141,7 @@ def main(argv=None):
                     "-d",
                     dbname,
                     "-i",
-                    addon,
+                    ",".join([addon, *helpers(addon, args.with_test_provider)]),
                     "--test-enable",
                     f"--test-tags=/{addon}",
                     "--stop-after-init",
