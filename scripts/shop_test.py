@@ -51,10 +51,18 @@ SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 def odoo_dependencies(addons):
     """The Odoo modules our addons depend on (ours left out): the template database's modules."""
-    found = set()
-    for addon in addons:
+    found, todo, seen = set(), list(addons), set()
+    while todo:
+        addon = todo.pop()
+        if addon in seen:
+            continue
+        seen.add(addon)
         manifest = ast.literal_eval((REPO / addon / "__manifest__.py").read_text())
-        found.update(dep for dep in manifest.get("depends", ()) if dep not in ADDONS)
+        for dep in manifest.get("depends", ()):
+            if dep in ADDONS:
+                todo.append(dep)  # ours: installed by the test itself, its dependencies are Odoo's
+            else:
+                found.add(dep)
     return sorted(found)
 
 
