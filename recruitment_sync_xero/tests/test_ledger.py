@@ -216,8 +216,10 @@ class TestOneLedgerAndStatus(LedgerMixin, XeroCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # another organisation's ledger (a provider of this addon: the core's test provider is a
+        # test-only addon, absent where the addon is tested alone)
         cls.other_ledger = cls.env["recruitment.sync.integration"].create(
-            {"name": "Other Ledger", "provider": "test_rest", "schedule_active": False}
+            {"name": "Other Ledger", "provider": "xero", "schedule_active": False}
         )
         cls.manager = new_test_user(
             cls.env, login="ledger_manager", groups="account.group_account_invoice,recruitment_sync.group_sync_manager"
