@@ -5,7 +5,7 @@
     python3 scripts/peer_test.py --tests account/tests/test_account_move_out_invoice.py
 
 Two fresh databases (demo data, as Odoo's own test databases have) get Odoo's modules ``account``,
-``hr``, ``mail``, ``portal`` and ``web`` (``base`` comes with them); the second one also our three
+``hr``, ``mail``, ``portal`` and ``web`` (``base`` comes with them); the second one also our
 addons. The same test files of those modules then run on each with pytest-odoo, with the complete
 registry (as in a production server, where our overrides are loaded), and the outcome of every
 test is compared: any test that passes without our addons and fails or errors with them (or the

@@ -97,10 +97,12 @@ def describe_failure(env, error):
         return failure_type, str(error.args[0] if error.args else error)
     reference = secrets.token_hex(4)
     _logger.error("Sync internal error %s: %s", reference, error, exc_info=error)
+    # Not an f-string inside the _() call: the terms extraction (babel) cannot read one there.
+    detail = f"{type(error).__name__}: {error}"[:200]
     reason = env._(
         "An internal error happened in the sync code, not a problem of the data (%(error)s; logged on the "
         "server under the reference %(reference)s)",
-        error=f"{type(error).__name__}: {error}"[:200],
+        error=detail,
         reference=reference,
     )
     return failure_type, reason

@@ -17,7 +17,9 @@ class RecruitmentSyncToken(models.Model):
     refresh_token = fields.Char(copy=False)
     expires_at = fields.Datetime(string="Access token expires at", copy=False)
     scope = fields.Char(copy=False)
-    extra = fields.Json(copy=False, help="Token-response fields the provider needs (e.g. JobAdder's API base URL).")
+    extra = fields.Json(
+        copy=False, help="Token-response fields the provider needs (e.g. the API base URL it returns with the tokens)."
+    )
     last_refreshed_at = fields.Datetime(copy=False)
     refresh_count = fields.Integer(copy=False, help="How many times the access token was refreshed.")
     pending_state_nonce = fields.Char(copy=False, help="Nonce of the consent flow in progress.")

@@ -13,4 +13,5 @@ from . import test_failures
 from . import test_menus
 from . import test_binder_import
 from . import test_export_selected
+from . import test_generic_texts
 from . import test_toolkit

@@ -586,8 +586,12 @@ class TestExport(TsoCase):
 
     def test_a_failed_run_fails_the_lines_still_in_transfer(self):
         invoice = self.make_invoice()
-        with patch.object(tso_client.TsoClient, "ensure_session", side_effect=RuntimeError("crash")):
+        with (
+            patch.object(tso_client.TsoClient, "ensure_session", side_effect=RuntimeError("crash")),
+            self.assertLogs("odoo.addons.recruitment_sync.models.recruitment_sync_run", "ERROR") as logs,
+        ):
             runs = self.export(invoice)
+        self.assertIn("crash", logs.output[0], "an internal error is logged with its traceback")
         self.assertEqual(runs.state, "failed")
         status, _number, reason = self.receipt(runs)[invoice.name]
         self.assertEqual(status, "failed")

@@ -17,6 +17,7 @@ class InvoiceOceanWebhookController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,  # it writes (queues a run); Odoo 18 makes auth="none" routes read-only by default
     )
     def webhook(self, integration_id, **_kwargs):
         """InvoiceOcean's webhooks (§6): checked by the shared secret they echo, then only a run is queued.

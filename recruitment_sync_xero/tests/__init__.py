@@ -9,3 +9,4 @@ from . import test_totals
 from . import test_security
 from . import test_ui
 from . import test_retry
+from . import test_ledger
