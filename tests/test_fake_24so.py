@@ -17,7 +17,6 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.transports import Transport
 
-from tests.fakes.oauth2 import ManualClock
 from tests.fakes.soap import Wsdl, parse_scalar, rewrite_addresses
 from tests.fakes.twentyfour import (
     BLOCKED_IDENTITY_MESSAGE,
@@ -47,11 +46,6 @@ INVOICE_PROPERTIES = ["OrderId", "InvoiceId", "OrderStatus", "OrderTotalIncVat",
 @pytest.fixture(scope="module")
 def world():
     return generate_world(seed=3, products=30, companies=24)
-
-
-@pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
 
 
 @pytest.fixture

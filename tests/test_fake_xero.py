@@ -49,11 +49,6 @@ def world():
 
 
 @pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
-
-
-@pytest.fixture
 def fake(world, clock):
     with FakeXero(world=world, clock=clock, registered_redirect_uris=[REDIRECT]) as running:
         yield running
