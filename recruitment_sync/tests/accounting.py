@@ -215,7 +215,8 @@ class SaveAndSyncJourney:
 
     Save & Sync → the confirmation with the counts → Proceed → the run (processed by the test, as
     the cron would) → its notification over the bus → the run and its failed item → Sync History.
-    Tours ``<tour_prefix>_save_and_sync`` and ``<tour_prefix>_notified`` walk it.
+    Tours ``<tour_prefix>_save_and_sync`` and ``<tour_prefix>_notified`` walk it (the connector
+    registers them with ``addSaveAndSyncJourney`` of recruitment_sync/static/tests/tours/tour_steps.js).
     """
 
     tour_prefix = None  # e.g. "recruitment_sync_xero"

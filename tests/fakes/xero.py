@@ -87,21 +87,12 @@ from urllib.parse import parse_qs
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from . import service
 from .consent import ConsentForm, query_of
 from .oauth2 import FakeOAuth2Server
 from .openapi import ContractMissing, OpenApi, contract_file, load_definition
 from .records_api import FaultInjectionMixin
-from .service import (
-    AfterCommitFaultsMixin,
-    add_service_arguments,
-    capture_response,
-    dec,
-    drop_connection,
-    money,
-    seed_of,
-    serve_until_interrupted,
-    service_options,
-)
+from .service import AfterCommitFaultsMixin, capture_response, dec, drop_connection, money
 from .xero_data import CURRENCY_NAMES, EXCHANGE_RATES, generate_world
 
 UTC = timezone.utc
@@ -2305,16 +2296,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Serve a fake Xero (identity, /connections, Accounting API) until Ctrl-C."
     )
-    add_service_arguments(parser, FakeXero, port=8072)
+    service.add_service_arguments(parser, FakeXero, port=8072)
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce Xero's rate limits")
     parser.add_argument("--day-limit", type=int, default=FakeXero.day_limit)
     parser.add_argument("--no-validate", action="store_true", help="do not check requests against the definitions")
     args = parser.parse_args(argv)
-    seed = seed_of(args.seed)
+    seed = service.seed_of(args.seed)
     world = generate_world(seed=seed, customers=args.customers, today=args.today or datetime.now(UTC).date())
     fake = FakeXero(
-        **service_options(args),
+        **service.service_options(args),
         world=world,
         enforce_rate_limits=not args.no_rate_limits,
         day_limit=args.day_limit,
@@ -2336,7 +2327,7 @@ def main(argv=None):
         f"  refresh token:   {token['refresh_token']}\n"
         f"  {fake.validation_note}"
     )
-    serve_until_interrupted(fake, banner)
+    service.serve_until_interrupted(fake, banner)
 
 
 if __name__ == "__main__":
