@@ -3,12 +3,10 @@ fake's control calls, the company and integration set-up, the invoices, the meas
 the command line. Each provider's step names its settings, kinds and mapping.
 """
 
-import argparse
-import json
 import math
 import random
 
-from jobadder_scenarios import Fake, log, open_registry, run_sync
+from jobadder_scenarios import Fake, log, run_step, run_sync, step_parser
 from scheduler import only_sync_scheduler
 
 
@@ -152,22 +150,8 @@ def invoice_writes(invoices, per_write):
 
 def main(description, step_export, argv=None):
     """The step's command line: ``export`` on an installed database against a started fake."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("step", choices=["export"])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--fake", required=True, help="the JSON line the fake printed when it started")
-    parser.add_argument("--result", required=True, help="file to write the measurements to (JSON)")
+    parser = step_parser(description, ["export"])
     parser.add_argument("--invoices", type=int, default=3000)
     parser.add_argument("--new-customers", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    from odoo import SUPERUSER_ID, api
-
-    registry = open_registry(args.config, args.database)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        result = step_export(env, AccountingFake(json.loads(args.fake)), args)
-        cr.commit()
-    with open(args.result, "w") as output:
-        json.dump(result, output)
+    run_step(parser.parse_args(argv), step_export, AccountingFake)
