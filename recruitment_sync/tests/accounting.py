@@ -104,6 +104,17 @@ class AccountingConnectorMixin:
             cls.map_defaults()
 
     @classmethod
+    def consent(cls, integration, token, callback=None):
+        """Tokens as after the consent flow (``token``: the fake's token answer; ``callback``: the
+        query the provider's redirect carries, when the connector reads it), then Connect's own
+        follow-up."""
+        integration._oauth2_store(token)
+        if callback is not None:
+            assert integration._provider_oauth2_callback(callback) is None
+        integration._mark_connected()
+        return integration
+
+    @classmethod
     def make_tax(cls, name, amount, included=False):
         return cls.env["account.tax"].create(
             {

@@ -71,10 +71,7 @@ class QboMixin(AccountingConnectorMixin):
     @classmethod
     def connect(cls, integration, realm_id):
         """Tokens as after the consent flow for ``realm_id``, then Connect's own follow-up."""
-        integration._oauth2_store(cls.fake.issue_token(realm_id))
-        assert integration._provider_oauth2_callback({"realmId": realm_id}) is None
-        integration._mark_connected()
-        return integration
+        return cls.consent(integration, cls.fake.issue_token(realm_id), {"realmId": realm_id})
 
     @classmethod
     def tax_code(cls, name, integration=None):

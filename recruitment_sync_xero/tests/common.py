@@ -74,9 +74,7 @@ class XeroMixin(AccountingConnectorMixin):
     @classmethod
     def connect(cls, integration, tenants=None, scope=GRANULAR_SCOPES_DEFAULT):
         """Tokens as after the consent flow for ``tenants``, then Connect's own follow-up."""
-        integration._oauth2_store(cls.fake.issue_token(scope, tenants=tenants))
-        integration._mark_connected()
-        return integration
+        return cls.consent(integration, cls.fake.issue_token(scope, tenants=tenants))
 
     @classmethod
     def tax_row(cls, tax_type, integration=None):
