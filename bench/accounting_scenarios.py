@@ -38,8 +38,9 @@ def prepare_company(env, rounding_method, read_timeout_parameter, read_timeout):
     )
 
 
-def create_integration(env, fake, **values):
-    """An integration pointed at the fake, with the tokens the fake issued (not yet marked connected)."""
+def connect_and_import(env, fake, import_kinds, callback=None, **values):
+    """An integration pointed at the fake, connected with the tokens the fake issued (``callback``:
+    the query of the consent's redirect, when the connector reads it), its settings imported."""
     integration = env["recruitment.sync.integration"].create(
         {
             "client_id": fake.info["client_id"],
@@ -52,6 +53,12 @@ def create_integration(env, fake, **values):
         }
     )
     integration._oauth2_store(fake.token())
+    if callback is not None:
+        integration._provider_oauth2_callback(callback)
+    # Reads the provider's company, queues the import of its settings (committed by run_sync,
+    # which finds that run queued, so that the scheduler it listens to hears its trigger).
+    integration._mark_connected()
+    run_sync(env, integration, "manual", kinds=import_kinds)
     return integration
 
 

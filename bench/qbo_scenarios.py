@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import accounting_scenarios  # noqa: E402  (bench/, on the path)
-from jobadder_scenarios import run_sync  # noqa: E402
 
 INTEGRATION_NAME = "QuickBooks (benchmark)"
 READ_TIMEOUT = 3.0  # seconds: an injected hang of a committed batch becomes a timeout quickly
@@ -28,17 +27,16 @@ def setup_integration(env, fake):
     tax = accounting_scenarios.prepare_company(
         env, "round_globally", "recruitment_sync_quickbooks.read_timeout", READ_TIMEOUT
     )
-    integration = accounting_scenarios.create_integration(
+    integration = accounting_scenarios.connect_and_import(
         env,
         fake,
+        ["qbo_tax_codes", "qbo_accounts", "qbo_items", "qbo_customers"],
+        callback={"realmId": fake.info["realm_id"]},
         name=INTEGRATION_NAME,
         provider="quickbooks",
         api_base_url=fake.info["api_base"],
         qbo_export_start_date=False,
     )
-    integration._provider_oauth2_callback({"realmId": fake.info["realm_id"]})
-    integration._mark_connected()  # reads the company, queues the import of its settings
-    run_sync(env, integration, "manual", kinds=["qbo_tax_codes", "qbo_accounts", "qbo_items", "qbo_customers"])
     rows = env["recruitment.sync.qbo.tax.code"].search([("integration_id", "=", integration.id)])
     rows.filtered(lambda row: row.name == "20.0% S").tax_ids = tax
     env.cr.commit()

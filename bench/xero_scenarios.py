@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import accounting_scenarios  # noqa: E402  (bench/, on the path)
-from jobadder_scenarios import run_sync  # noqa: E402
 
 INTEGRATION_NAME = "Xero (benchmark)"
 READ_TIMEOUT = 2.0  # seconds: an injected hang of a committed write becomes a timeout quickly
@@ -39,18 +38,15 @@ def setup_integration(env, fake):
     tax = accounting_scenarios.prepare_company(
         env, "round_per_line", "recruitment_sync_xero.read_timeout", READ_TIMEOUT
     )
-    integration = accounting_scenarios.create_integration(
+    integration = accounting_scenarios.connect_and_import(
         env,
         fake,
+        ["tax_rates", "accounts", "customers"],
         name=INTEGRATION_NAME,
         provider="xero",
         api_base_url=fake.info["api_url"],
         xero_export_start_date=False,
     )
-    # Lists the organisation, queues the import of its settings (committed by run_sync, which
-    # finds that run queued, so that the scheduler it listens to hears its trigger).
-    integration._mark_connected()
-    run_sync(env, integration, "manual", kinds=["tax_rates", "accounts", "customers"])
     rows = env["recruitment.sync.xero.tax.rate"].search([("integration_id", "=", integration.id)])
     rows.filtered(lambda row: row.tax_type == "OUTPUT2").tax_ids = tax
     journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1)
