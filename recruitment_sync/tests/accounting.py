@@ -45,6 +45,10 @@ class AccountingConnectorMixin:
         raise NotImplementedError
 
     @classmethod
+    def make_provider_taxes(cls):
+        """The provider's own test taxes, besides the five every accounting connector uses."""
+
+    @classmethod
     def prepare_company(cls):
         """The provider's own company settings (called before the taxes are made)."""
 
@@ -134,6 +138,7 @@ class AccountingConnectorMixin:
         cls.tax5 = cls.make_tax("VAT 5%", 5)
         cls.tax_zero = cls.make_tax("zero rated", 0)
         cls.tax_unmapped = cls.make_tax("VAT 12.5%", 12.5)
+        cls.make_provider_taxes()
 
     @classmethod
     def rows(cls, model, integration=None):

@@ -51,8 +51,7 @@ class QboMixin(AccountingConnectorMixin):
         cls.company_data = cls.world.companies[cls.realm_index]
 
     @classmethod
-    def make_taxes(cls):
-        super().make_taxes()
+    def make_provider_taxes(cls):
         cls.sales_tax = cls.make_tax("California 8.625%", 8.625)
 
     @classmethod
