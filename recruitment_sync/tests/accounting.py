@@ -108,7 +108,7 @@ class AccountingConnectorMixin:
             cls.map_defaults()
 
     @classmethod
-    def consent(cls, integration, token, callback=None):
+    def store_consent(cls, integration, token, callback=None):
         """Tokens as after the consent flow (``token``: the fake's token answer; ``callback``: the
         query the provider's redirect carries, when the connector reads it), then Connect's own
         follow-up."""

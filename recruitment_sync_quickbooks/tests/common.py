@@ -70,7 +70,7 @@ class QboMixin(AccountingConnectorMixin):
     @classmethod
     def connect(cls, integration, realm_id):
         """Tokens as after the consent flow for ``realm_id``, then Connect's own follow-up."""
-        return cls.consent(integration, cls.fake.issue_token(realm_id), {"realmId": realm_id})
+        return cls.store_consent(integration, cls.fake.issue_token(realm_id), {"realmId": realm_id})
 
     @classmethod
     def tax_code(cls, name, integration=None):

@@ -74,7 +74,7 @@ class XeroMixin(AccountingConnectorMixin):
     @classmethod
     def connect(cls, integration, tenants=None, scope=GRANULAR_SCOPES_DEFAULT):
         """Tokens as after the consent flow for ``tenants``, then Connect's own follow-up."""
-        return cls.consent(integration, cls.fake.issue_token(scope, tenants=tenants))
+        return cls.store_consent(integration, cls.fake.issue_token(scope, tenants=tenants))
 
     @classmethod
     def tax_row(cls, tax_type, integration=None):
