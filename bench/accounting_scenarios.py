@@ -49,6 +49,7 @@ def connect_and_import(env, fake, import_kinds, callback=None, **values):
             "token_url": fake.info["token_url"],
             "revoke_url": fake.info["revoke_url"],
             "schedule_active": False,
+            "export_start_date": False,  # every posted invoice
             **values,
         }
     )

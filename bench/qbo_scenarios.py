@@ -35,7 +35,6 @@ def setup_integration(env, fake):
         name=INTEGRATION_NAME,
         provider="quickbooks",
         api_base_url=fake.info["api_base"],
-        qbo_export_start_date=False,
     )
     rows = env["recruitment.sync.qbo.tax.code"].search([("integration_id", "=", integration.id)])
     rows.filtered(lambda row: row.name == "20.0% S").tax_ids = tax

@@ -45,7 +45,6 @@ def setup_integration(env, fake):
         name=INTEGRATION_NAME,
         provider="xero",
         api_base_url=fake.info["api_url"],
-        xero_export_start_date=False,
     )
     rows = env["recruitment.sync.xero.tax.rate"].search([("integration_id", "=", integration.id)])
     rows.filtered(lambda row: row.tax_type == "OUTPUT2").tax_ids = tax

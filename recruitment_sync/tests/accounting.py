@@ -9,6 +9,7 @@ and every answer the fake returns is checked against the provider's contract (th
 """
 
 import functools
+from datetime import timedelta
 
 from odoo import Command, fields
 
@@ -54,7 +55,7 @@ class AccountingConnectorMixin:
 
     @classmethod
     def integration_values(cls):
-        """The provider's values of the test integration (name, provider, API URL, start date)."""
+        """The provider's values of the test integration (name, provider, API URL)."""
         raise NotImplementedError
 
     @classmethod
@@ -97,6 +98,7 @@ class AccountingConnectorMixin:
                 "revoke_url": cls.fake.revoke_url,
                 "schedule_active": False,
                 "rate_limit_per_minute": 100_000,  # our limiter must not pace calls to the local fake
+                "export_start_date": fields.Date.today() - timedelta(days=365),
                 **cls.integration_values(),
             }
         )

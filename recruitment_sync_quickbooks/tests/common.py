@@ -7,8 +7,6 @@ v3 XSDs (the fake's ``validate``, on when ``../shared/contracts`` is there): ``t
 test that made the fake record a violation.
 """
 
-from datetime import timedelta
-
 from odoo import fields
 from odoo.tests import HttpCase, TransactionCase
 
@@ -60,7 +58,6 @@ class QboMixin(AccountingConnectorMixin):
             "name": "QuickBooks",
             "provider": "quickbooks",
             "api_base_url": cls.fake.api_base,
-            "qbo_export_start_date": fields.Date.today() - timedelta(days=365),
         }
 
     @classmethod

@@ -64,7 +64,6 @@ class XeroMixin(AccountingConnectorMixin):
             "name": "Xero UK",
             "provider": "xero",
             "api_base_url": cls.fake.api_url,
-            "xero_export_start_date": fields.Date.today() - timedelta(days=365),
         }
 
     @classmethod

@@ -16,7 +16,7 @@ addSaveAndSyncJourney("recruitment_sync_quickbooks", {
             trigger: '.o_form_view .o_field_widget[name="qbo_company_name"]:contains(BrightStaff)',
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="qbo_export_invoices"] input:checked',
+            trigger: '.o_form_view .o_field_widget[name="export_invoices"] input:checked',
         },
     ],
     button: "action_qbo_save_and_sync",

@@ -14,7 +14,7 @@ addSaveAndSyncJourney("recruitment_sync_xero", {
             run: "click",
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="xero_export_invoices"] input:checked',
+            trigger: '.o_form_view .o_field_widget[name="export_invoices"] input:checked',
         },
     ],
     button: "action_xero_save_and_sync",
