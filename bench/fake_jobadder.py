@@ -14,7 +14,6 @@ memory and its share of the GIL are those of the connector alone.
 """
 
 import argparse
-import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,7 +63,6 @@ def main(argv=None):
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
     # companies, contacts and candidates scale with placements (2/5, 2 a company, 1 each).
     world = generate_agency(seed=args.seed, placements=args.placements, users=args.users, today=quiet_today())
     fake = BenchFakeJobAdder(world=world)  # real clock: tokens expire and refresh as in production

@@ -16,12 +16,8 @@ XSD validation is off here (the tests do it): this process measures pacing, not 
 """
 
 import argparse
-import logging
 import os
 import sys
-import threading
-from collections import Counter
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,72 +26,27 @@ if str(REPO) not in sys.path:
 
 os.environ.setdefault("FAKE_QBO_VALIDATE", "0")
 
-from bench.fake_process import serve  # noqa: E402
+from bench.fake_process import BenchControls, accounting_today, serve  # noqa: E402
 from tests.fakes.quickbooks import FakeQuickBooks  # noqa: E402  (on the path set above)
 from tests.fakes.quickbooks_data import generate_world  # noqa: E402
 
-CONTROL_PREFIX = "/bench/"
 
+class BenchFakeQuickBooks(BenchControls, FakeQuickBooks):
+    def bench_token(self):
+        return self.issue_token(self.realm_ids[1])
 
-class BenchFakeQuickBooks(FakeQuickBooks):
-    rules = (
-        (f"{CONTROL_PREFIX}token", "bench_token", ["POST"]),
-        (f"{CONTROL_PREFIX}stats", "bench_stats", ["GET"]),
-        (f"{CONTROL_PREFIX}reset", "bench_reset", ["POST"]),
-        (f"{CONTROL_PREFIX}timeouts", "bench_timeouts", ["POST"]),
-    )
+    def bench_stats(self):
+        return {
+            "batch_calls": self.batch_calls,
+            "duplicates": self.duplicate_count(),
+            "minimum_seconds": self.minimum_seconds(self.api_calls, self.batch_calls),
+        }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._bench_lock = threading.Lock()
-        self._timeouts_at = set()
-        self._timeout_delay = 0.0
-        self._batches_seen = 0
-        self.timeouts_injected = 0
-
-    def on_bench_token(self, request):
-        return self.json_response(self.issue_token(self.realm_ids[1]))
-
-    def on_bench_stats(self, request):
-        with self._lock:
-            counts = {route: n for route, n in self.route_counts.items() if n}
-            self.requests.clear()  # keep the fake's memory bounded
-        return self.json_response(
-            {
-                "route_counts": counts,
-                "api_calls": self.api_calls,
-                "batch_calls": self.batch_calls,
-                "served_429": dict(self.served_429),
-                "duplicates": self.duplicate_count(),
-                "idempotent_replays": self.idempotent_replays,
-                "timeouts_injected": self.timeouts_injected,
-                "minimum_seconds": self.minimum_seconds(self.api_calls, self.batch_calls),
-            }
-        )
-
-    def on_bench_reset(self, request):
-        self.reset_rate_limits()
-        with self._lock:
-            self.route_counts = Counter()
-            self.served_429.clear()
-            self.api_calls = self.batch_calls = self.idempotent_replays = 0
-        with self._bench_lock:
-            self._batches_seen = 0
-        return self.json_response({"reset": True})
-
-    def on_bench_timeouts(self, request):
-        with self._bench_lock:
-            self._timeouts_at = {int(n) for n in request.args.get("after", "").split(",") if n.strip()}
-            self._timeout_delay = float(request.args.get("delay", "5"))
-        return self.json_response({"armed": sorted(self._timeouts_at)})
+    def bench_reset(self):
+        self.batch_calls = 0
 
     def on_batch(self, request, realm_id):
-        with self._bench_lock:
-            self._batches_seen += 1
-            if self._batches_seen in self._timeouts_at:
-                self._timeouts_at.discard(self._batches_seen)
-                self.timeouts_injected += 1
-                self.inject_after_commit(times=1, delay=self._timeout_delay)
+        self.time_out_if_chosen(self.next_invoice_write())  # the invoices go in batches
         return super().on_batch(request, realm_id)
 
 
@@ -103,10 +54,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    now = datetime.now(UTC)
-    today = now.date() if now.time() >= time(10) else now.date() - timedelta(days=1)
-    world = generate_world(seed=args.seed, today=today)
+    world = generate_world(seed=args.seed, today=accounting_today())
     fake = BenchFakeQuickBooks(world=world, enforce_rate_limits=True)
 
     def describe():

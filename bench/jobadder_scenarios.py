@@ -426,27 +426,39 @@ def step_noop_sync(env, fake, args):
 STEPS = {"initial_load": step_initial_load, "noop_sync": step_noop_sync}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("step", choices=sorted(STEPS))
+def step_parser(description, steps):
+    """The command line every benchmark step shares: the step, the database, the fake, the result file."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("step", choices=sorted(steps))
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--fake", required=True, help="the JSON line the fake printed when it started")
     parser.add_argument("--result", required=True, help="file to write the measurements to (JSON)")
-    parser.add_argument("--placements", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--baseline", action="store_true", help="then time a plain create of the same records")
-    parser.add_argument("--sql-profile", action="store_true", help="initial_load: the SQL statements it ran, by shape")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_step(args, step, fake_class=Fake):
+    """Run ``step(env, fake, args)`` on the installed database in one transaction, committed, and
+    write what it measured as one JSON object into ``--result``."""
     from odoo import SUPERUSER_ID, api
 
     registry = open_registry(args.config, args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        result = STEPS[args.step](env, Fake(json.loads(args.fake)), args)
+        result = step(env, fake_class(json.loads(args.fake)), args)
         cr.commit()
     with open(args.result, "w") as output:
         json.dump(result, output)
+
+
+def main(argv=None):
+    parser = step_parser(__doc__.split("\n", 1)[0], STEPS)
+    parser.add_argument("--placements", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--baseline", action="store_true", help="then time a plain create of the same records")
+    parser.add_argument("--sql-profile", action="store_true", help="initial_load: the SQL statements it ran, by shape")
+    args = parser.parse_args(argv)
+    run_step(args, STEPS[args.step])
 
 
 if __name__ == "__main__":

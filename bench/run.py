@@ -196,16 +196,22 @@ class Bench:
             )
             yield line
 
-    def step(self, step, database, fake, *options):
-        result_file = self.workdir / f"{database}-{step}.json"
-        command = [sys.executable, str(BENCH / "jobadder_scenarios.py"), step, "--config", str(self.config)]
-        command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-        command += ["--batch-size", str(self.args.batch_size), *options]
+    def scenario(self, script, verb, database, fake, *options, name=None):
+        """Run ``script verb`` (a scenario of its own process) on ``database`` against ``fake``;
+        return the JSON result it wrote."""
+        result_file = self.workdir / f"{database}-{verb}.json"
+        command = [sys.executable, str(BENCH / script), verb, "--config", str(self.config)]
+        command += ["--database", database, "--fake", fake, "--result", str(result_file), *options]
         # The step's stdout (Odoo may print) joins stderr: our stdout holds the JSON lines only.
         code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
         if code or not result_file.exists():
-            raise SystemExit(f"the benchmark step {step} on {database} failed (exit {code})")
+            raise SystemExit(f"the benchmark step {name or verb} on {database} failed (exit {code})")
         return json.loads(result_file.read_text())
+
+    def step(self, step, database, fake, *options):
+        return self.scenario(
+            "jobadder_scenarios.py", step, database, fake, "--batch-size", str(self.args.batch_size), *options
+        )
 
     # -- scenarios ----------------------------------------------------------------------
     def load(self, placements, baseline, noop):
@@ -226,62 +232,53 @@ class Bench:
 
     def tso_export(self):
         database = self.fresh_database(f"{DB_PREFIX}_24so")
-        result_file = self.workdir / f"{database}-export.json"
         with self.tso_fake() as fake:
-            command = [sys.executable, str(BENCH / "tso_scenarios.py"), "export", "--config", str(self.config)]
-            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-            command += ["--invoices", str(self.invoices("24so_export")), "--seed", str(self.args.seed)]
-            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
-        if code or not result_file.exists():
-            raise SystemExit(f"the benchmark step 24so_export failed (exit {code})")
-        return json.loads(result_file.read_text())
+            options = ["--invoices", str(self.invoices("24so_export")), "--seed", str(self.args.seed)]
+            return self.scenario("tso_scenarios.py", "export", database, fake, *options, name="24so_export")
 
     def invoices(self, scenario):
         return self.args.invoices or DEFAULT_INVOICES[scenario]
 
-    def xero_export(self):
-        invoices = self.invoices("xero_export")
+    def accounting_export(self, scenario, provider, label, describe):
+        """An accounting export: ``bench/fake_<provider>.py`` serves, ``<scenario prefix>_scenarios.py``
+        exports; ``describe`` formats the fake's JSON line for the log."""
+        invoices = self.invoices(scenario)
         new_customers = min(self.args.new_customers, invoices)
-        database = self.fresh_database(f"{DB_PREFIX}_xero")
-        result_file = self.workdir / f"{database}-export.json"
-        command = [sys.executable, str(BENCH / "fake_xero.py"), "--seed", str(self.args.seed)]
-        with self.serve(command, "Xero") as fake:
-            log(
-                "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
-                "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day".format(**json.loads(fake))
-            )
-            command = [sys.executable, str(BENCH / "xero_scenarios.py"), "export", "--config", str(self.config)]
-            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-            command += ["--invoices", str(invoices), "--new-customers", str(new_customers)]
-            command += ["--seed", str(self.args.seed)]
-            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
-        if code or not result_file.exists():
-            raise SystemExit(f"the benchmark step xero_export failed (exit {code})")
-        return json.loads(result_file.read_text())
+        prefix = scenario.removesuffix("_export")
+        database = self.fresh_database(f"{DB_PREFIX}_{prefix}")
+        command = [sys.executable, str(BENCH / f"fake_{provider}.py"), "--seed", str(self.args.seed)]
+        with self.serve(command, label) as fake:
+            log(describe.format(**json.loads(fake)))
+            options = [
+                "--invoices",
+                str(invoices),
+                "--new-customers",
+                str(new_customers),
+                "--seed",
+                str(self.args.seed),
+            ]
+            return self.scenario(f"{prefix}_scenarios.py", "export", database, fake, *options, name=scenario)
+
+    def xero_export(self):
+        return self.accounting_export(
+            "xero_export",
+            "xero",
+            "Xero",
+            "fake Xero at {url}: {organisation} ({base_currency}), {customers} contacts, limits "
+            "{minute_limit}/minute, {concurrent_limit} concurrent, {day_limit}/day",
+        )
 
     def qbo_export(self):
-        invoices = self.invoices("qbo_export")
-        new_customers = min(self.args.new_customers, invoices)
-        database = self.fresh_database(f"{DB_PREFIX}_qbo")
-        result_file = self.workdir / f"{database}-export.json"
-        command = [sys.executable, str(BENCH / "fake_quickbooks.py"), "--seed", str(self.args.seed)]
-        with self.serve(command, "QuickBooks") as fake:
-            log(
-                "fake QuickBooks at {url}: {company} ({home_currency}), limits {minute_limit}/minute, "
-                "{second_limit}/second, {batch_minute_limit} batches/minute".format(**json.loads(fake))
-            )
-            command = [sys.executable, str(BENCH / "qbo_scenarios.py"), "export", "--config", str(self.config)]
-            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-            command += ["--invoices", str(invoices), "--new-customers", str(new_customers)]
-            command += ["--seed", str(self.args.seed)]
-            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
-        if code or not result_file.exists():
-            raise SystemExit(f"the benchmark step qbo_export failed (exit {code})")
-        return json.loads(result_file.read_text())
+        return self.accounting_export(
+            "qbo_export",
+            "quickbooks",
+            "QuickBooks",
+            "fake QuickBooks at {url}: {company} ({home_currency}), limits {minute_limit}/minute, "
+            "{second_limit}/second, {batch_minute_limit} batches/minute",
+        )
 
     def invoiceocean_sync(self):
         database = self.fresh_database(f"{DB_PREFIX}_io")
-        result_file = self.workdir / f"{database}-sync.json"
         command = [sys.executable, str(BENCH / "fake_invoiceocean.py"), "--seed", str(self.args.seed)]
         command += ["--clients", str(IO_CLIENTS), "--documents", str(IO_DOCUMENTS)]
         with self.serve(command, "InvoiceOcean") as fake:
@@ -290,13 +287,8 @@ class Bench:
                     **json.loads(fake)
                 )
             )
-            command = [sys.executable, str(BENCH / "io_scenarios.py"), "sync", "--config", str(self.config)]
-            command += ["--database", database, "--fake", fake, "--result", str(result_file)]
-            command += ["--customers", str(IO_CUSTOMERS)]
-            code = subprocess.run(command, stdout=sys.stderr, check=False).returncode
-        if code or not result_file.exists():
-            raise SystemExit(f"the benchmark step invoiceocean_sync failed (exit {code})")
-        return json.loads(result_file.read_text())
+            options = ["--customers", str(IO_CUSTOMERS)]
+            return self.scenario("io_scenarios.py", "sync", database, fake, *options, name="invoiceocean_sync")
 
     def run(self):
         args = self.args

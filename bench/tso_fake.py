@@ -11,7 +11,6 @@ measured Odoo process.
 """
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -52,7 +51,6 @@ def main(argv=None):
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--companies", type=int, default=150)
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
     world = bench_world(args.seed, args.products, args.companies)
     fake = BenchFakeTwentyFour(world=world)
 

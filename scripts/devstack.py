@@ -31,13 +31,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+CORE_ADDON = "recruitment_sync"
+# The product's addons are the repository's addon folders (the core first, then its connectors):
+# a new connector is run, tested, linted and translated once its folder is there.
 ADDONS = (
-    "recruitment_sync",
-    "recruitment_sync_jobadder",
-    "recruitment_sync_xero",
-    "recruitment_sync_24so",
-    "recruitment_sync_quickbooks",
-    "recruitment_sync_invoiceocean",
+    CORE_ADDON,
+    *sorted(path.parent.name for path in REPO.glob(f"{CORE_ADDON}_*/__manifest__.py")),
 )
 # Test-only addons (tests/odoo_addons), installed in the test database only: the core's
 # tests exercise the framework through a minimal provider of their own; the end-to-end

@@ -6,17 +6,8 @@ python3 scripts/render_icons.py
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-ADDONS = (
-    "recruitment_sync",
-    "recruitment_sync_jobadder",
-    "recruitment_sync_xero",
-    "recruitment_sync_24so",
-    "recruitment_sync_quickbooks",
-    "recruitment_sync_invoiceocean",
-)
+from devstack import ADDONS, REPO
 
 
 def main():

@@ -5,6 +5,7 @@ the JobAdder models) and no ``recruitment_sync_jobadder``: updating it cannot in
 addon, so ``run`` says so in one line and creates the database anew.
 """
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -56,13 +57,24 @@ def test_jobadder_is_one_of_the_addons_run_and_test_install(devstack):
     assert devstack.ADDONS[0] == "recruitment_sync"
 
 
+def test_the_addons_are_the_repository_addon_folders_and_the_e2e_test_installs_them_all(devstack):
+    folders = {path.parent.name for path in devstack.REPO.glob("*/__manifest__.py")}
+    assert set(devstack.ADDONS) == folders
+    assert {"recruitment_sync_xero", "recruitment_sync_24so", "recruitment_sync_quickbooks"} <= folders
+    # An Odoo manifest is a literal: the end-to-end test addon names them, and must name every one.
+    manifest = devstack.TEST_ADDONS_PATH / "recruitment_sync_e2e" / "__manifest__.py"
+    assert set(ast.literal_eval(manifest.read_text())["depends"]) == set(devstack.ADDONS)
+
+
 def test_database_made_before_the_move_is_recreated_with_one_clear_line(sandbox):
     devstack, said = sandbox
     pg = FakePostgres({**BEFORE_THE_MOVE, "recruitment_sync_jobadder": ("uninstalled", None)})
     assert devstack.sandbox_needs_new_database(pg, "recruitment_sync", fresh_asked=False) is True
     assert len(said) == 1
     # Every addon the database lacks is named (those added after it was made: JobAdder's among them).
-    assert "database recruitment_sync was made before recruitment_sync_jobadder" in said[0]
+    missing = [addon for addon in devstack.ADDONS if addon not in BEFORE_THE_MOVE]
+    assert "recruitment_sync_jobadder" in missing
+    assert f"database recruitment_sync was made before {', '.join(missing)} existed" in said[0]
     assert "existed (not installed in it)" in said[0]
     assert "creating it anew" in said[0]
     # The same without a row for the new addon at all (the database never saw its folder).

@@ -3,9 +3,6 @@ identities, sessions, every service the exporter uses, per-item APIException, fa
 limit, timeout after commit; the seeded world; the sandbox command."""
 
 import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +14,7 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.transports import Transport
 
-from tests.fakes.oauth2 import ManualClock
+from tests.fakes.command import served_alone
 from tests.fakes.soap import Wsdl, parse_scalar, rewrite_addresses
 from tests.fakes.twentyfour import (
     BLOCKED_IDENTITY_MESSAGE,
@@ -38,7 +35,6 @@ from tests.fakes.twentyfour_data import (
     kid_number,
     organization_number,
 )
-from tests.test_fake_jobadder import REPO, _read_until
 
 USER, PASSWORD = "api@nordlys.example", "Nordlys-API-1"
 INVOICE_PROPERTIES = ["OrderId", "InvoiceId", "OrderStatus", "OrderTotalIncVat", "OCR", "ReferenceNumber"]
@@ -47,11 +43,6 @@ INVOICE_PROPERTIES = ["OrderId", "InvoiceId", "OrderStatus", "OrderTotalIncVat",
 @pytest.fixture(scope="module")
 def world():
     return generate_world(seed=3, products=30, companies=24)
-
-
-@pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
 
 
 @pytest.fixture
@@ -866,19 +857,10 @@ def test_schema_reader_knows_the_operations(world):
 
 # ------------------------------------------------------------------------------ sandbox
 def test_sandbox_command_prints_base_url_and_logins():
-    command = [sys.executable, "-m", "tests.fakes.twentyfour", "--port", "0", "--seed", "1"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        output = _read_until(process, "Serving until Ctrl-C.", timeout=30)
+    with served_alone("tests.fakes.twentyfour", "--port", "0", "--seed", "1") as output:
         base = re.search(r"at (http://127\.0\.0\.1:\d+)", output).group(1)
         assert f"login {USER} / {PASSWORD}" in output and APPLICATION_ID in output
         assert requests.get(f"{base}{SERVICE_PATHS['Authenticate'][0]}?wsdl", timeout=5).status_code == 200
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -5,9 +5,6 @@ agency generator; the sandbox command."""
 import os
 import re
 import selectors
-import signal
-import subprocess
-import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.fakes.command import served_alone
 from tests.fakes.consent import query_of, read_consent_page, submit_consent
 from tests.fakes.jobadder import ID_FIELDS, RESOURCE_SCOPES, RESOURCES, FakeJobAdder
 from tests.fakes.jobadder_data import (
@@ -40,11 +38,6 @@ SUMMARY_OMITS = ("company", "contact", "owner", "recruiters", "salary", "contrac
 @pytest.fixture(scope="module")
 def world():
     return generate_agency(seed=7, placements=200)
-
-
-@pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
 
 
 @pytest.fixture
@@ -685,22 +678,12 @@ def test_boundary_dates_follow_today():
 
 # ----------------------------------------------------------------------------- sandbox
 def test_sandbox_command_serves_until_ctrl_c():
-    command = [sys.executable, "-m", "tests.fakes.jobadder", "--port", "0", "--seed", "1", "--placements", "30"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        output = _read_until(process, "Serving until Ctrl-C.", timeout=30)
+    with served_alone("tests.fakes.jobadder", "--port", "0", "--seed", "1", "--placements", "30") as output:
         api_base = re.search(r"API base:\s+(\S+)", output).group(1)
         access = re.search(r"access token:\s+(\S+)", output).group(1)
         assert re.search(r"authorize URL:\s+http://127\.0\.0\.1:\d+/connect/authorize", output)
         answer = requests.get(f"{api_base}/placements", headers={"Authorization": f"Bearer {access}"}, timeout=5)
         assert answer.status_code == 200 and answer.json()["totalCount"] == 30
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
-        assert "Stopped." in process.stdout.read().decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def _read_until(process, marker, timeout):

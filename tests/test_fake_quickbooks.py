@@ -25,7 +25,6 @@ import requests
 
 from tests.fakes import openapi
 from tests.fakes.command import served_alone
-from tests.fakes.oauth2 import ManualClock
 from tests.fakes.openapi import ContractMissing
 from tests.fakes.qbo_xsd import QboSchema
 from tests.fakes.quickbooks import (
@@ -49,11 +48,6 @@ CLIENTS = ("Meridian Freight", "Tasman Mining", "Outback Mining", "Summit Foods"
 @pytest.fixture(scope="module")
 def world():
     return generate_world(seed=3, clients=CLIENTS)
-
-
-@pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
 
 
 @pytest.fixture

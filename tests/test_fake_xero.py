@@ -6,9 +6,6 @@ validation against Xero's official OpenAPI definitions; the world generator; the
 import json
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -18,6 +15,7 @@ import pytest
 import requests
 
 from tests.fakes import openapi
+from tests.fakes.command import served_alone
 from tests.fakes.oauth2 import ManualClock, pkce_challenge
 from tests.fakes.openapi import ContractMissing, contract_file
 from tests.fakes.xero import (
@@ -35,7 +33,6 @@ from tests.fakes.xero import (
     parse_request_date,
 )
 from tests.fakes.xero_data import generate_world
-from tests.test_fake_jobadder import _read_until
 
 UTC = timezone.utc
 REDIRECT = "https://odoo.example.com/recruitment_sync/oauth/callback"
@@ -46,11 +43,6 @@ D = Decimal
 @pytest.fixture(scope="module")
 def world():
     return generate_world(seed=3)
-
-
-@pytest.fixture
-def clock(world):
-    return ManualClock(world.now.timestamp())
 
 
 @pytest.fixture
@@ -1030,10 +1022,7 @@ def test_generator_is_deterministic_and_has_what_tests_need():
 
 
 def test_sandbox_command_serves_until_ctrl_c():
-    command = [sys.executable, "-m", "tests.fakes.xero", "--port", "0", "--seed", "1"]
-    process = subprocess.Popen(command, cwd=openapi.REPOSITORY, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        output = _read_until(process, "Serving until Ctrl-C.", timeout=30)
+    with served_alone("tests.fakes.xero", "--port", "0", "--seed", "1") as output:
         base = re.search(r"API base:\s+(\S+)", output).group(1)
         access = re.search(r"access token:\s+(\S+)", output).group(1)
         tenant = re.search(r"^\s+([0-9a-f-]{36})\s", output, re.MULTILINE).group(1)
@@ -1041,10 +1030,3 @@ def test_sandbox_command_serves_until_ctrl_c():
         headers = {"Authorization": f"Bearer {access}", "xero-tenant-id": tenant, "Accept": "application/json"}
         answer = requests.get(f"{base}/Organisation", headers=headers, timeout=5)
         assert answer.status_code == 200 and answer.json()["Organisations"][0]["OrganisationID"] == tenant
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
-        assert "Stopped." in process.stdout.read().decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()

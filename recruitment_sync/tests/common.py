@@ -82,6 +82,14 @@ def create_test_integration(env, fake, **values):
     )
 
 
+def sole_integration(env, values):
+    """A new integration of ``values["provider"]``, the only active one of its provider (others, e.g.
+    the demo data's, are archived), so that the screens listing the provider's integrations show it."""
+    Integration = env["recruitment.sync.integration"]
+    Integration.search([("provider", "=", values["provider"])]).write({"active": False})
+    return Integration.create(values)
+
+
 def connect(integration, fake):
     """Store tokens as the consent flow would, and mark the integration connected."""
     integration._oauth2_store(fake.issue_token("read offline_access"))

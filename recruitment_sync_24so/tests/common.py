@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.recruitment_sync.services.rate_limit import drop_rate_limiter
-from odoo.addons.recruitment_sync.tests.common import start_fake
+from odoo.addons.recruitment_sync.tests.common import sole_integration, start_fake
 
 from tests.fakes.twentyfour import FakeTwentyFour  # noqa: I001
 from tests.fakes.twentyfour_data import MAIN_CLIENT_ID, SECOND_CLIENT_ID, generate_world
@@ -56,15 +56,14 @@ class TsoMixin:
         cls.oslo = Department.create({"name": "Oslo", "tso_department_ref": 1})
         cls.bergen = Department.create({"name": "Bergen", "tso_department_ref": 300})
         cls.tromso = Department.create({"name": "Tromsø"})
-        Integration = env["recruitment.sync.integration"]
-        Integration.search([("provider", "=", "24so")]).write({"active": False})
-        cls.integration = Integration.create(
+        cls.integration = sole_integration(
+            env,
             {
                 "name": "24SevenOffice",
                 "provider": "24so",
                 "api_base_url": cls.fake.url,
                 "tso_application_id": cls.world.application_id,
-            }
+            },
         )
         cls.main_login = cls.add_login(MAIN_LOGIN, identity=identity_of(cls.world, MAIN_LOGIN[0]))
         cls.bergen_login = cls.add_login(BERGEN_LOGIN, departments=cls.bergen)

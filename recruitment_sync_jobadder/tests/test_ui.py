@@ -17,7 +17,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.addons.recruitment_sync.models import recruitment_sync_integration as integration_module
 from odoo.addons.recruitment_sync.services.http_client import HttpClient
 from odoo.addons.recruitment_sync.tests.browser import BrowserSession
-from odoo.addons.recruitment_sync.tests.common import no_sleep, start_fake
+from odoo.addons.recruitment_sync.tests.common import no_sleep, sole_integration, start_fake
 
 from tests.fakes.jobadder import FakeJobAdder  # noqa: I001  (the repository root is on the path: pyproject.toml, PYTHONPATH)
 from tests.fakes.jobadder_data import generate_agency
@@ -136,9 +136,8 @@ class TestJobAdderUi(JobAdderJourney, HttpCase):
         cls.fake = start_fake(cls, FakeJobAdder(world=cls.world))
         cls.classPatch(integration_module, "HttpClient", functools.partial(HttpClient, sleep=no_sleep))
         cls.env.ref("base.AUD").active = True
-        Integration = cls.env["recruitment.sync.integration"]
-        Integration.search([("provider", "=", "jobadder")]).write({"active": False})
-        cls.integration = Integration.create(
+        cls.integration = sole_integration(
+            cls.env,
             {
                 "name": "JobAdder",
                 "provider": "jobadder",
@@ -148,7 +147,7 @@ class TestJobAdderUi(JobAdderJourney, HttpCase):
                 "token_url": cls.fake.token_url,
                 "schedule_active": False,
                 "rate_limit_per_minute": 100_000,  # the fake does not throttle unless told to
-            }
+            },
         )
 
     def test_connect_initial_load_sync_and_history(self):

@@ -65,6 +65,7 @@ from .jobadder_data import (
 )
 from .oauth2 import FakeOAuth2Server, ManualClock
 from .records_api import FaultInjectionMixin
+from .service import add_service_arguments, int_in_range, seed_of, serve_until_interrupted, service_options
 
 UTC = timezone.utc
 API_PATH = "/v2"
@@ -149,11 +150,8 @@ class Query:
         raw = self.last(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
+        value = int_in_range(raw, low, high)
+        if value is None:
             raise QueryError(name, f"The value '{raw}' is not valid for {name}: an integer from {low} to {high}.")
         return value
 
@@ -1201,21 +1199,15 @@ __all__ = [
 # ----------------------------------------------------------------------------------- sandbox
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Serve a fake JobAdder (identity server and API v2) until Ctrl-C.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8071, help="0 picks a free port")
-    parser.add_argument("--seed", default="0")
+    add_service_arguments(parser, FakeJobAdder, port=8071)
     parser.add_argument("--placements", type=int, default=200)
     parser.add_argument("--companies", type=int)
     parser.add_argument("--contacts", type=int)
     parser.add_argument("--candidates", type=int)
     parser.add_argument("--users", type=int, default=12)
-    parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
-    parser.add_argument("--client-id", default=FakeJobAdder.client_id)
-    parser.add_argument("--client-secret", default=FakeJobAdder.client_secret)
-    parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
     parser.add_argument("--rate-per-minute", type=int, help="throttle the API: calls a minute per account")
     args = parser.parse_args(argv)
-    seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
+    seed = seed_of(args.seed)
     world = generate_agency(
         seed=seed,
         placements=args.placements,
@@ -1225,18 +1217,10 @@ def main(argv=None):
         users=args.users,
         today=args.today or datetime.now(UTC).date(),
     )
-    fake = FakeJobAdder(
-        host=args.host,
-        port=args.port,
-        world=world,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        registered_redirect_uris=args.redirect_uri,
-        rate_limit_per_minute=args.rate_per_minute,
-    )
+    fake = FakeJobAdder(**service_options(args), world=world, rate_limit_per_minute=args.rate_per_minute)
     fake.start()
     token = fake.issue_token("read offline_access")
-    print(
+    banner = (
         f"Fake JobAdder (seed {seed!r}, today {world.today}): {len(world.placements)} placements, "
         f"{len(world.companies)} companies, {len(world.contacts)} contacts, {len(world.candidates)} candidates, "
         f"{len(world.users)} users\n"
@@ -1246,19 +1230,9 @@ def main(argv=None):
         f"  client_id:      {fake.client_id}\n"
         f"  client_secret:  {fake.client_secret}\n"
         f"  access token:   {token['access_token']}  (scope read offline_access, {fake.access_token_lifetime} s)\n"
-        f"  refresh token:  {token['refresh_token']}\n"
-        f"Serving until Ctrl-C.",
-        flush=True,
+        f"  refresh token:  {token['refresh_token']}"
     )
-    stop = threading.Event()
-    try:
-        while not stop.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
-        print("Stopped.", flush=True)
+    serve_until_interrupted(fake, banner)
 
 
 if __name__ == "__main__":

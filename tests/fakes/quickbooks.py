@@ -122,6 +122,7 @@ from .service import (
     money,
     seed_of,
     serve_until_interrupted,
+    service_options,
 )
 
 UTC = timezone.utc
@@ -1973,12 +1974,8 @@ def main(argv=None):
     seed, today = seed_of(args.seed), args.today or datetime.now(UTC).date()
     clients = build_world(seed=seed, today=today).invoiced_clients  # the agency's JobAdder clients
     fake = FakeQuickBooks(
-        host=args.host,
-        port=args.port,
+        **service_options(args),
         world=generate_world(seed=seed, today=today, clients=clients),
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        registered_redirect_uris=args.redirect_uri,
         enforce_rate_limits=not args.no_rate_limits,
         validate=False if args.no_validate else None,
     ).start()

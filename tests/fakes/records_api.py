@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from .oauth2 import FakeOAuth2Server
-from .service import RecordedRequest, take_queued
+from .service import RecordedRequest, int_in_range, take_queued
 
 UTC = timezone.utc
 DEFAULT_START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -374,11 +374,8 @@ class FakeRecordsApi(FaultInjectionMixin, FakeOAuth2Server):
         raw = request.args.get(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
+        value = int_in_range(raw, low, high)
+        if value is None:
             raise ValueError(f"{name} must be an integer between {low} and {high}")
         return value
 

@@ -220,6 +220,16 @@ def money(value):
 
 
 # -- running a fake alone (``python3 -m tests.fakes.<name> --port ... --seed ...``) ----------
+def int_in_range(raw, low, high):
+    """A query parameter's text as an integer from ``low`` to ``high``; None when it is not one
+    (each fake answers that in its API's own words)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
 def add_service_arguments(parser, service_class, port):
     """The options every fake's command shares: where it listens, its seed and today, its OAuth client
     (only for a service with a ``client_id``: an API-token service has none)."""
@@ -233,6 +243,16 @@ def add_service_arguments(parser, service_class, port):
     parser.add_argument("--client-secret", default=service_class.client_secret)
     parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
     return parser
+
+
+def service_options(args):
+    """The keyword arguments of a fake's constructor from what ``add_service_arguments`` parsed."""
+    options = {"host": args.host, "port": args.port}
+    if hasattr(args, "client_id"):
+        options.update(
+            client_id=args.client_id, client_secret=args.client_secret, registered_redirect_uris=args.redirect_uri
+        )
+    return options
 
 
 def seed_of(text):

@@ -164,7 +164,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from .records_api import HTML_ERROR_PAGE, FaultInjectionMixin
-from .service import FakeService
+from .service import FakeService, serve_until_interrupted
 from .soap import (
     SOAP11_CONTENT_TYPE,
     SOAP12_CONTENT_TYPE,
@@ -1391,14 +1391,7 @@ def main(argv=None):
         f"{', '.join(world.ambiguous_numbers) or 'none'}), {len(main_client.companies)} customers, "
         f"departments {', '.join(str(d['Id']) for d in main_client.departments)}"
     )
-    lines.append("Serving until Ctrl-C.")
-    print("\n".join(lines), flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("Stopped.", flush=True)
-    finally:
-        fake.stop()
+    serve_until_interrupted(fake, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ from urllib.parse import parse_qs
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from . import service
 from .consent import ConsentForm, query_of
 from .oauth2 import FakeOAuth2Server
 from .openapi import ContractMissing, OpenApi, contract_file, load_definition
@@ -2295,27 +2296,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Serve a fake Xero (identity, /connections, Accounting API) until Ctrl-C."
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8072, help="0 picks a free port")
-    parser.add_argument("--seed", default="0")
+    service.add_service_arguments(parser, FakeXero, port=8072)
     parser.add_argument("--customers", type=int, default=40)
-    parser.add_argument("--today", type=date.fromisoformat, help="the world's today (default: today, UTC)")
-    parser.add_argument("--client-id", default=FakeXero.client_id)
-    parser.add_argument("--client-secret", default=FakeXero.client_secret)
-    parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable; default any)")
     parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce Xero's rate limits")
     parser.add_argument("--day-limit", type=int, default=FakeXero.day_limit)
     parser.add_argument("--no-validate", action="store_true", help="do not check requests against the definitions")
     args = parser.parse_args(argv)
-    seed = int(args.seed) if args.seed.lstrip("-").isdigit() else args.seed
+    seed = service.seed_of(args.seed)
     world = generate_world(seed=seed, customers=args.customers, today=args.today or datetime.now(UTC).date())
     fake = FakeXero(
-        host=args.host,
-        port=args.port,
+        **service.service_options(args),
         world=world,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        registered_redirect_uris=args.redirect_uri,
         enforce_rate_limits=not args.no_rate_limits,
         day_limit=args.day_limit,
         validate=False if args.no_validate else None,
@@ -2323,7 +2314,7 @@ def main(argv=None):
     fake.start()
     token = fake.issue_token()
     tenants = "\n".join(f"    {org.organisation_id}  {org.name} ({org.short_code})" for org in world.organisations)
-    print(
+    banner = (
         f"Fake Xero (seed {seed!r}, today {world.today}): {len(world.organisations)} organisations\n{tenants}\n"
         f"  authorize URL:   {fake.authorize_url}\n"
         f"  token URL:       {fake.token_url}\n"
@@ -2334,15 +2325,9 @@ def main(argv=None):
         f"  client_secret:   {fake.client_secret}\n"
         f"  access token:    {token['access_token']}  ({fake.access_token_lifetime} s)\n"
         f"  refresh token:   {token['refresh_token']}\n"
-        f"  {fake.validation_note}\n"
-        f"Serving until Ctrl-C.",
-        flush=True,
+        f"  {fake.validation_note}"
     )
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
-        print("Stopped.", flush=True)
+    service.serve_until_interrupted(fake, banner)
 
 
 if __name__ == "__main__":

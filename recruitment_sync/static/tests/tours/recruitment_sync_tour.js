@@ -1,5 +1,6 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { proceedSteps } from "./tour_steps";
 
 // Smoke test of the menus: an administrator finds Invoicing > Integrations and, with no
 // integration configured yet, the empty state that explains what to do.
@@ -35,14 +36,7 @@ registry.category("web_tour.tours").add("recruitment_sync_sync_now", {
             content: "The confirmation counts the records about to be synced",
             trigger: ".modal .o_data_row:contains(Contacts):contains(7)",
         },
-        {
-            trigger: '.modal button[name="action_proceed"]',
-            run: "click",
-        },
-        {
-            content: "The user is told the sync runs in the background",
-            trigger: ".o_notification:contains(Sync queued)",
-        },
+        ...proceedSteps(),
         {
             trigger: '.o_form_view button[name="action_view_runs"]',
             run: "click",

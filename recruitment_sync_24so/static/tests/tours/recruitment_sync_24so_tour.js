@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openInvoicingMenu } from "@recruitment_sync/../tests/tours/tour_steps";
 
 // The 24SevenOffice export in a browser (test_ui.py), in two tours of one browser session: the
 // background export runs between them, while the receipt stays open and follows it.
@@ -18,12 +18,7 @@ const receiptRow = (customer, status) => ({
 // 1. Invoicing > Customers > Invoices: select three invoices, Export to 24SevenOffice.
 registry.category("web_tour.tours").add("recruitment_sync_24so_export", {
     steps: () => [
-        ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
-        {
-            content: "Open Customers",
-            trigger: '[data-menu-xmlid="account.menu_finance_receivables"]',
-            run: "click",
-        },
+        ...openInvoicingMenu("account.menu_finance_receivables", "Open Customers"),
         {
             content: "Open Invoices",
             trigger: '[data-menu-xmlid="account.menu_action_move_out_invoice_type"]',

@@ -1,5 +1,9 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import {
+    confirmationCount,
+    openInvoicingMenu,
+    proceedSteps,
+} from "@recruitment_sync/../tests/tours/tour_steps";
 
 // The JobAdder journey, in several tours of one browser session (test_jobadder_ui.py): the
 // consent page is on JobAdder's own site, where no tour runs, and the background runs are
@@ -41,12 +45,7 @@ registry.category("web_tour.tours").add("recruitment_sync_jobadder_connected", {
 // 3. After the initial load: Invoicing > Placements lists the imported placements.
 registry.category("web_tour.tours").add("recruitment_sync_jobadder_placements", {
     steps: () => [
-        ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
-        {
-            content: "Open the Placements screen",
-            trigger: '[data-menu-xmlid="recruitment_sync_jobadder.menu_recruitment_placements"]',
-            run: "click",
-        },
+        ...openInvoicingMenu("recruitment_sync_jobadder.menu_recruitment_placements", "Open the Placements screen"),
         {
             content: "A placement the initial load brought is listed",
             trigger: '.o_list_view .o_data_row td[name="job_title"]:contains(Tour Guide)',
@@ -61,30 +60,19 @@ registry.category("web_tour.tours").add("recruitment_sync_jobadder_sync", {
             trigger: '.o_control_panel button[name="action_sync_jobadder"]',
             run: "click",
         },
-        {
-            content: "The confirmation counts the placements changed in JobAdder since the last sync",
-            trigger: '.modal .o_data_row:contains(with their clients):has(td[name="count_display"]:contains(/^\\s*2\\s*$/))',
-        },
-        {
-            trigger: '.modal button[name="action_proceed"]',
-            run: "click",
-        },
-        {
-            content: "The user is told the sync runs in the background",
-            trigger: ".o_notification:contains(Sync queued)",
-        },
+        confirmationCount(
+            "The confirmation counts the placements changed in JobAdder since the last sync",
+            "with their clients",
+            2
+        ),
+        ...proceedSteps(),
     ],
 });
 
 // 5. After the run: Invoicing > Sync History, the run and what happened to each record.
 registry.category("web_tour.tours").add("recruitment_sync_jobadder_history", {
     steps: () => [
-        ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
-        {
-            content: "Open the Sync History",
-            trigger: '[data-menu-xmlid="recruitment_sync.menu_recruitment_sync_history"]',
-            run: "click",
-        },
+        ...openInvoicingMenu("recruitment_sync.menu_recruitment_sync_history", "Open the Sync History"),
         {
             content: "The initial load is in the history",
             trigger: ".o_list_view .o_data_row:contains(Initial load)",

@@ -1,5 +1,9 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import {
+    confirmationCount,
+    openInvoicingMenu,
+    saveAndSyncSteps,
+} from "@recruitment_sync/../tests/tours/tour_steps";
 
 // The sandbox journey (test_sandbox_journey.py), in several tours of one browser session: the
 // consent pages are on the stand-ins' own sites, and the background runs are processed by the
@@ -12,17 +16,6 @@ const tours = registry.category("web_tour.tours");
 
 function testData() {
     return JSON.parse(sessionStorage.getItem("recruitment_sync_e2e") || "{}");
-}
-
-function openInvoicingMenu(menuXmlid, content) {
-    return [
-        ...stepUtils.goToAppSteps("account.menu_finance", "Open the Invoicing app"),
-        {
-            content,
-            trigger: `[data-menu-xmlid="${menuXmlid}"]`,
-            run: "click",
-        },
-    ];
 }
 
 function openCustomerInvoices() {
@@ -160,26 +153,10 @@ tours.add("recruitment_sync_e2e_invoice", {
 
 // 5. Save & Sync on the Xero integration: the confirmation with its counts, Proceed.
 tours.add("recruitment_sync_e2e_xero_save_and_sync", {
-    steps: () => [
-        {
-            content: "Save & Sync",
-            trigger: '.o_form_view .o_form_statusbar button[name="action_xero_save_and_sync"]',
-            run: "click",
-        },
-        {
-            content: "The confirmation counts the invoice to send",
-            trigger:
-                '.modal .o_data_row:contains(Sales invoices):has(td[name="count_display"]:contains(/^\\s*1\\s*$/))',
-        },
-        {
-            trigger: '.modal button[name="action_proceed"]',
-            run: "click",
-        },
-        {
-            content: "The user is told the sync runs in the background",
-            trigger: ".o_notification:contains(Sync queued)",
-        },
-    ],
+    steps: () =>
+        saveAndSyncSteps("action_xero_save_and_sync", [
+            confirmationCount("The confirmation counts the invoice to send", "Sales invoices", 1),
+        ]),
 });
 
 // 6. The run's end is notified to the user who started it.
@@ -255,26 +232,10 @@ tours.add("recruitment_sync_e2e_qbo_connected", {
 
 // Q3. After the initial import: Save & Sync, the confirmation with its counts, Proceed.
 tours.add("recruitment_sync_e2e_qbo_save_and_sync", {
-    steps: () => [
-        {
-            content: "Save & Sync",
-            trigger: '.o_form_view .o_form_statusbar button[name="action_qbo_save_and_sync"]',
-            run: "click",
-        },
-        {
-            content: "The confirmation counts QuickBooks' tax codes to import",
-            trigger:
-                '.modal .o_data_row:contains(Tax codes and rates):has(td[name="count_display"]:contains(/^\\s*\\d+\\s*$/))',
-        },
-        {
-            trigger: '.modal button[name="action_proceed"]',
-            run: "click",
-        },
-        {
-            content: "The user is told the sync runs in the background",
-            trigger: ".o_notification:contains(Sync queued)",
-        },
-    ],
+    steps: () =>
+        saveAndSyncSteps("action_qbo_save_and_sync", [
+            confirmationCount("The confirmation counts QuickBooks' tax codes to import", "Tax codes and rates"),
+        ]),
 });
 
 // Q4. The run's end is notified to the user who started it.
