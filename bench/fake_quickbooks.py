@@ -23,6 +23,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -51,6 +52,7 @@ class BenchFakeQuickBooks(FakeQuickBooks):
         self._timeouts_at = set()
         self._timeout_delay = 0.0
         self._batches_seen = 0
+        self._batch_arrivals = []  # time.monotonic() of each /batch call (one clock for every process)
         self.timeouts_injected = 0
 
     def on_bench_token(self, request):
@@ -70,6 +72,7 @@ class BenchFakeQuickBooks(FakeQuickBooks):
                 "idempotent_replays": self.idempotent_replays,
                 "timeouts_injected": self.timeouts_injected,
                 "minimum_seconds": self.minimum_seconds(self.api_calls, self.batch_calls),
+                "batch_arrivals": list(self._batch_arrivals),
             }
         )
 
@@ -81,6 +84,7 @@ class BenchFakeQuickBooks(FakeQuickBooks):
             self.api_calls = self.batch_calls = self.idempotent_replays = 0
         with self._bench_lock:
             self._batches_seen = 0
+            self._batch_arrivals = []
         return self.json_response({"reset": True})
 
     def on_bench_timeouts(self, request):
@@ -92,6 +96,7 @@ class BenchFakeQuickBooks(FakeQuickBooks):
     def on_batch(self, request, realm_id):
         with self._bench_lock:
             self._batches_seen += 1
+            self._batch_arrivals.append(monotonic())
             if self._batches_seen in self._timeouts_at:
                 self._timeouts_at.discard(self._batches_seen)
                 self.timeouts_injected += 1

@@ -14,6 +14,7 @@ import json
 import math
 import random
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,10 +128,14 @@ def step_export(env, fake, args):
     fake.reset()
     fake.arm_timeouts(timeouts, HANG)
     log(f"exporting {args.invoices} invoices and {new} new customers (timeouts after commit on batches {timeouts}) …")
+    queued = time.monotonic()
     run, seconds, scheduler = run_sync(
         env, integration, "manual", kinds=["qbo_export_items", "qbo_export_customers", "qbo_invoices"]
     )
     stats = fake.stats()
+    # When each /batch reached the fake, from the click: where the wall time goes.
+    arrivals = [round(moment - queued, 2) for moment in stats["batch_arrivals"]]
+    log(f"  batches reached QuickBooks at (s after queueing): {arrivals}")
     lines = env["recruitment.sync.run.line"]._read_group([("run_id", "=", run.id)], ["kind", "action"], ["__count"])
     by_kind = {f"{kind}/{action}": count for kind, action, count in lines}
     exported = by_kind.get("qbo_invoices/exported", 0) + by_kind.get("qbo_invoices/already_exists", 0)
@@ -156,6 +161,7 @@ def step_export(env, fake, args):
         "duplicates": stats["duplicates"],
         "timeouts_injected": stats["timeouts_injected"],
         "idempotent_replays": stats["idempotent_replays"],
+        "batch_arrivals": arrivals,
     }
 
 

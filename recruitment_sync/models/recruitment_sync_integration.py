@@ -1,3 +1,4 @@
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -501,26 +502,33 @@ class RecruitmentSyncIntegration(models.Model):
         )
 
     def _http_get_many(self, client, paths):
-        """GET many paths at once within the provider's concurrency limit: [answer or SyncError].
+        """GET many paths at once within the provider's concurrency limit: [answer or SyncError]."""
+        return self._http_call_many([functools.partial(client.get, path) for path in paths])
 
+    def _http_call_many(self, calls):
+        """Run ``calls`` at once within the provider's concurrency limit: [result or SyncError].
+
+        Each call is a function of no argument making one request with a client of this
+        integration (e.g. ``functools.partial(client.post, "batch", json=...)``); the results come
+        back in the order of ``calls``. The client's rate limiter still paces every request.
         Worker threads never renew a refused token (the ORM is not thread-safe, see
-        ``_http_client``): those requests are sent again here, in the thread that owns the
-        cursor, where a refresh is possible and an AuthError still stops the run.
+        ``_http_client``): those calls run again here, in the thread that owns the cursor, where
+        a refresh is possible and an AuthError still stops the run.
         """
 
-        def fetch(path):
+        def run(call):
             try:
-                return client.get(path)
+                return call()
             except SyncError as error:
                 return error
 
-        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(paths) or 1))
+        workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(calls) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recruitment_sync") as pool:
-            answers = list(pool.map(fetch, paths))
+            answers = list(pool.map(run, calls))
         for index, answer in enumerate(answers):
             if isinstance(answer, AuthError):
                 try:
-                    answers[index] = client.get(paths[index])
+                    answers[index] = calls[index]()
                 except AuthError:
                     raise
                 except SyncError as error:

@@ -6,12 +6,14 @@ replays its first answer instead of creating the documents twice. When the answe
 good (the run gave up), the next attempt first looks the documents up by DocNumber.
 """
 
+import functools
+
 from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.recruitment_sync.services.binder import Binder
-from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
+from odoo.addons.recruitment_sync.services.http_client import RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import quickbooks as qbo
@@ -161,52 +163,63 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return f"{uuid}-{self.id}-{self.qbo_realm_id}"
 
     def _qbo_send_batch(self, client, entries, version_parts):
-        """Send ``entries`` [(batch item without bId, context)] through ``/batch``, 30 at a time.
+        """Send ``entries`` [(batch item without bId, context)] through ``/batch``, 30 at a time,
+        up to ``BATCHES_AT_ONCE`` requests at once (the client's limiters pace them).
 
         Yields (context, entity JSON or None, error text or None, fault codes, uncertain). An
         uncertain item (QuickBooks stayed unreachable, or its answer lacks the item) may have been
         written: look it up before sending it again. Long waits and credentials stop the run.
         """
+        chunks = []
         for start in range(0, len(entries), qbo.MAX_BATCH):
             chunk = entries[start : start + qbo.MAX_BATCH]
             items = [{"bId": str(index), **item} for index, (item, _context) in enumerate(chunk)]
-            parts = version_parts[start : start + qbo.MAX_BATCH]
-            requestid = qbo.batch_requestid(self._qbo_requestid_prefix(), parts)
-            try:
-                answer = client.post("batch", params={"requestid": requestid}, json={"BatchItemRequest": items}) or {}
-            except RetryableError as error:
-                if error.retry_after and error.retry_after > client.max_wait:
-                    raise
-                for _item, context in chunk:
-                    yield context, None, str(error), set(), True
+            requestid = qbo.batch_requestid(self._qbo_requestid_prefix(), version_parts[start : start + qbo.MAX_BATCH])
+            chunks.append((chunk, items, requestid))
+
+        def send(items, requestid):
+            answer = client.post("batch", params={"requestid": requestid}, json={"BatchItemRequest": items}) or {}
+            return answer, client.last_tid  # this thread's answer's tid
+
+        for offset in range(0, len(chunks), qbo.BATCHES_AT_ONCE):
+            group = chunks[offset : offset + qbo.BATCHES_AT_ONCE]
+            calls = [functools.partial(send, items, requestid) for _chunk, items, requestid in group]
+            results = self._http_call_many(calls)
+            for (chunk, items, _requestid), result in zip(group, results, strict=True):
+                yield from self._qbo_batch_outcomes(client, chunk, items, result)
+
+    def _qbo_batch_outcomes(self, client, chunk, items, result):
+        if isinstance(result, RetryableError):
+            if result.retry_after and result.retry_after > client.max_wait:
+                raise result
+            for _item, context in chunk:
+                yield context, None, str(result), set(), True
+            return
+        if isinstance(result, SyncError):
+            for _item, context in chunk:
+                yield context, None, str(result), set(), False
+            return
+        answer, tid = result
+        answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
+        paired = Binder.pair(items, answered, lambda element: element.get("bId"))
+        for (_item, context), element in zip(chunk, paired, strict=True):
+            if element is None:
+                reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
+                yield context, None, reason, set(), True
                 continue
-            except AuthError:
-                raise
-            except SyncError as error:
-                for _item, context in chunk:
-                    yield context, None, str(error), set(), False
+            if "Fault" in element:
+                yield context, None, qbo.fault_text(element, tid), qbo.fault_codes(element), False
                 continue
-            tid = client.last_tid
-            answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
-            paired = Binder.pair(items, answered, lambda element: element.get("bId"))
-            for (_item, context), element in zip(chunk, paired, strict=True):
-                if element is None:
-                    reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
-                    yield context, None, reason, set(), True
-                    continue
-                if "Fault" in element:
-                    yield context, None, qbo.fault_text(element, tid), qbo.fault_codes(element), False
-                    continue
-                entity = next(
-                    (value for key, value in element.items() if key not in ("bId",) and isinstance(value, dict)), None
-                )
-                yield (
-                    context,
-                    entity,
-                    None if entity else _("QuickBooks returned nothing for it."),
-                    set(),
-                    entity is None,
-                )
+            entity = next(
+                (value for key, value in element.items() if key not in ("bId",) and isinstance(value, dict)), None
+            )
+            yield (
+                context,
+                entity,
+                None if entity else _("QuickBooks returned nothing for it."),
+                set(),
+                entity is None,
+            )
 
     def _qbo_read(self, client, entity, ids):
         """{Id: record} of ``entity`` rows, read fresh (SyncToken, Balance) in queries of 500 ids."""
