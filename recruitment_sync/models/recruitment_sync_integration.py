@@ -456,10 +456,13 @@ class RecruitmentSyncIntegration(models.Model):
                 windows=((self.rate_limit_per_minute, 60),)
                 + tuple(window for window in limits.windows if window[1] != 60),
                 max_concurrent=limits.max_concurrent,
+                count_until_answered=limits.count_until_answered,
             )
         limiter = None
         if limits.windows or limits.max_concurrent:
-            limiter = get_rate_limiter((self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent)
+            limiter = get_rate_limiter(
+                (self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent, limits.count_until_answered
+            )
         secrets = [self.sudo().client_secret]
         auth = on_auth_error = None
         if self.uses_oauth2:

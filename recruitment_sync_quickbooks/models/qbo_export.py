@@ -317,7 +317,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     def _qbo_update_items(self, run, kind, client, products, rows, income_rows, second_try=False):
         """Sparse updates of the items whose one product changed since it was mapped or pushed
         (§4: read right before with its SyncToken; 5010: read again, try once more)."""
-        stamp = fields.Datetime.now()
+        stamp = self.env.cr.now()  # the transaction's time, as the products' write_date
         wanted = {}
         for product in products:
             row = rows[product.id]

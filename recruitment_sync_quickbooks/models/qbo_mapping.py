@@ -211,7 +211,8 @@ class RecruitmentSyncQboItem(models.Model):
         for row in self.sudo():
             product = row.product_ids if len(row.product_ids) == 1 else None
             version = qbo.content_hash(row.integration_id._qbo_item_fields(product)) if product else False
-            row.write({"product_hash": version, "products_synced_at": fields.Datetime.now()})
+            # The transaction's time, as the products' write_date it is compared with.
+            row.write({"product_hash": version, "products_synced_at": self.env.cr.now()})
 
     @api.depends("product_ids")
     def _compute_is_mapped(self):

@@ -94,6 +94,21 @@ class TestExportUK(QboCase):
         self.assertIn("(code 6000)", reasons[closed.id], "QuickBooks' message and code")
         self.assertIn("intuit_tid", reasons[closed.id])
 
+    def test_currency_not_enabled_in_quickbooks_fails_alone(self):
+        chf = self.env.ref("base.CHF")
+        chf.active = True
+        self.env["res.currency.rate"].create({"currency_id": chf.id, "rate": 1.12, "name": "2020-01-01"})
+        good = self.invoice(self.customer("Home Currency Client Ltd"), [self.line(100)])
+        swiss = self.invoice(self.customer("Swiss Client AG"), [self.line(100)], currency_id=chf.id)
+        run = self.export()
+        self.assertEqual(self.lines_of(run, "qbo_invoices", "exported").res_id, good.id)
+        [customer] = self.lines_of(run, "qbo_export_customers", "failed")
+        self.assertIn("CHF is not enabled", customer.reason, "QuickBooks' words")
+        self.assertIn("(code 6000)", customer.reason)
+        [refused] = self.lines_of(run, "qbo_invoices", "failed")
+        self.assertEqual(refused.res_id, swiss.id)
+        self.assertIn("Swiss Client AG", refused.reason)
+
     def test_customer_name_used_by_a_vendor_is_refused_with_what_to_do(self):
         vendor = self.company_data.notable["vendor_name"]
         move = self.invoice(self.customer(vendor), [self.line(100)])
