@@ -1,3 +1,4 @@
+import time
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -62,6 +63,7 @@ class TestImport(QboCase):
         self.assertEqual(reasons[numbered.id], "Matched by customer number.")
         self.assertEqual(reasons[named.id], "Matched by name.")
         # Bound from now on: QuickBooks' changes reach the same partner, whatever its name becomes.
+        time.sleep(1.1)  # QuickBooks' LastUpdatedTime has whole seconds: the edits must be newer
         self.fake.edit("Customer", by_name["Id"], self.realm_id, PrimaryEmailAddr={"Address": "ap@exact.example"})
         self.fake.edit("Customer", by_number["Id"], self.realm_id, Active=False)
         run = self.sync(["qbo_customers"])
