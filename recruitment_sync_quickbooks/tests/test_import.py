@@ -54,7 +54,7 @@ class TestImport(QboCase):
     def test_customers_matched_by_number_then_name_kept_by_binding_deleted_suffix_dropped(self):
         numbered = self.customer("Renamed In QuickBooks Ltd")
         named = self.customer("Exact Name Ltd")
-        number = qbo_services.customer_number(self.integration._qbo_database_uuid(), numbered.id)
+        number = qbo_services.customer_number(self.integration._database_uuid(), numbered.id)
         by_number = self.fake.add("Customer", {"DisplayName": "Another Name", "AcctNum": number}, self.realm_id)
         by_name = self.fake.add("Customer", {"DisplayName": "Exact Name Ltd"}, self.realm_id)
         run = self.sync(["qbo_customers"])
