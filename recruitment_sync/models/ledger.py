@@ -216,11 +216,10 @@ class AccountMove(models.Model):
                 existing[move_id].write(values)
             else:
                 new.append({**values, "move_id": move_id, "integration_id": integration.id})
-            move = self.sudo().browse(move_id)
             if failed:
-                move._sync_failure_activity(integration, result.reason, run)
-            else:
-                move._sync_close_failure_activity(integration)
+                self.sudo().browse(move_id)._sync_failure_activity(integration, result.reason, run)
+        exported = [move_id for move_id, result in by_move.items() if result.action != "failed"]
+        self.sudo().browse(exported)._sync_close_failure_activity(integration)
         if new:
             Status.create(new)
         self.env.flush_all()  # the invoices' export status, before the run's notifications go
@@ -241,9 +240,23 @@ class AccountMove(models.Model):
         self.activity_schedule("mail.mail_activity_data_todo", summary=summary, note=reason, user_id=user.id)
 
     def _sync_close_failure_activity(self, integration):
+        """Close the failure to-dos of these moves (one query for a run's exported moves)."""
+        if not self:
+            return
         summary = self._sync_activity_summary(integration)
         todo = self.env.ref("mail.mail_activity_data_todo")
-        activities = self.activity_ids.filtered(lambda a: a.activity_type_id == todo and a.summary == summary)
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", todo.id),
+                    ("summary", "=", summary),
+                ]
+            )
+        )
         if activities:
             activities.action_feedback(feedback=_("Exported to %s.", integration.name))
 

@@ -1,3 +1,4 @@
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -455,10 +456,13 @@ class RecruitmentSyncIntegration(models.Model):
                 windows=((self.rate_limit_per_minute, 60),)
                 + tuple(window for window in limits.windows if window[1] != 60),
                 max_concurrent=limits.max_concurrent,
+                count_until_answered=limits.count_until_answered,
             )
         limiter = None
         if limits.windows or limits.max_concurrent:
-            limiter = get_rate_limiter((self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent)
+            limiter = get_rate_limiter(
+                (self.env.cr.dbname, self.id), limits.windows, limits.max_concurrent, limits.count_until_answered
+            )
         secrets = [self.sudo().client_secret]
         auth = on_auth_error = None
         if self.uses_oauth2:
@@ -502,34 +506,32 @@ class RecruitmentSyncIntegration(models.Model):
 
     def _http_get_many(self, client, paths):
         """GET many paths at once within the provider's concurrency limit: [answer or SyncError]."""
-        return self._http_send_many(client, [("GET", path, {}) for path in paths])
+        return self._http_call_many([functools.partial(client.get, path) for path in paths])
 
-    def _http_send_many(self, client, calls):
-        """Send many ``(method, path, request kwargs)`` calls at once within the provider's
-        concurrency limit: [answer or SyncError], in the order of ``calls``.
+    def _http_call_many(self, calls):
+        """Run ``calls`` at once within the provider's concurrency limit: [result or SyncError].
 
-        For independent calls (one record each); a write must be safe to send once more after a
-        401 (the provider refused it without doing it). Worker threads never renew a refused
-        token (the ORM is not thread-safe, see ``_http_client``): those requests are sent again
-        here, in the thread that owns the cursor, where a refresh is possible and an AuthError
-        still stops the run.
+        Each call is a function of no argument making one request with a client of this
+        integration (e.g. ``functools.partial(client.post, "batch", json=...)``); the results come
+        back in the order of ``calls``. The client's rate limiter still paces every request.
+        Worker threads never renew a refused token (the ORM is not thread-safe, see
+        ``_http_client``): those calls run again here, in the thread that owns the cursor, where
+        a refresh is possible and an AuthError still stops the run.
         """
 
-        def send(call):
-            method, path, kwargs = call
+        def run(call):
             try:
-                return client.request(method, path, **kwargs)
+                return call()
             except SyncError as error:
                 return error
 
         workers = max(1, min(self._provider_rate_limits().max_concurrent or 1, len(calls) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recruitment_sync") as pool:
-            answers = list(pool.map(send, calls))
+            answers = list(pool.map(run, calls))
         for index, answer in enumerate(answers):
             if isinstance(answer, AuthError):
-                method, path, kwargs = calls[index]
                 try:
-                    answers[index] = client.request(method, path, **kwargs)
+                    answers[index] = calls[index]()
                 except AuthError:
                     raise
                 except SyncError as error:

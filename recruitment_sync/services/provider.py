@@ -70,10 +70,15 @@ class ConnectionTest:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """A provider's published limits: sliding windows of (calls, seconds) and concurrency."""
+    """A provider's published limits: sliding windows of (calls, seconds) and concurrency.
+
+    ``count_until_answered``: a call counts in the windows from its answer, not from its
+    sending (``RateLimiter``): no margin on the windows needed, e.g. for concurrent calls.
+    """
 
     windows: tuple = ()
     max_concurrent: int | None = None
+    count_until_answered: bool = False
 
 
 @dataclass(frozen=True)

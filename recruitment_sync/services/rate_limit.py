@@ -8,10 +8,17 @@ A ``RateLimiter`` enforces a provider's published limits before a request leaves
 * what the server says: a pause until a deadline (``Retry-After``, a daily limit reached) and
   the number of calls it still accepts in a window (``X-MinLimit-Remaining`` style headers).
 
+A call counts in the windows from the moment it leaves; with ``count_until_answered`` it counts
+from the moment its answer came back (``acquire``'s block exits). The server counts it on
+arrival, somewhere in between: then no margin on the window is needed, however long calls wait
+in queues on a loaded machine or network, at the cost of each window's calls counting a
+round trip later. Concurrent calls to a provider with short windows need it.
+
 Pure Python and thread-safe; the clock and the sleep function are injectable so that tests
 never really wait.
 """
 
+import bisect
 import contextlib
 import threading
 import time
@@ -63,8 +70,11 @@ class RateLimiter:
     when the oldest of them is older than the window's period.
     """
 
-    def __init__(self, windows=(), max_concurrent=None, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self, windows=(), max_concurrent=None, *, clock=time.monotonic, sleep=time.sleep, count_until_answered=False
+    ):
         self.clock = clock
+        self.count_until_answered = count_until_answered
         self._sleep = sleep
         self._cond = threading.Condition()
         self._calls = {}  # (max_calls, period) -> deque of the last max_calls call times
@@ -136,11 +146,13 @@ class RateLimiter:
         ``RateLimitWaitTooLong`` instead of waiting longer than that for the windows
         (a daily limit used up must not block a worker for hours).
         """
-        self._enter(max_wait)
+        sent_at = self._enter(max_wait)
         try:
             yield self
         finally:
             with self._cond:
+                if self.count_until_answered:
+                    self._restamp_locked(sent_at, self.clock())
                 self._active -= 1
                 self._cond.notify_all()
 
@@ -154,7 +166,7 @@ class RateLimiter:
                 if delay <= 0:
                     self._record_locked(now)
                     self._active += 1
-                    return
+                    return now
                 if max_wait is not None and delay > max_wait:
                     raise RateLimitWaitTooLong(delay, reason)
             # Sleep outside the lock, then check everything again: other threads may have
@@ -175,6 +187,15 @@ class RateLimiter:
                 waits.append((ends_at - now, f"no call left in the server's {period:g} s window"))
         return max(waits, key=lambda wait: wait[0])
 
+    def _restamp_locked(self, sent_at, answered_at):
+        """The call sent at ``sent_at`` counts from ``answered_at`` (each window stays sorted)."""
+        for calls in self._calls.values():
+            try:
+                calls.remove(sent_at)
+            except ValueError:
+                continue  # already out of this window's memory
+            calls.insert(bisect.bisect_right(calls, answered_at), answered_at)
+
     def _record_locked(self, now):
         for calls in self._calls.values():
             calls.append(now)
@@ -192,7 +213,7 @@ _LIMITERS = {}
 _LIMITERS_LOCK = threading.Lock()
 
 
-def get_rate_limiter(key, windows, max_concurrent=None):
+def get_rate_limiter(key, windows, max_concurrent=None, count_until_answered=False):
     """The process-wide limiter of ``key`` (e.g. ``(dbname, integration_id)``).
 
     Created on first use; when the limits given differ from the limiter's, it is reconfigured
@@ -203,9 +224,10 @@ def get_rate_limiter(key, windows, max_concurrent=None):
     with _LIMITERS_LOCK:
         limiter = _LIMITERS.get(key)
         if limiter is None:
-            limiter = _LIMITERS[key] = RateLimiter(windows, max_concurrent)
+            limiter = _LIMITERS[key] = RateLimiter(windows, max_concurrent, count_until_answered=count_until_answered)
         elif limiter.windows != windows or limiter.max_concurrent != max_concurrent:
             limiter.configure(windows, max_concurrent)
+        limiter.count_until_answered = count_until_answered
         return limiter
 
 

@@ -580,6 +580,19 @@ class TestRateLimiter(BaseCase):
         self.assertEqual(self.time.sleeps, [3420.0])
         self.assertEqual(self.time.now, 3600.0)
 
+    def test_calls_count_from_their_answer_when_asked(self):
+        limiter = RateLimiter([(2, 60)], clock=self.time.clock, sleep=self.time.sleep, count_until_answered=True)
+        with limiter.acquire():
+            self.time.now += 5  # the first call's answer takes 5 s
+        with limiter.acquire():
+            pass  # at 5, answered at once
+        self.call(limiter)  # the first call counts from its answer at 5: the third waits until 65
+        self.assertEqual(self.time.sleeps, [60.0])
+        self.assertEqual(self.time.now, 65.0)
+        with limiter.acquire():  # a slow answer that comes after a quicker later one stays in order
+            self.time.now += 3
+        self.assertEqual(list(limiter._calls[(2, 60.0)]), [65.0, 68.0])
+
     def test_max_wait(self):
         limiter = self.make_limiter([(1, 86400)])
         self.call(limiter)

@@ -1,5 +1,7 @@
 """Customers both ways: InvoiceOcean clients ↔ res.partner (matching, incremental pages, exports, the conflict rule)."""
 
+import functools
+
 from odoo import _, fields, models
 from odoo.tools import SQL
 
@@ -389,7 +391,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
     # ------------------------------------------------------------------------ export
     def _io_export_clients(self, run, kind, batch):
         """A batch of customers to InvoiceOcean, one call each (the API has no batch write), sent a few
-        at a time (``_http_send_many``); their details read in one query, their bindings written together.
+        at a time (``_http_call_many``); their details read in one query, their bindings written together.
         A retried batch goes one by one, each looked up first (an earlier attempt may have reached it)."""
         client = self._io_client()
         bindings = self._binder(io.CLIENT).bindings_of(batch.items)
@@ -418,11 +420,11 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
                     continue
                 binding = bindings.get(partner.id)
                 if binding:
-                    calls.append(("PUT", f"clients/{binding.external_id}.json", {"json": payload}))
+                    calls.append(functools.partial(client.put, f"clients/{binding.external_id}.json", json=payload))
                 else:
-                    calls.append(("POST", "clients.json", {"json": payload}))
+                    calls.append(functools.partial(client.post, "clients.json", json=payload))
                 sent.append(partner)
-            for partner, answer in zip(sent, self._http_send_many(client, calls), strict=True):
+            for partner, answer in zip(sent, self._http_call_many(calls), strict=True):
 
                 def settle(_run, _kind, partner, answer=answer):
                     if isinstance(answer, Exception):

@@ -6,13 +6,15 @@ replays its first answer instead of creating the documents twice. When the answe
 good (the run gave up), the next attempt first looks the documents up by DocNumber.
 """
 
+import functools
+
 from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.binder import Binder
-from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
+from odoo.addons.recruitment_sync.services.http_client import RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import quickbooks as qbo
@@ -50,14 +52,24 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_export_sql(self, kind, counting=False):
         if kind.code == qbo.EXPORT_ITEMS.code:
+            # Products the documents need that have no item, and mapped products changed since
+            # their item was mapped or pushed (the hash tells what really changed).
             return "product.product", SQL(
                 """SELECT DISTINCT l.product_id FROM account_move_line l
                     WHERE l.move_id IN (%s) AND l.display_type = 'product' AND l.product_id IS NOT NULL
                       AND l.product_id NOT IN (
                           SELECT rel.product_id FROM recruitment_sync_qbo_item_product_rel rel
                             JOIN recruitment_sync_qbo_item item ON item.id = rel.item_id
-                           WHERE item.integration_id = %s)""",
+                           WHERE item.integration_id = %s)
+                   UNION
+                   SELECT rel.product_id FROM recruitment_sync_qbo_item_product_rel rel
+                     JOIN recruitment_sync_qbo_item item ON item.id = rel.item_id
+                     JOIN product_product pp ON pp.id = rel.product_id
+                     JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                    WHERE item.integration_id = %s AND item.active_in_qbo AND item.product_hash IS NOT NULL
+                      AND GREATEST(pp.write_date, pt.write_date) >= item.products_synced_at""",
                 self._qbo_documents_sql(counting),
+                self.id,
                 self.id,
             )
         if kind.code == qbo.EXPORT_CUSTOMERS.code:
@@ -98,52 +110,63 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return f"{uuid}-{self.id}-{self.qbo_realm_id}"
 
     def _qbo_send_batch(self, client, entries, version_parts):
-        """Send ``entries`` [(batch item without bId, context)] through ``/batch``, 30 at a time.
+        """Send ``entries`` [(batch item without bId, context)] through ``/batch``, 30 at a time,
+        up to ``BATCHES_AT_ONCE`` requests at once (the client's limiters pace them).
 
         Yields (context, entity JSON or None, error text or None, fault codes, uncertain). An
         uncertain item (QuickBooks stayed unreachable, or its answer lacks the item) may have been
         written: look it up before sending it again. Long waits and credentials stop the run.
         """
+        chunks = []
         for start in range(0, len(entries), qbo.MAX_BATCH):
             chunk = entries[start : start + qbo.MAX_BATCH]
             items = [{"bId": str(index), **item} for index, (item, _context) in enumerate(chunk)]
-            parts = version_parts[start : start + qbo.MAX_BATCH]
-            requestid = qbo.batch_requestid(self._qbo_requestid_prefix(), parts)
-            try:
-                answer = client.post("batch", params={"requestid": requestid}, json={"BatchItemRequest": items}) or {}
-            except RetryableError as error:
-                if error.retry_after and error.retry_after > client.max_wait:
-                    raise
-                for _item, context in chunk:
-                    yield context, None, str(error), set(), True
+            requestid = qbo.batch_requestid(self._qbo_requestid_prefix(), version_parts[start : start + qbo.MAX_BATCH])
+            chunks.append((chunk, items, requestid))
+
+        def send(items, requestid):
+            answer = client.post("batch", params={"requestid": requestid}, json={"BatchItemRequest": items}) or {}
+            return answer, client.last_tid  # this thread's answer's tid
+
+        for offset in range(0, len(chunks), qbo.BATCHES_AT_ONCE):
+            group = chunks[offset : offset + qbo.BATCHES_AT_ONCE]
+            calls = [functools.partial(send, items, requestid) for _chunk, items, requestid in group]
+            results = self._http_call_many(calls)
+            for (chunk, items, _requestid), result in zip(group, results, strict=True):
+                yield from self._qbo_batch_outcomes(client, chunk, items, result)
+
+    def _qbo_batch_outcomes(self, client, chunk, items, result):
+        if isinstance(result, RetryableError):
+            if result.retry_after and result.retry_after > client.max_wait:
+                raise result
+            for _item, context in chunk:
+                yield context, None, str(result), set(), True
+            return
+        if isinstance(result, SyncError):
+            for _item, context in chunk:
+                yield context, None, str(result), set(), False
+            return
+        answer, tid = result
+        answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
+        paired = Binder.pair(items, answered, lambda element: element.get("bId"))
+        for (_item, context), element in zip(chunk, paired, strict=True):
+            if element is None:
+                reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
+                yield context, None, reason, set(), True
                 continue
-            except AuthError:
-                raise
-            except SyncError as error:
-                for _item, context in chunk:
-                    yield context, None, str(error), set(), False
+            if "Fault" in element:
+                yield context, None, qbo.fault_text(element, tid), qbo.fault_codes(element), False
                 continue
-            tid = client.last_tid
-            answered = [element for element in answer.get("BatchItemResponse") or () if isinstance(element, dict)]
-            paired = Binder.pair(items, answered, lambda element: element.get("bId"))
-            for (_item, context), element in zip(chunk, paired, strict=True):
-                if element is None:
-                    reason = _("QuickBooks' answer did not include this item: it is looked up before it is sent again.")
-                    yield context, None, reason, set(), True
-                    continue
-                if "Fault" in element:
-                    yield context, None, qbo.fault_text(element, tid), qbo.fault_codes(element), False
-                    continue
-                entity = next(
-                    (value for key, value in element.items() if key not in ("bId",) and isinstance(value, dict)), None
-                )
-                yield (
-                    context,
-                    entity,
-                    None if entity else _("QuickBooks returned nothing for it."),
-                    set(),
-                    entity is None,
-                )
+            entity = next(
+                (value for key, value in element.items() if key not in ("bId",) and isinstance(value, dict)), None
+            )
+            yield (
+                context,
+                entity,
+                None if entity else _("QuickBooks returned nothing for it."),
+                set(),
+                entity is None,
+            )
 
     def _qbo_read(self, client, entity, ids):
         """{Id: record} of ``entity`` rows, read fresh (SyncToken, Balance) in queries of 500 ids."""
@@ -157,20 +180,44 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return found
 
     # ------------------------------------------------------------------------ items
+    def _qbo_income_rows(self):
+        """{Odoo income account id: its QuickBooks account row}."""
+        accounts = self.env["recruitment.sync.qbo.account"].sudo().search([("integration_id", "=", self.id)])
+        return {account.id: row for row in accounts for account in row.account_ids}
+
+    def _qbo_item_fields(self, product, income_rows=None):
+        """What the QuickBooks item of ``product`` holds (§3.7): its name, SKU, price and, when its
+        income account is mapped, that account."""
+        income_rows = self._qbo_income_rows() if income_rows is None else income_rows
+        income = product.property_account_income_id or product.categ_id.property_account_income_categ_id
+        price = money.number(money.decimal(product.list_price))
+        values = {"Name": (product.name or "")[:100].strip(), "UnitPrice": price}
+        if product.default_code:
+            values["Sku"] = product.default_code[:100]
+        if income_rows.get(income.id):
+            values["IncomeAccountRef"] = qbo.ref(income_rows[income.id].qbo_id)
+        return values
+
     def _qbo_export_items(self, run, kind, batch):
-        """Service items for the products the invoices need; a name QuickBooks knows is mapped to it."""
+        """Service items for the products the invoices need (a name QuickBooks knows is mapped to
+        it); mapped products changed in Odoo update their item."""
         client = self._qbo_client()
         Item = self.env["recruitment.sync.qbo.item"].sudo()
-        accounts = self.env["recruitment.sync.qbo.account"].sudo().search([("integration_id", "=", self.id)])
-        by_account = {account.id: row for row in accounts for account in row.account_ids}
+        income_rows = self._qbo_income_rows()
+        mapped = {
+            product.id: row
+            for row in Item.search([("integration_id", "=", self.id), ("product_ids", "in", batch.items.ids)])
+            for product in row.product_ids
+        }
+        self._qbo_update_items(run, kind, client, batch.items.filtered(lambda p: p.id in mapped), mapped, income_rows)
+        default_account = self.qbo_default_item_id.income_account_qbo_id
         entries, parts = [], []
-        for product in batch.items:
-            income = product.property_account_income_id or product.categ_id.property_account_income_categ_id
-            row = (
-                by_account.get(income.id)
-                or accounts.filtered(lambda a: a.qbo_id == self.qbo_default_item_id.income_account_qbo_id)[:1]
-            )
-            if not row:
+        for product in batch.items.filtered(lambda p: p.id not in mapped):
+            payload = {**self._qbo_item_fields(product, income_rows), "Type": "Service"}
+            if not payload.get("IncomeAccountRef") and default_account:
+                payload["IncomeAccountRef"] = qbo.ref(default_account)
+            if not payload.get("IncomeAccountRef"):
+                income = product.property_account_income_id or product.categ_id.property_account_income_categ_id
                 reason = _(
                     "The product %(product)s has no QuickBooks item, and its income account %(account)s no QuickBooks "
                     "account: map the account in QuickBooks Accounts (or the product in QuickBooks Items).",
@@ -179,11 +226,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 )
                 run._record(kind, ItemResult("failed", product, reason=reason))
                 continue
-            payload = {"Name": product.name[:100].strip(), "Type": "Service", "IncomeAccountRef": qbo.ref(row.qbo_id)}
-            if product.default_code:
-                payload["Sku"] = product.default_code[:100]
-            if product.list_price:
-                payload["UnitPrice"] = money.number(money.decimal(product.list_price))
+            if not product.list_price:
+                del payload["UnitPrice"]
             entries.append(({"operation": "create", "Item": payload}, product))
             parts.append(f"item:{product.id}:{money.content_hash(payload)}")
         for product, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
@@ -207,6 +251,60 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                     {**item_values(element), **values, "integration_id": self.id}
                 )
             run._record(kind, ItemResult("exported", product, str(element["Id"])))
+
+    def _qbo_update_items(self, run, kind, client, products, rows, income_rows, second_try=False):
+        """Sparse updates of the items whose one product changed since it was mapped or pushed
+        (§4: read right before with its SyncToken; 5010: read again, try once more)."""
+        stamp = self.env.cr.now()  # the transaction's time, as the products' write_date
+        wanted = {}
+        for product in products:
+            row = rows[product.id]
+            values = self._qbo_item_fields(product, income_rows)
+            version = money.content_hash(values)
+            if not row.product_hash or len(row.product_ids) != 1:
+                continue  # several products share the item: none of them decides its price
+            if version == row.product_hash:
+                row.write({"products_synced_at": stamp})  # written, but nothing the item holds changed
+                continue
+            wanted[product] = (row, values, version)
+        if not wanted:
+            return
+        current = self._qbo_read(client, "Item", [row.qbo_id for row, _values, _version in wanted.values()])
+        entries, parts = [], []
+        for product, (row, values, version) in wanted.items():
+            remote = current.get(row.qbo_id)
+            if remote is None:
+                reason = _(
+                    "%(product)s changed, but its QuickBooks item %(item)s is inactive or deleted there: make it "
+                    "active in QuickBooks or map the product to another item.",
+                    product=product.display_name,
+                    item=row.name,
+                )
+                run._record(kind, ItemResult("failed", product, row.qbo_id, reason))
+                continue
+            body = {**values, "Id": row.qbo_id, "SyncToken": remote["SyncToken"], "sparse": True}
+            entries.append(({"operation": "update", "Item": body}, (product, row, version)))
+            parts.append(f"item:{product.id}:{version}:{remote['SyncToken']}")
+        stale = self.env["product.product"]
+        for (product, row, version), element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
+            if error and qbo.STALE_OBJECT in codes and not second_try:
+                stale |= product  # changed in QuickBooks meanwhile: read again, try once more
+                continue
+            if error and qbo.DUPLICATE_NAME in codes:
+                error = _(
+                    "%(error)s Another QuickBooks item (or customer, vendor or employee) is named %(name)s: rename "
+                    "the product or that entry.",
+                    error=error,
+                    name=product.name,
+                )
+            if error:
+                failure = "transient" if uncertain else None
+                run._record(kind, ItemResult("failed", product, row.qbo_id, error, failure_type=failure))
+                continue
+            row.write({**item_values(element), "product_hash": version, "products_synced_at": stamp})
+            run._record(kind, ItemResult("updated", product, str(element["Id"])))
+        if stale:
+            self._qbo_update_items(run, kind, client, stale, rows, income_rows, second_try=True)
 
     # ------------------------------------------------------------------------ customers
     def _qbo_customer_payload(self, partner, currency):

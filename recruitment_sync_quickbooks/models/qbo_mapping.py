@@ -127,6 +127,32 @@ class RecruitmentSyncQboItem(models.Model):
         help="Invoice lines of these products go to QuickBooks with this item.",
     )
 
+    # What the item's one product stood for when it was mapped or last pushed (a hash of the item's
+    # name, SKU, price and income account): the export pushes a product changed since then.
+    product_hash = fields.Char(readonly=True, copy=False)
+    products_synced_at = fields.Datetime(readonly=True, copy=False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        rows.filtered("product_ids")._note_product_baseline()
+        return rows
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "product_ids" in vals:
+            self._note_product_baseline()
+        return result
+
+    def _note_product_baseline(self):
+        """Remember what the product stands for now: only its later changes go to QuickBooks (an item
+        matched by SKU or name keeps QuickBooks' own price until the product changes in Odoo)."""
+        for row in self.sudo():
+            product = row.product_ids if len(row.product_ids) == 1 else None
+            version = money.content_hash(row.integration_id._qbo_item_fields(product)) if product else False
+            # The transaction's time, as the products' write_date it is compared with.
+            row.write({"product_hash": version, "products_synced_at": self.env.cr.now()})
+
     def _auto_match(self):
         """Odoo products by SKU (internal reference), then by exact name."""
         Product = self.env["product.product"].sudo()

@@ -227,6 +227,7 @@ class RecruitmentSyncIntegration(models.Model):
         return RateLimits(
             windows=((per_minute, qbo.MINUTE_WINDOW_SECONDS), (qbo.SECOND_LIMIT, qbo.SECOND_WINDOW_SECONDS)),
             max_concurrent=qbo.MAX_CONCURRENT,
+            count_until_answered=True,
         )
 
     def _provider_api_base_url(self):
@@ -345,7 +346,9 @@ class RecruitmentSyncIntegration(models.Model):
         batches = int(parameters.get_param("recruitment_sync_quickbooks.batch_per_minute") or qbo.BATCH_MINUTE_LIMIT)
         return self._http_client(
             batch_limiter=get_rate_limiter(
-                (self.env.cr.dbname, self.id, "batch"), ((batches, qbo.MINUTE_WINDOW_SECONDS),)
+                (self.env.cr.dbname, self.id, "batch"),
+                ((batches, qbo.MINUTE_WINDOW_SECONDS),),
+                count_until_answered=True,
             ),
             base_url=f"{self._provider_api_base_url().rstrip('/')}/{self.qbo_realm_id}",
             minorversion=self.qbo_minorversion or qbo.MINORVERSION,

@@ -94,6 +94,21 @@ class TestExportUK(QboCase):
         self.assertIn("(code 6000)", reasons[closed.id], "QuickBooks' message and code")
         self.assertIn("intuit_tid", reasons[closed.id])
 
+    def test_currency_not_enabled_in_quickbooks_fails_alone(self):
+        chf = self.env.ref("base.CHF")
+        chf.active = True
+        self.env["res.currency.rate"].create({"currency_id": chf.id, "rate": 1.12, "name": "2020-01-01"})
+        good = self.invoice(self.customer("Home Currency Client Ltd"), [self.line(100)])
+        swiss = self.invoice(self.customer("Swiss Client AG"), [self.line(100)], currency_id=chf.id)
+        run = self.export()
+        self.assertEqual(self.lines_of(run, "qbo_invoices", "exported").res_id, good.id)
+        [customer] = self.lines_of(run, "qbo_export_customers", "failed")
+        self.assertIn("CHF is not enabled", customer.reason, "QuickBooks' words")
+        self.assertIn("(code 6000)", customer.reason)
+        [refused] = self.lines_of(run, "qbo_invoices", "failed")
+        self.assertEqual(refused.res_id, swiss.id)
+        self.assertIn("Swiss Client AG", refused.reason)
+
     def test_customer_name_used_by_a_vendor_is_refused_with_what_to_do(self):
         vendor = self.company_data.notable["vendor_name"]
         move = self.invoice(self.customer(vendor), [self.line(100)])
@@ -132,6 +147,38 @@ class TestExportUK(QboCase):
         self.assertEqual(item["Type"], "Service")
         lines = self.qbo_document(move)["Line"]
         self.assertEqual([line["SalesItemLineDetail"]["ItemRef"]["value"] for line in lines[:2]][1], item["Id"])
+
+    def test_changed_product_updates_its_item_with_its_sync_token(self):
+        fee = self.env["product.product"].create({"name": "Perm fee", "default_code": "PERM-FEE", "list_price": 6000})
+        self.rows("recruitment.sync.qbo.item")._auto_match()
+        item = self.fake.find("Item", self.realm_id, Sku="PERM-FEE")
+        items = len(self.fake.records("Item", self.realm_id))
+        self.assertRunDone(self.export())
+        self.assertEqual(self.fake.find("Item", self.realm_id, Id=item["Id"])["SyncToken"], item["SyncToken"])
+        fee.write({"list_price": 6500, "name": "Permanent placement fee (2027)"})
+        real_read = type(self.integration)._qbo_read
+        edits = []
+
+        def stale_read(integration, client, entity, ids):
+            found = real_read(integration, client, entity, ids)
+            if entity == "Item" and not edits:  # edited in QuickBooks between our read and our update
+                edits.append(self.fake.edit("Item", item["Id"], self.realm_id, Description="typed meanwhile"))
+            return found
+
+        with patch.object(type(self.integration), "_qbo_read", stale_read):
+            run = self.export()
+        self.assertRunDone(run)
+        [line] = self.lines_of(run, "qbo_export_items")
+        self.assertEqual((line.action, line.external_id), ("updated", item["Id"]))
+        updated = self.fake.find("Item", self.realm_id, Id=item["Id"])
+        self.assertEqual(updated["UnitPrice"], 6500)
+        self.assertEqual(updated["Name"], "Permanent placement fee (2027)")
+        self.assertEqual(updated["Description"], "typed meanwhile", "a sparse update after the 5010 re-read")
+        self.assertEqual(len(self.fake.records("Item", self.realm_id)), items, "no second item")
+        # Pushed: the next export sends nothing for it.
+        batches = self.fake.count("POST /batch")
+        self.assertRunDone(self.export())
+        self.assertEqual(self.fake.count("POST /batch"), batches)
 
     def test_credit_memo_applied_to_its_invoice_and_partial_payment(self):
         partner = self.customer("Paying Client")

@@ -1,3 +1,4 @@
+import time
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -49,6 +50,30 @@ class TestImport(QboCase):
         self.assertEqual(matched.reason, "Matched by email.")
         [ambiguous] = self.lines_of(run, "qbo_customers", "failed")
         self.assertIn("matches 2 Odoo partners by VAT number", ambiguous.reason)
+
+    def test_customers_matched_by_number_then_name_kept_by_binding_deleted_suffix_dropped(self):
+        numbered = self.customer("Renamed In QuickBooks Ltd")
+        named = self.customer("Exact Name Ltd")
+        number = qbo_services.customer_number(self.integration._database_uuid(), numbered.id)
+        by_number = self.fake.add("Customer", {"DisplayName": "Another Name", "AcctNum": number}, self.realm_id)
+        by_name = self.fake.add("Customer", {"DisplayName": "Exact Name Ltd"}, self.realm_id)
+        run = self.sync(["qbo_customers"])
+        self.assertRunDone(run)
+        reasons = {line.res_id: line.reason for line in self.lines_of(run, "qbo_customers")}
+        self.assertEqual(reasons[numbered.id], "Matched by customer number.")
+        self.assertEqual(reasons[named.id], "Matched by name.")
+        # Bound from now on: QuickBooks' changes reach the same partner, whatever its name becomes.
+        time.sleep(1.1)  # QuickBooks' LastUpdatedTime has whole seconds: the edits must be newer
+        self.fake.edit("Customer", by_name["Id"], self.realm_id, PrimaryEmailAddr={"Address": "ap@exact.example"})
+        self.fake.edit("Customer", by_number["Id"], self.realm_id, Active=False)
+        run = self.sync(["qbo_customers"])
+        self.assertRunDone(run)
+        self.assertEqual(named.email, "ap@exact.example")
+        deleted = self.fake.find("Customer", self.realm_id, Id=by_number["Id"])
+        self.assertTrue(deleted["DisplayName"].endswith(" (deleted)"), "QuickBooks renames inactive customers")
+        self.assertEqual(numbered.name, "Renamed In QuickBooks Ltd", "QuickBooks' ' (deleted)' is not a name")
+        line = self.lines_of(run, "qbo_customers").filtered(lambda line: line.res_id == numbered.id)
+        self.assertIn("Inactive in QuickBooks", line.reason)
 
     def test_cdc_used_within_30_days_and_a_saturated_window_shrinks(self):
         self.fake.cdc_max_objects = 5
