@@ -348,6 +348,194 @@ tours.add("recruitment_sync_e2e_24so_receipt", {
     },
 });
 
+// InvoiceOcean, last (its first sync finds the customers JobAdder brought).
+// I1. The administrator pastes the token and the account prefix and saves: the connection is tested.
+tours.add("recruitment_sync_e2e_io_activate", {
+    steps: () => {
+        const { prefix, token } = testData();
+        return [
+            {
+                content: "The form says the integration talks to a stand-in, not to InvoiceOcean",
+                trigger: ".o_form_view .alert-warning:contains(Sandbox):contains(stand-in)",
+            },
+            {
+                content: "It is not connected yet",
+                trigger: '.o_form_view .o_statusbar_status button[data-value="not_connected"][aria-checked="true"]',
+            },
+            {
+                trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
+                run: "click",
+            },
+            {
+                content: "The account's prefix",
+                trigger: '.o_form_view .o_field_widget[name="io_prefix"] input',
+                run: `edit ${prefix}`,
+            },
+            {
+                content: "Paste the API token",
+                trigger: '.o_form_view .o_field_widget[name="io_api_token"] input',
+                run: `edit ${token}`,
+            },
+            {
+                content: "Save: the connection is tested",
+                trigger: ".o_form_view .o_form_button_save",
+                run: "click",
+            },
+            {
+                content: "Saved and connected",
+                trigger:
+                    '.o_form_view .o_form_saved .o_statusbar_status button[data-value="connected"][aria-checked="true"]',
+            },
+        ];
+    },
+});
+
+// I2. After the first sync: the accounts are linked, the departments listed; register the webhooks.
+tours.add("recruitment_sync_e2e_io_linked", {
+    steps: () => [
+        {
+            content: "The first sync's end is notified",
+            trigger: ".o_recruitment_sync_run_notification:contains(InvoiceOcean)",
+        },
+        {
+            content: "InvoiceOcean's departments, to map",
+            trigger: '.o_form_view button[name="action_io_view_departments"]:contains(/\\d/)',
+        },
+        {
+            trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
+            run: "click",
+        },
+        {
+            content: "The accounts are linked",
+            trigger: '.o_form_view .o_field_widget[name="io_linked_at"]:contains(/\\d/)',
+        },
+        {
+            content: "Ask InvoiceOcean to call Odoo when a client or a document changes",
+            trigger: '.o_form_view button[name="action_io_register_webhooks"]',
+            run: "click",
+        },
+        {
+            trigger: ".o_notification:contains(in the background)",
+        },
+    ],
+});
+
+// I3. A client edited in InvoiceOcean: its new city in Odoo.
+tours.add("recruitment_sync_e2e_io_client", {
+    steps: () => [
+        {
+            content: "The city written in InvoiceOcean",
+            trigger: '.o_form_view .o_field_widget[name="city"] input:value(Kraków)',
+        },
+    ],
+});
+
+// I4. A customer created in Odoo (it goes to InvoiceOcean with the next sync).
+tours.add("recruitment_sync_e2e_io_customer", {
+    steps: () => {
+        const { customer } = testData();
+        return [
+            ...openInvoicingMenu("account.menu_finance_receivables", "Open the Customers menu"),
+            {
+                trigger: '[data-menu-xmlid="account.menu_account_customer"]',
+                run: "click",
+            },
+            {
+                trigger: ".o_control_panel .o-kanban-button-new, .o_control_panel .o_list_button_add",
+                run: "click",
+            },
+            {
+                trigger: '.o_form_view .o_field_widget[name="name"] input',
+                run: `edit ${customer}`,
+            },
+            {
+                trigger: ".o_form_view .o_form_button_save",
+                run: "click",
+            },
+            {
+                trigger: ".o_form_view .o_form_saved",
+            },
+        ];
+    },
+});
+
+// I5. An InvoiceOcean document as an opportunity, with the button that opens it there.
+tours.add("recruitment_sync_e2e_io_document", {
+    steps: () => {
+        const { number } = testData();
+        return [
+            {
+                content: "The button that opens the document in InvoiceOcean",
+                trigger:
+                    '.o_form_view .o_form_statusbar button[name="action_io_open_document"]:contains(Open in InvoiceOcean)',
+            },
+            {
+                trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
+                run: "click",
+            },
+            {
+                content: "The document's number",
+                trigger: `.o_form_view .o_field_widget[name="io_document_number"]:contains(${number})`,
+            },
+        ];
+    },
+});
+
+// I6. "+Add invoice" from another opportunity: the dialog prefilled; the invoice issued in the background.
+tours.add("recruitment_sync_e2e_io_add_invoice", {
+    steps: () => [
+        {
+            content: "This opportunity has no document yet",
+            trigger: '.o_form_view .o_form_statusbar:not(:has(button[name="action_io_open_document"]))',
+        },
+        {
+            trigger: '.o_form_view .o_form_statusbar button[name="action_io_add_invoice"]',
+            run: "click",
+        },
+        {
+            content: "Prefilled from the opportunity",
+            trigger: '.modal .o_field_widget[name="line_ids"] .o_data_row td[name="name"]:contains(Spring hiring)',
+        },
+        {
+            trigger: '.modal button[name="action_confirm"]',
+            run: "click",
+        },
+        {
+            content: "Back on the opportunity while InvoiceOcean issues it",
+            trigger: ".o_notification:contains(being issued in InvoiceOcean)",
+        },
+        {
+            trigger: ".o_form_view .alert-info:contains(being created in the background)",
+        },
+    ],
+});
+
+// I7. The runner issued it: the notification takes the user to it (the test then follows the link).
+tours.add("recruitment_sync_e2e_io_invoice_ready", {
+    steps: () => [
+        {
+            content: "Where the notification sends the browser (a new tab, which this test cannot follow)",
+            trigger: "body",
+            run() {
+                window.open = (url) => {
+                    sessionStorage.setItem("recruitment_sync_e2e_opened", url);
+                    return null;
+                };
+            },
+        },
+        {
+            content: "The invoice is ready: open it in InvoiceOcean",
+            trigger: ".o_notification:contains(is ready in InvoiceOcean) button:contains(Open in InvoiceOcean)",
+            run: "click",
+        },
+        {
+            content: "The opportunity opens it too",
+            trigger:
+                '.o_form_view .o_form_statusbar button[name="action_io_open_document"]:contains(Open in InvoiceOcean)',
+        },
+    ],
+});
+
 // 10. The sync user of the London department: that department's history only.
 tours.add("recruitment_sync_e2e_department_history", {
     steps: () => [
@@ -359,6 +547,10 @@ tours.add("recruitment_sync_e2e_department_history", {
         {
             content: "Xero serves the London department: its runs are listed",
             trigger: '.o_list_view .o_data_row td[name="integration_id"]:contains(Xero)',
+        },
+        {
+            content: "InvoiceOcean serves every department: its runs are listed",
+            trigger: '.o_list_view .o_data_row td[name="integration_id"]:contains(InvoiceOcean)',
         },
         {
             content: "24SevenOffice serves the Norwegian offices: none of its runs is listed",
