@@ -291,9 +291,9 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
             # InvoiceOcean's own clients came into Odoo; Odoo's customers (JobAdder's clients) went over.
             only_io = next(c for ident, c in account.clients.items() if ident not in shared and not c["deleted"])
             self.assertEqual(self.io_partner(only_io["id"]).name, " ".join(only_io["name"].split()))
-            placement_client = self.env["recruitment.placement"].search([]).client_id.filtered(
-                lambda partner: partner.name not in {account.clients[ident]["name"] for ident in shared}
-            )[:1]
+            shared_names = {account.clients[ident]["name"] for ident in shared}
+            clients = self.env["recruitment.placement"].search([]).client_id
+            placement_client = clients.filtered(lambda partner: partner.name not in shared_names)[:1]
             self.assertTrue(placement_client)
             sent = [c for c in account.clients.values() if c["name"] == placement_client.name]
             self.assertEqual(len(sent), 1, placement_client.name)
