@@ -64,7 +64,8 @@ class TestFirstSync(InvoiceOceanCase):
         run = self.sync(["io_clients"])
         self.assertEqual(self.partner_of(email_wins["id"]), by_email)
         self.assertEqual(by_email.name, "Tax Holder")
-        self.assertEqual(self.lines_of(run, "io_clients").mapped("action"), ["updated"])
+        self.assertEqual(self.lines_of(run, "io_clients", "updated").mapped("external_id"), [str(email_wins["id"])])
+        self.assertFalse(self.lines_of(run, "io_clients", "created"))
 
     def test_ambiguous_match_is_reported_and_neither_side_duplicated(self):
         twins = self.Partner.create([{"name": "Twin Staffing", "is_company": True}] * 2)
