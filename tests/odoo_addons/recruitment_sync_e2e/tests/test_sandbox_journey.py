@@ -320,7 +320,9 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
             self.process_io_runs()
             partner = self.io_partner(edited)
             self.assertEqual(partner.city, "Kraków")
-        session.run_tour("recruitment_sync_e2e_io_client", url=f"/odoo/action-base.action_partner_form/{partner.id}")
+        session.run_tour(
+            "recruitment_sync_invoiceocean_client", url=f"/odoo/action-base.action_partner_form/{partner.id}"
+        )
 
         # A customer created in Odoo: the next scheduled sync sends it (never from the user's transaction).
         self.tour_data(session, customer="Harbour Lights Staffing")
@@ -362,11 +364,10 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
             other = self.env["crm.lead"].create(
                 {"name": "Spring hiring", "type": "opportunity", "partner_id": partner.id, "expected_revenue": 800}
             )
-        self.tour_data(session, number=document["number"])
-        session.run_tour("recruitment_sync_e2e_io_document", url=f"/odoo/crm/{lead.id}")
+        session.run_tour("recruitment_sync_invoiceocean_document", url=f"/odoo/crm/{lead.id}")
 
         # "+Add invoice" from the other opportunity: queued, issued by the runner, the user taken to it.
-        session.run_tour("recruitment_sync_e2e_io_add_invoice", url=f"/odoo/crm/{other.id}")
+        session.run_tour("recruitment_sync_invoiceocean_add_invoice", url=f"/odoo/crm/{other.id}")
         oid = integration._io_our_key("crm.lead", other.id)
         deliveries = len(fake.deliveries)
         with session.server_paused():
@@ -377,8 +378,10 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
             self.assertEqual(invoice["client_id"], edited)
             self.assertEqual(other.io_invoice_state, "done")
             self.assertEqual(other.io_view_url, fake.view_url(invoice))
-        session.run_tour("recruitment_sync_e2e_io_invoice_ready")
-        self.assertEqual(session.evaluate("sessionStorage.getItem('recruitment_sync_e2e_opened')"), other.io_view_url)
+        session.run_tour("recruitment_sync_invoiceocean_invoice_ready")
+        self.assertEqual(
+            session.evaluate("sessionStorage.getItem('recruitment_sync_invoiceocean_opened')"), other.io_view_url
+        )
         session.evaluate(f"location.assign({other.io_view_url!r})")
         session.wait_for(
             f"location.href === {other.io_view_url!r} && document.querySelector('h1')?.textContent.includes("

@@ -348,7 +348,8 @@ tours.add("recruitment_sync_e2e_24so_receipt", {
     },
 });
 
-// InvoiceOcean, last (its first sync finds the customers JobAdder brought).
+// InvoiceOcean, last (its first sync finds the customers JobAdder brought). The client, document and
+// "+Add invoice" steps are recruitment_sync_invoiceocean's own tours.
 // I1. The administrator pastes the token and the account prefix and saves: the connection is tested.
 tours.add("recruitment_sync_e2e_io_activate", {
     steps: () => {
@@ -420,17 +421,7 @@ tours.add("recruitment_sync_e2e_io_linked", {
     ],
 });
 
-// I3. A client edited in InvoiceOcean: its new city in Odoo.
-tours.add("recruitment_sync_e2e_io_client", {
-    steps: () => [
-        {
-            content: "The city written in InvoiceOcean",
-            trigger: '.o_form_view .o_field_widget[name="city"] input:value(Kraków)',
-        },
-    ],
-});
-
-// I4. A customer created in Odoo (it goes to InvoiceOcean with the next sync).
+// I3. A customer created in Odoo (it goes to InvoiceOcean with the next sync).
 tours.add("recruitment_sync_e2e_io_customer", {
     steps: () => {
         const { customer } = testData();
@@ -457,83 +448,6 @@ tours.add("recruitment_sync_e2e_io_customer", {
             },
         ];
     },
-});
-
-// I5. An InvoiceOcean document as an opportunity, with the button that opens it there.
-tours.add("recruitment_sync_e2e_io_document", {
-    steps: () => {
-        const { number } = testData();
-        return [
-            {
-                content: "The button that opens the document in InvoiceOcean",
-                trigger:
-                    '.o_form_view .o_form_statusbar button[name="action_io_open_document"]:contains(Open in InvoiceOcean)',
-            },
-            {
-                trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
-                run: "click",
-            },
-            {
-                content: "The document's number",
-                trigger: `.o_form_view .o_field_widget[name="io_document_number"]:contains(${number})`,
-            },
-        ];
-    },
-});
-
-// I6. "+Add invoice" from another opportunity: the dialog prefilled; the invoice issued in the background.
-tours.add("recruitment_sync_e2e_io_add_invoice", {
-    steps: () => [
-        {
-            content: "This opportunity has no document yet",
-            trigger: '.o_form_view .o_form_statusbar:not(:has(button[name="action_io_open_document"]))',
-        },
-        {
-            trigger: '.o_form_view .o_form_statusbar button[name="action_io_add_invoice"]',
-            run: "click",
-        },
-        {
-            content: "Prefilled from the opportunity",
-            trigger: '.modal .o_field_widget[name="line_ids"] .o_data_row td[name="name"]:contains(Spring hiring)',
-        },
-        {
-            trigger: '.modal button[name="action_confirm"]',
-            run: "click",
-        },
-        {
-            content: "Back on the opportunity while InvoiceOcean issues it",
-            trigger: ".o_notification:contains(being issued in InvoiceOcean)",
-        },
-        {
-            trigger: ".o_form_view .alert-info:contains(being created in the background)",
-        },
-    ],
-});
-
-// I7. The runner issued it: the notification takes the user to it (the test then follows the link).
-tours.add("recruitment_sync_e2e_io_invoice_ready", {
-    steps: () => [
-        {
-            content: "Where the notification sends the browser (a new tab, which this test cannot follow)",
-            trigger: "body",
-            run() {
-                window.open = (url) => {
-                    sessionStorage.setItem("recruitment_sync_e2e_opened", url);
-                    return null;
-                };
-            },
-        },
-        {
-            content: "The invoice is ready: open it in InvoiceOcean",
-            trigger: ".o_notification:contains(is ready in InvoiceOcean) button:contains(Open in InvoiceOcean)",
-            run: "click",
-        },
-        {
-            content: "The opportunity opens it too",
-            trigger:
-                '.o_form_view .o_form_statusbar button[name="action_io_open_document"]:contains(Open in InvoiceOcean)',
-        },
-    ],
 });
 
 // 10. The sync user of the London department: that department's history only.
