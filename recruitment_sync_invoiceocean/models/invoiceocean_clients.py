@@ -1,7 +1,5 @@
 """Customers both ways: InvoiceOcean clients ↔ res.partner (matching, incremental pages, exports, the conflict rule)."""
 
-from datetime import datetime, timedelta
-
 from odoo import _, fields, models
 from odoo.tools import SQL
 
@@ -32,46 +30,12 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
 
     # ------------------------------------------------------------------------ fetching
     def _io_fetch_clients(self, checkpoint):
-        """One page of clients, newest change first, down to the watermark (with an overlap, §4).
-
-        The first page also reads again the clients webhooks named (a destroyed client leaves the
-        lists but still answers by id, §3.1).
-        """
-        checkpoint = dict(checkpoint or {})
-        page = checkpoint.get("page") or 1
-        watermark = checkpoint.get("watermark")
-        since = datetime.fromisoformat(watermark) - timedelta(seconds=io.OVERLAP_SECONDS) if watermark else None
-        rows = (
-            self._io_client().get(
-                "clients.json",
-                params={"page": page, "per_page": io.PER_PAGE, "order": "updated_at.desc"},
-            )
-            or []
-        )
-        items = []
-        reached = False
-        for row in rows:
-            try:
-                stamp = io.parse_stamp(row.get("updated_at"))
-            except PayloadError:
-                items.append(row)  # fails alone, with the reason
-                continue
-            if since and stamp < since:
-                reached = True
-                break
-            items.append(row)
-            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
-        if page == 1:
-            listed = {str(row.get("id")) for row in items}
-            named = [key for key in self._io_take_pending("clients") if key not in listed]
-            items += self._io_get_each("clients", named) if named else []
-        done = reached or len(rows) < io.PER_PAGE
-        if not done:
-            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
-        newest = max(checkpoint.get("newest") or "", watermark or "")
-        if not self.io_linked_at:
+        """One page of clients changed since the last sync, and the clients webhooks named (a destroyed
+        client leaves the lists but still answers by id, §3.1); the first pass links the accounts."""
+        batch = self._io_fetch_changed("clients", "clients", checkpoint, keep_missing=True)
+        if batch.done and not self.io_linked_at:
             self.sudo().io_linked_at = fields.Datetime.now()
-        return Batch(items=items, checkpoint={"watermark": newest or None}, done=True)
+        return batch
 
     def _io_export_domain(self):
         return [("id", "in", self._io_export_ids(limit=None))]

@@ -1,6 +1,6 @@
 """Documents as opportunities (InvoiceOcean → crm.lead) and "+Add invoice" (crm.lead → InvoiceOcean)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -21,7 +21,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
     # ------------------------------------------------------------------------ departments
     def _io_import_departments(self, run, kind, batch):
         Row = self.env["recruitment.sync.invoiceocean.department"].sudo()
-        rows = {row.io_id: row for row in Row.search([("integration_id", "=", self.id)])}
+        rows = {row.remote_id: row for row in Row.search([("integration_id", "=", self.id)])}
         for department in batch.items:
             key = str(department.get("id") or "")
             if not key or not (department.get("name") or department.get("shortcut")):
@@ -36,7 +36,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 row.write(values)
                 run._record(kind, ItemResult("updated", external_id=key, label=values["name"]))
             else:
-                Row.create({**values, "integration_id": self.id, "io_id": key})._auto_map()
+                Row.create({**values, "integration_id": self.id, "remote_id": key})._auto_map()
                 run._record(kind, ItemResult("created", external_id=key, label=values["name"]))
         if (self.io_pending_events or {}).get("register_webhooks"):
             self._io_register_webhooks()
@@ -46,45 +46,23 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
 
     # ------------------------------------------------------------------------ fetching
     def _io_fetch_documents(self, checkpoint):
-        """One page of sales documents, newest change first, down to the watermark (with an overlap).
+        """One page of sales documents changed since the last sync, and the documents webhooks named.
 
         Before the accounts are linked nothing is read; the first pass reads the documents issued
         from *Also earlier documents from* when set, else none (only new documents become
         opportunities). List pages only: an opportunity needs no positions.
         """
-        checkpoint = dict(checkpoint or {})
-        watermark = checkpoint.get("watermark")
-        if not watermark and not self.io_documents_from:
-            return Batch(items=[], checkpoint={"watermark": fields.Datetime.now().isoformat()}, done=True)
-        page = checkpoint.get("page") or 1
-        params = {"page": page, "per_page": io.PER_PAGE, "order": "updated_at.desc", "period": "all"}
-        if not watermark:
-            params.update(period="more", date_from=self.io_documents_from.isoformat())
-        rows = self._io_client().get("invoices.json", params=params) or []
-        since = datetime.fromisoformat(watermark) - timedelta(seconds=io.OVERLAP_SECONDS) if watermark else None
-        items = []
-        reached = False
-        for row in rows:
-            try:
-                stamp = io.parse_stamp(row.get("updated_at"))
-            except PayloadError:
-                items.append(row)
-                continue
-            if since and stamp < since:
-                reached = True
-                break
-            items.append(row)
-            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
-        if page == 1:
-            listed = {str(row.get("id")) for row in items}
-            named = [key for key in self._io_take_pending("documents") if key not in listed]
-            items += (
-                [item for item in self._io_get_each("invoices", named) if not item.get("_missing")] if named else []
-            )
-        if not (reached or len(rows) < io.PER_PAGE):
-            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
-        newest = max(checkpoint.get("newest") or "", watermark or "") or fields.Datetime.now().isoformat()
-        return Batch(items=items, checkpoint={"watermark": newest}, done=True)
+        now = fields.Datetime.now().isoformat()
+        if not (checkpoint or {}).get("watermark"):
+            if not self.io_documents_from:
+                return Batch(items=[], checkpoint={"watermark": now}, done=True)
+            params = {"period": "more", "date_from": self.io_documents_from.isoformat()}
+        else:
+            params = {"period": "all"}
+        batch = self._io_fetch_changed("invoices", "documents", checkpoint, params=params)
+        if batch.done and not batch.checkpoint["watermark"]:
+            batch.checkpoint["watermark"] = now
+        return batch
 
     # ------------------------------------------------------------------------ import
     def _io_lead_from_oid(self, oid):
@@ -127,7 +105,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         partners = self._io_partners_of(run, {s["client_id"] for s in summaries})
         users = self.env["recruitment.sync.invoiceocean.user"].sudo()._io_rows_for(self, summaries)
         departments = {
-            row.io_id: row
+            row.remote_id: row
             for row in self.env["recruitment.sync.invoiceocean.department"]
             .sudo()
             .search([("integration_id", "=", self.id)])

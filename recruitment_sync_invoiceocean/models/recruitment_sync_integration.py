@@ -3,12 +3,13 @@
 import hmac
 import logging
 import secrets
+from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, SyncError
-from odoo.addons.recruitment_sync.services.provider import Batch, RateLimits
+from odoo.addons.recruitment_sync.services.provider import Batch, PayloadError, RateLimits
 
 from ..services import invoiceocean as io
 
@@ -298,6 +299,44 @@ class RecruitmentSyncIntegration(models.Model):
                 raise answer
             items.append(answer)
         return items
+
+    def _io_fetch_changed(self, resource, bucket, checkpoint, params=None, keep_missing=False):
+        """One page of ``resource`` newest change first, down to the watermark with an overlap: InvoiceOcean
+        has no "changed since" filter (§4). The first page adds the records webhooks named (``bucket`` of
+        the pending events), read by id; those that answer 404 only with ``keep_missing``.
+
+        The checkpoint carries the page, the watermark and the newest stamp seen; the last page moves the
+        watermark to that stamp (None when nothing was ever seen). A row without a readable stamp is kept:
+        it fails alone, with the reason.
+        """
+        checkpoint = dict(checkpoint or {})
+        page = checkpoint.get("page") or 1
+        watermark = checkpoint.get("watermark")
+        since = datetime.fromisoformat(watermark) - timedelta(seconds=io.OVERLAP_SECONDS) if watermark else None
+        query = {**(params or {}), "page": page, "per_page": io.PER_PAGE, "order": "updated_at.desc"}
+        rows = self._io_client().get(f"{resource}.json", params=query) or []
+        items = []
+        reached = False
+        for row in rows:
+            try:
+                stamp = io.parse_stamp(row.get("updated_at"))
+            except PayloadError:
+                items.append(row)
+                continue
+            if since and stamp < since:
+                reached = True
+                break
+            items.append(row)
+            checkpoint["newest"] = max(checkpoint.get("newest") or "", stamp.isoformat())
+        if page == 1:
+            listed = {str(row.get("id")) for row in items}
+            named = [key for key in self._io_take_pending(bucket) if key not in listed]
+            found = self._io_get_each(resource, named) if named else []
+            items += [item for item in found if keep_missing or not item.get("_missing")]
+        if not (reached or len(rows) < io.PER_PAGE):
+            return Batch(items=items, checkpoint={**checkpoint, "page": page + 1}, done=False)
+        newest = max(checkpoint.get("newest") or "", watermark or "")
+        return Batch(items=items, checkpoint={"watermark": newest or None}, done=True)
 
     # ------------------------------------------------------------------------ our keys
     def _io_our_key(self, model_name, res_id=""):
