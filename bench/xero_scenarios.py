@@ -71,7 +71,7 @@ def setup_integration(env, fake):
             "revoke_url": fake.info["revoke_url"],
             "api_base_url": fake.info["api_url"],
             "schedule_active": False,
-            "xero_export_start_date": False,
+            "export_start_date": False,
         }
     )
     integration._oauth2_store(fake.token())

@@ -294,7 +294,7 @@ class Setup:
             departments,
             # View in Xero leads to the stand-in, not to go.xero.com.
             {"provider": "xero", **self._oauth2_values(fake), "xero_app_url": fake["url"]},
-            {"xero_export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
+            {"export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
         )
         if self._renew_tokens(integration, fake["token"]):
             from odoo.exceptions import UserError
@@ -316,7 +316,7 @@ class Setup:
             departments,
             # View in QuickBooks leads to the stand-in, not to app.qbo.intuit.com.
             {"provider": "quickbooks", **self._oauth2_values(fake), "qbo_app_url": fake["url"]},
-            {"qbo_export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
+            {"export_start_date": date.fromisoformat(self.state["today"]) - timedelta(days=30)},
         )
         self._renew_tokens(integration, fake["token"])
         return integration

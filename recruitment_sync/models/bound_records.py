@@ -13,9 +13,14 @@ class ResUsers(models.Model):
     _inherit = ["res.users", "recruitment.sync.bound.mixin"]
 
 
-class AccountMove(models.Model):
-    _name = "account.move"
-    _inherit = ["account.move", "recruitment.sync.bound.mixin"]
+class RecruitmentSyncDepartmentMixin(models.AbstractModel):
+    """A record that belongs to a department: sync access and exports follow it.
+
+    The model computes its default (``_compute_department_id``); users may change it.
+    """
+
+    _name = "recruitment.sync.department.mixin"
+    _description = "Record of a department"
 
     department_id = fields.Many2one(
         "hr.department",
@@ -24,6 +29,18 @@ class AccountMove(models.Model):
         readonly=False,
         index=True,
         tracking=True,
+    )
+
+    def _compute_department_id(self):
+        for record in self:
+            record.department_id = record.department_id
+
+
+class AccountMove(models.Model):
+    _name = "account.move"
+    _inherit = ["account.move", "recruitment.sync.bound.mixin", "recruitment.sync.department.mixin"]
+
+    department_id = fields.Many2one(
         check_company=True,
         help="The department this document belongs to: defaults to the salesperson's department. "
         "Exports and sync access follow it.",

@@ -45,6 +45,18 @@ class RecruitmentSyncBinding(models.Model):
     external_id = fields.Char(string="External ID", required=True, index=True)
     remote_updated_at = fields.Datetime(string="Remote updated at", help="When the remote system last changed it.")
     last_synced_at = fields.Datetime(string="Last synced at", default=fields.Datetime.now)
+    # Versions of an exported document (``services.money.content_hash`` of what was sent).
+    content_hash = fields.Char(
+        string="Exported version",
+        readonly=True,
+        help="Fingerprint of what was last sent: a document reposted unchanged is not sent again.",
+    )
+    refused_hash = fields.Char(
+        string="Refused version",
+        readonly=True,
+        help="Fingerprint of a change the remote system could not take (the document was paid or voided "
+        "there): reported once, not at every sync.",
+    )
 
     _sql_constraints = [
         (

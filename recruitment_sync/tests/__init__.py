@@ -13,3 +13,4 @@ from . import test_failures
 from . import test_menus
 from . import test_binder_import
 from . import test_export_selected
+from . import test_toolkit

@@ -1,6 +1,7 @@
 """The confirmation before a manual sync: counts from the connector, Proceed, Cancel."""
 
 from datetime import datetime
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
@@ -30,6 +31,13 @@ class TestConfirmWizard(SyncCase):
         again = self.open_wizard().action_proceed()
         self.assertEqual(again["params"]["title"], "Already in progress")
         self.assertEqual(self.Run.search_count([("integration_id", "=", self.integration.id)]), 1)
+
+    def test_a_count_the_provider_cannot_give_yet_shows_as_unknown(self):
+        Integration = type(self.env["recruitment.sync.integration"])
+        refusal = UserError("Choose the organisation of this company first.")
+        with patch.object(Integration, "_provider_count", side_effect=refusal):
+            [line] = self.open_wizard().line_ids
+        self.assertEqual((line.count, line.count_display), (-1, "unknown"))
 
     def test_counts_follow_the_watermark(self):
         # the test provider is a test-only addon: imported here, once SyncCase found it installed

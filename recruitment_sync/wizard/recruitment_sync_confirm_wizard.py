@@ -1,6 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..models.recruitment_sync_integration import INTERACTIVE_CONTEXT
 from ..models.recruitment_sync_run import kind_label
@@ -45,10 +46,11 @@ class RecruitmentSyncConfirmWizard(models.TransientModel):
 
     @api.model
     def _count(self, integration, kind):
-        """The provider's count, or None (unknown) when the remote system did not answer at once."""
+        """The provider's count, or None (unknown) when the remote system did not answer at once, or
+        cannot be asked yet (a ``UserError``: e.g. no organisation chosen)."""
         try:
             return integration._provider_count(kind)
-        except SyncError as error:
+        except (SyncError, UserError) as error:
             _logger.info("%s: %s not counted: %s", integration.name, kind.code, error)
             return None
 

@@ -22,19 +22,12 @@ class RecruitmentSync24soCredential(models.Model):
     """
 
     _name = "recruitment.sync.24so.credential"
+    _inherit = ["recruitment.sync.integration.row"]
     _description = "24SevenOffice login"
     _order = "sequence, id"
     _check_company_auto = True
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        domain=[("provider", "=", "24so")],
-        check_company=True,
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
+    integration_id = fields.Many2one(domain=[("provider", "=", "24so")], readonly=False, check_company=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     username = fields.Char(

@@ -308,7 +308,7 @@ class TsoMatching:
         return ids
 
     def _external_key(self, partner):
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        uuid = self.integration._database_uuid()
         return mapping.truncate(mapping.customer_external_id(uuid, partner.id), "external_id")
 
     @staticmethod

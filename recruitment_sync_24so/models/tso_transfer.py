@@ -11,14 +11,11 @@ class RecruitmentSync24soTransfer(models.Model):
     """
 
     _name = "recruitment.sync.24so.transfer"
+    _inherit = ["recruitment.sync.integration.row"]
     _description = "24SevenOffice invoice transfer"
     _order = "id desc"
     _rec_name = "move_id"
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration", required=True, index=True, ondelete="cascade", readonly=True
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
     move_id = fields.Many2one("account.move", required=True, index=True, ondelete="cascade", readonly=True)
     client_ref = fields.Char(string="24SevenOffice client", required=True, readonly=True)
     state = fields.Selection(

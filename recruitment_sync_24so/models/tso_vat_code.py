@@ -8,16 +8,15 @@ invoice with the reason.
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
-
-# What sync managers may change; the rest comes from 24SevenOffice.
-MAPPING_FIELDS = {"tax_ids", "untaxed", "match_note"}
 
 
 class RecruitmentSync24soVatCode(models.Model):
     _name = "recruitment.sync.24so.vat.code"
-    _inherit = ["recruitment.sync.integration.row"]
+    _inherit = ["recruitment.sync.mapping.row"]
     _description = "24SevenOffice VAT code mapping"
+    # An Odoo tax (and lines without tax) maps to one code of each client.
+    _mapping_targets = ("tax_ids", "untaxed")
+    _mapping_scope = ("client_ref",)
     _order = "integration_id, client_ref, rate desc, tax_no"
 
     integration_id = fields.Many2one(domain=[("provider", "=", "24so")])
@@ -43,12 +42,6 @@ class RecruitmentSync24soVatCode(models.Model):
     untaxed = fields.Boolean(
         string="Lines without tax", help="Invoice lines without any Odoo tax are sent with this VAT code."
     )
-    is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
-    match_note = fields.Char(
-        string="How it was mapped",
-        help="Automatically (and by which rule) or by hand; set to 'By hand' when the mapping is changed by hand.",
-    )
-
     _sql_constraints = [
         (
             "code_unique",
@@ -57,45 +50,10 @@ class RecruitmentSync24soVatCode(models.Model):
         ),
     ]
 
-    @api.depends("tax_ids", "untaxed")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.tax_ids) or row.untaxed
-
     @api.depends("name", "tax_no", "rate", "client_name")
     def _compute_display_name(self):
         for row in self:
             row.display_name = f"{row.name or row.tax_no} ({row.tax_no}, {row.rate:g}%)"
-
-    def write(self, vals):
-        if not self.env.su and set(vals) - MAPPING_FIELDS and not self.env.user.has_group("base.group_system"):
-            raise AccessError(_("Only the mapping columns can be changed: the rest comes from 24SevenOffice."))
-        if not self.env.context.get("tso_auto_match") and set(vals) & (MAPPING_FIELDS - {"match_note"}):
-            vals = {**vals, "match_note": _("By hand")}
-        return super().write(vals)
-
-    @api.constrains("tax_ids", "untaxed")
-    def _check_mapped_once(self):
-        """One code per Odoo tax (and for lines without tax) in a client: exports must know which."""
-        for row in self.sudo():
-            same_client = [
-                ("id", "!=", row.id),
-                ("integration_id", "=", row.integration_id.id),
-                ("client_ref", "=", row.client_ref),
-            ]
-            if row.tax_ids:
-                other = self.search([*same_client, ("tax_ids", "in", row.tax_ids.ids)], limit=1)
-                if other:
-                    raise ValidationError(
-                        _(
-                            "%(taxes)s already maps to the 24SevenOffice VAT code %(other)s: an Odoo tax maps to one "
-                            "VAT code of a client, so that exports know which one to send.",
-                            taxes=", ".join((row.tax_ids & other.tax_ids).mapped("display_name")),
-                            other=other.display_name,
-                        )
-                    )
-            if row.untaxed and self.search_count([*same_client, ("untaxed", "=", True)]):
-                raise ValidationError(_("Another VAT code of this client is already used for lines without tax."))
 
     # ------------------------------------------------------------------------ from 24SevenOffice
     @api.model
@@ -148,30 +106,8 @@ class RecruitmentSync24soVatCode(models.Model):
         rows = self.filtered("listed")
         if not rows:
             return
-        integration = rows.integration_id
-        by_rate = {}
-        for row in rows:
-            by_rate.setdefault(round(row.rate, 4), []).append(row)
-        taxes = (
-            self.env["account.tax"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", integration.company_id.id),
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                ]
-            )
-        )
+        rows._auto_map_taxes_by_rate(_("Automatically: same rate"))
         by_hand = _("By hand")
-        for tax in taxes - self.tax_ids:
-            candidates = by_rate.get(round(tax.amount, 4), [])
-            if len(candidates) == 1 and candidates[0].match_note != by_hand:
-                candidates[0].with_context(tso_auto_match=True).write(
-                    {"tax_ids": [fields.Command.link(tax.id)], "match_note": _("Automatically: same rate")}
-                )
-        zero = by_rate.get(0.0, [])
+        zero = [row for row in rows if round(row.rate, 4) == 0.0]
         if not any(self.mapped("untaxed")) and len(zero) == 1 and zero[0].match_note != by_hand:
-            zero[0].with_context(tso_auto_match=True).write(
-                {"untaxed": True, "match_note": _("Automatically: the only 0% code")}
-            )
+            zero[0]._write_match({"untaxed": True}, _("Automatically: the only 0% code"))

@@ -12,7 +12,12 @@ class RecruitmentPlacement(models.Model):
 
     _name = "recruitment.placement"
     _description = "Placement"
-    _inherit = ["mail.thread", "mail.activity.mixin", "recruitment.sync.bound.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "recruitment.sync.bound.mixin",
+        "recruitment.sync.department.mixin",
+    ]
     _order = "start_date desc, id desc"
     _check_company_auto = True
 
@@ -71,15 +76,7 @@ class RecruitmentPlacement(models.Model):
     billing_email = fields.Char()
     billing_order_ref = fields.Char(string="Order reference")
     billing_terms = fields.Char(string="Payment terms")
-    department_id = fields.Many2one(
-        "hr.department",
-        compute="_compute_department_id",
-        store=True,
-        readonly=False,
-        index=True,
-        tracking=True,
-        help="The owner consultant's department (through their employee); editable.",
-    )
+    department_id = fields.Many2one(help="The owner consultant's department (through their employee); editable.")
 
     _sql_constraints = [
         (

@@ -10,6 +10,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
@@ -34,36 +35,16 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     _description = "QuickBooks exports"
 
     # ------------------------------------------------------------------------ selection
-    def _qbo_move_domain(self, move_type):
-        domain = [("company_id", "=", self.company_id.id), ("move_type", "=", move_type), ("state", "=", "posted")]
-        if self.qbo_export_start_date:
-            domain.append(("invoice_date", ">=", self.qbo_export_start_date))
-        if self.department_scope == "selected":
-            domain.append(("department_id", "child_of", self.department_ids.ids))
-        return domain
-
     def _qbo_moves_sql(self, move_type, external_model, counting=False):
         """Posted documents never exported, or changed in Odoo since their export."""
-        Move = self.env["account.move"].sudo()
-        domain = self._qbo_move_domain(move_type)
-        if counting:
-            domain += Move._sync_ledger_held_elsewhere_domain(self)
-        return SQL(
-            """SELECT m.id FROM account_move m
-            LEFT JOIN recruitment_sync_binding b
-                   ON b.integration_id = %s AND b.res_model = 'account.move'
-                  AND b.external_model = %s AND b.res_id = m.id
-                WHERE m.id IN %s AND (b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at)""",
-            self.id,
-            external_model,
-            Move._search(domain).subselect(),
-        )
+        domain = self._posted_moves_domain(move_type, self.export_start_date)
+        return self._moves_to_export_sql(domain, external_model, counting)
 
     def _qbo_documents_sql(self, counting=False):
         parts = [
             self._qbo_moves_sql(move_type, external_model, counting)
             for code, (move_type, external_model, _entity) in DOCUMENTS.items()
-            if (self.qbo_export_invoices if code == qbo.INVOICES.code else self.qbo_export_credit_notes)
+            if (self.export_invoices if code == qbo.INVOICES.code else self.export_credit_notes)
         ]
         return SQL(" UNION ").join(parts) if parts else SQL("SELECT 1 WHERE FALSE")
 
@@ -80,16 +61,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 self.id,
             )
         if kind.code == qbo.EXPORT_CUSTOMERS.code:
-            return "res.partner", SQL(
-                """SELECT DISTINCT m.commercial_partner_id FROM account_move m
-                LEFT JOIN recruitment_sync_binding b
-                       ON b.integration_id = %s AND b.res_model = 'res.partner' AND b.external_model = %s
-                      AND b.res_id = m.commercial_partner_id
-                    WHERE m.id IN (%s) AND b.id IS NULL""",
-                self.id,
-                CUSTOMER,
-                self._qbo_documents_sql(counting),
-            )
+            return "res.partner", self._customers_to_export_sql(self._qbo_documents_sql(counting), CUSTOMER)
         if kind.code == qbo.PAYMENTS.code:
             return "account.partial.reconcile", self._qbo_payments_sql()
         move_type, external_model, _entity = DOCUMENTS[kind.code]
@@ -97,59 +69,24 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_payments_sql(self):
         """Reconciliations of an exported invoice with a payment, or with an exported credit memo."""
-        bound = SQL(
-            """SELECT res_id FROM recruitment_sync_binding
-                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-            self.id,
-            "invoice",
+        bound = self._bound_ids_sql("account.move", "invoice")
+        bound_credits = self._bound_ids_sql("account.move", "credit_note")
+        paid = SQL(
+            """debit_move.id IN (%s) AND credit_move.state = 'posted'
+               AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
+                    OR credit_move.id IN (%s))""",
+            bound,
+            bound_credits,
         )
-        bound_credits = SQL(
-            """SELECT res_id FROM recruitment_sync_binding
-                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-            self.id,
-            "credit_note",
-        )
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-            LEFT JOIN recruitment_sync_binding pb
-                   ON pb.integration_id = %(integration)s AND pb.res_model = 'account.partial.reconcile'
-                  AND pb.external_model = %(payment)s AND pb.res_id = p.id
-                WHERE pb.id IS NULL AND debit_line.move_id IN (%(invoices)s) AND credit_move.state = 'posted'
-                  AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
-                       OR credit_move.id IN (%(credits)s))""",
-            integration=self.id,
-            payment=PAYMENT,
-            invoices=bound,
-            credits=bound_credits,
-        )
+        return self._reconciliations_to_export_sql(PAYMENT, paid)
 
     def _qbo_export_count(self, kind):
-        self.env.flush_all()
         _model, sql = self._qbo_export_sql(kind, counting=True)
-        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
-        return self.env.cr.fetchone()[0]
+        return self._count_sql(sql)
 
     def _qbo_fetch_export(self, kind, checkpoint, batch_size):
-        self.env.flush_all()
         model, sql = self._qbo_export_sql(kind)
-        after = (checkpoint or {}).get("after", 0)
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
-                sql,
-                after,
-                self._failed_items_held_back_sql(kind, model),
-                batch_size,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        done = len(ids) < batch_size
-        return Batch(
-            items=self.env[model].sudo().browse(ids), checkpoint=None if done else {"after": ids[-1]}, done=done
-        )
+        return self._export_batch(kind, model, sql, checkpoint, batch_size)
 
     # ------------------------------------------------------------------------ helpers
     def _qbo_bindings_of(self, model, ids, external_model):
@@ -157,7 +94,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return self._binder(external_model).bindings_of(self.env[model].browse(list(ids)))
 
     def _qbo_requestid_prefix(self):
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        uuid = self._database_uuid()
         return f"{uuid}-{self.id}-{self.qbo_realm_id}"
 
     def _qbo_send_batch(self, client, entries, version_parts):
@@ -246,9 +183,9 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             if product.default_code:
                 payload["Sku"] = product.default_code[:100]
             if product.list_price:
-                payload["UnitPrice"] = qbo.number(qbo.decimal(product.list_price))
+                payload["UnitPrice"] = money.number(money.decimal(product.list_price))
             entries.append(({"operation": "create", "Item": payload}, product))
-            parts.append(f"item:{product.id}:{qbo.content_hash(payload)}")
+            parts.append(f"item:{product.id}:{money.content_hash(payload)}")
         for product, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             if error and qbo.DUPLICATE_NAME in codes:
                 rows = self._qbo_query(
@@ -281,7 +218,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         payload = {
             "DisplayName": name[:500],
             "CompanyName": name[:100],
-            "AcctNum": qbo.customer_number(self._qbo_database_uuid(), partner.id),
+            "AcctNum": qbo.customer_number(self._database_uuid(), partner.id),
             "CurrencyRef": qbo.ref(currency),
         }
         if partner.email:
@@ -319,7 +256,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             )
         )
         currencies = dict(self.env.cr.fetchall())
-        own = self._qbo_own_partners()
+        own = self._own_company_partners()
         entries, parts = [], []
         for partner in partners:
             try:
@@ -331,7 +268,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", partner, reason=str(error.args[0])))
                 continue
             entries.append(({"operation": "create", "Customer": payload}, partner))
-            parts.append(f"customer:{partner.id}:{qbo.content_hash(payload)}")
+            parts.append(f"customer:{partner.id}:{money.content_hash(payload)}")
         to_bind = []
         for partner, element, error, codes, uncertain in self._qbo_send_batch(client, entries, parts):
             reason = None
@@ -366,20 +303,16 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             )
         customer = rows[0]
         bound = self._binder(CUSTOMER).bindings_for("res.partner", [customer["Id"]])
-        ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._qbo_database_uuid())
-        vat, email = (partner.vat or "").replace(" ", "").upper(), (partner.email or "").strip().lower()
-        their_vat = (customer.get("PrimaryTaxIdentifier") or "").replace(" ", "").upper()
-        their_email = ((customer.get("PrimaryEmailAddr") or {}).get("Address") or "").strip().lower()
-        why = None
-        if customer["Id"] in bound and bound[customer["Id"]].res_id != partner.id:
-            why = _("it is linked to the Odoo partner %s", bound[customer["Id"]].record_name)
-        elif ours and ours != partner.id:
-            why = _("its account number names the Odoo partner id %s", ours)
-        elif vat and their_vat and vat != their_vat:
-            why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
-        elif email and their_email and email != their_email:
-            why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
-        elif customer.get("Active") is False:
+        ours = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._database_uuid())
+        why = self._partner_contradiction(
+            partner,
+            bound.get(customer["Id"]),
+            ours,
+            _("account number"),
+            customer.get("PrimaryTaxIdentifier"),
+            (customer.get("PrimaryEmailAddr") or {}).get("Address"),
+        )
+        if not why and customer.get("Active") is False:
             why = _("it is inactive in QuickBooks: make it active there")
         if why:
             return None, _(
@@ -440,12 +373,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                   line=line.name or line.product_id.display_name, count=len(taxes))
             )  # fmt: skip
         item = self._qbo_line_item(line, maps)
-        amount = qbo.round_money(line.price_subtotal)
+        amount = money.round_money(line.price_subtotal)
         detail = {"ItemRef": qbo.ref(item.qbo_id, item.name)}
-        unit = qbo.decimal(line.price_unit)
+        unit = money.decimal(line.price_unit)
         plain = not line.discount and not (taxes.price_include and taxes.amount)
-        if plain and line.quantity and qbo.round_money(qbo.decimal(line.quantity) * unit) == amount:
-            detail.update(Qty=qbo.number(qbo.decimal(line.quantity)), UnitPrice=qbo.number(unit))
+        if plain and line.quantity and money.round_money(money.decimal(line.quantity) * unit) == amount:
+            detail.update(Qty=money.number(money.decimal(line.quantity)), UnitPrice=money.number(unit))
         code = us_code = None
         if us:
             taxed = bool(taxes and taxes.amount)
@@ -463,14 +396,14 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             code = self._qbo_mapped_tax_code(taxes, maps)
             detail["TaxCodeRef"] = qbo.ref(code)
             if inclusive:
-                detail["TaxInclusiveAmt"] = qbo.number(qbo.round_money(line.price_total))
+                detail["TaxInclusiveAmt"] = money.number(money.round_money(line.price_total))
         sent = {
             "DetailType": "SalesItemLineDetail",
-            "Amount": qbo.number(amount),
+            "Amount": money.number(amount),
             "Description": (line.name or line.product_id.display_name or "-").strip()[:4000] or "-",
             "SalesItemLineDetail": detail,
         }
-        return sent, {"amount": amount, "gross": qbo.round_money(line.price_total), "code": code}, us_code
+        return sent, {"amount": amount, "gross": money.round_money(line.price_total), "code": code}, us_code
 
     def _qbo_carry_line_rounding(self, move, lines, sent, arithmetic, us):
         """Odoo rounds the sum of a tax's bases (Round Globally), QuickBooks adds rounded line
@@ -485,18 +418,18 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         for indexes in groups.values():
             exact = sum(
                 (
-                    qbo.decimal(lines[i].quantity) * qbo.decimal(lines[i].price_unit)
-                    * (qbo.HUNDRED - qbo.decimal(lines[i].discount)) / qbo.HUNDRED
+                    money.decimal(lines[i].quantity) * money.decimal(lines[i].price_unit)
+                    * (qbo.HUNDRED - money.decimal(lines[i].discount)) / qbo.HUNDRED
                     for i in indexes
                 ),
-                qbo.ZERO,
+                money.ZERO,
             )  # fmt: skip
-            difference = qbo.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), qbo.ZERO)
-            if not difference or abs(difference) > qbo.CENT * len(indexes):
+            difference = money.round_money(exact) - sum((arithmetic[i]["amount"] for i in indexes), money.ZERO)
+            if not difference or abs(difference) > money.CENT * len(indexes):
                 continue
             largest = max(indexes, key=lambda i: abs(arithmetic[i]["amount"]))
             arithmetic[largest]["amount"] += difference
-            sent[largest]["Amount"] = qbo.number(arithmetic[largest]["amount"])
+            sent[largest]["Amount"] = money.number(arithmetic[largest]["amount"])
             sent[largest]["SalesItemLineDetail"].pop("Qty", None)
             sent[largest]["SalesItemLineDetail"].pop("UnitPrice", None)
 
@@ -551,38 +484,33 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                         move.name,
                     )
                 )
-            detail = {"TotalTax": qbo.number(qbo.round_money(move.amount_tax))}
+            detail = {"TotalTax": money.number(money.round_money(move.amount_tax))}
             if us_codes:
                 detail["TxnTaxCodeRef"] = qbo.ref(us_codes.pop())
             payload["TxnTaxDetail"] = detail
             tax, total = qbo.sales_totals(arithmetic, {}, us=True, total_tax=move.amount_tax)
         else:
             tax, total = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax=global_tax)
-            if inclusive and total != qbo.round_money(move.amount_total):
+            if inclusive and total != money.round_money(move.amount_total):
                 # Odoo rounds the tax of tax-included prices on their net amounts: sent tax-excluded,
                 # QuickBooks taxes the same nets and may land on Odoo's total where the gross does not.
                 excluded = qbo.sales_totals(arithmetic, maps["percents"], us=False, global_tax="TaxExcluded")
-                if excluded[1] == qbo.round_money(move.amount_total):
+                if excluded[1] == money.round_money(move.amount_total):
                     global_tax, (tax, total) = "TaxExcluded", excluded
                     for line in sent:
                         line["SalesItemLineDetail"].pop("TaxInclusiveAmt", None)
             payload["GlobalTaxCalculation"] = global_tax
-        odoo_total = qbo.round_money(move.amount_total)
-        if total != odoo_total:
-            raise qbo.PayloadError(
-                _(
-                    "Not exported: QuickBooks would total %(name)s %(qbo_total)s %(currency)s (tax %(qbo_tax)s), Odoo "
-                    "%(odoo_total)s (tax %(odoo_tax)s). QuickBooks rounds the tax once per tax code (on the sum of its "
-                    "lines): set the tax rounding to “Round Globally” in the Accounting settings, use taxes of one "
-                    "kind (included or excluded) per document, and check the rates of the mapped QuickBooks tax codes.",
-                    name=move.name,
-                    qbo_total=total,
-                    currency=move.currency_id.name,
-                    qbo_tax=tax,
-                    odoo_total=odoo_total,
-                    odoo_tax=qbo.round_money(move.amount_tax),
-                )
-            )
+        self._check_ledger_total(
+            move,
+            total,
+            tax,
+            "QuickBooks",
+            _(
+                "QuickBooks rounds the tax once per tax code (on the sum of its lines): set the tax rounding to “Round "
+                "Globally” in the Accounting settings, use taxes of one kind (included or excluded) per document, and "
+                "check the rates of the mapped QuickBooks tax codes."
+            ),
+        )
         return payload
 
     def _qbo_export_documents(self, run, kind, batch, second_try=False):
@@ -593,35 +521,20 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         maps = self._qbo_maps()
         bindings = self._qbo_bindings_of("account.move", moves.ids, external_model)
         customers = self._qbo_bindings_of("res.partner", moves.commercial_partner_id.ids, CUSTOMER)
-        held_elsewhere = moves._sync_ledger_refusals(self)
         lookup = self._qbo_uncertain_moves(kind, moves - moves.filtered(lambda m: m.id in bindings))
         found_earlier = self._qbo_find_by_number(client, entity, lookup) if lookup else {}
         prepared = []  # (move, binding, payload, version)
         to_bind = []  # (move, QuickBooks id, binding values): bound together at the end
-        for move in moves:
-            binding = bindings.get(move.id)
-            external_id = binding.external_id if binding else None
-            if move.id in held_elsewhere:
-                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
-                continue
-            customer = customers.get(move.commercial_partner_id.id)
-            try:
-                if not customer:
-                    raise qbo.PayloadError(
-                        _(
-                            "Its customer %s is not in QuickBooks: it could not be created there (see the customer's "
-                            "line), or customers were not part of this sync.",
-                            move.commercial_partner_id.display_name,
-                        )
-                    )
-                payload = self._qbo_document_payload(move, maps, customer.external_id)
-            except PAYLOAD_ERRORS as error:
-                run._record(kind, ItemResult("failed", move, external_id, str(error.args[0])))
-                continue
-            version = qbo.content_hash(payload)
-            if binding and version in (binding.qbo_content_hash, binding.qbo_refused_hash):
-                binding.write({"last_synced_at": stamp})  # reposted unchanged, or refused already
-                continue
+        to_send = self._documents_to_send(
+            run,
+            kind,
+            moves,
+            bindings,
+            customers,
+            lambda move, customer: self._qbo_document_payload(move, maps, customer),
+            stamp,
+        )
+        for move, binding, customer, payload, version in to_send:
             earlier = found_earlier.get(move.name)
             if earlier and self._qbo_is_same_document(earlier, move, customer.external_id):
                 to_bind.append(self._qbo_document_binding(move, earlier, version))
@@ -639,7 +552,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 remote = current.get(binding.external_id)
                 refusal = self._qbo_update_refusal(move, remote)
                 if refusal:
-                    binding.write({"last_synced_at": stamp, "qbo_refused_hash": version})
+                    binding.write({"last_synced_at": stamp, "refused_hash": version})
                     run._record(kind, ItemResult("failed", move, binding.external_id, refusal))
                     continue
                 body = {**payload, "Id": binding.external_id, "SyncToken": remote["SyncToken"], "sparse": True}
@@ -691,7 +604,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 "%s is no longer in QuickBooks (deleted there): release it from this ledger to export it again.",
                 move.name,
             )
-        total, balance = qbo.decimal(remote.get("TotalAmt") or 0), qbo.decimal(remote.get("Balance") or 0)
+        total, balance = money.decimal(remote.get("TotalAmt") or 0), money.decimal(remote.get("Balance") or 0)
         if total == 0 and "void" in (remote.get("PrivateNote") or "").lower():
             state = _("voided")
         elif total and balance == 0:
@@ -708,7 +621,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
     @staticmethod
     def _qbo_document_binding(move, element, version):
         values = {
-            "qbo_content_hash": version,
+            "content_hash": version,
             "qbo_sync_token": element.get("SyncToken"),
             "qbo_doc_number": element.get("DocNumber") or move.name,
             "remote_updated_at": qbo.parse_datetime((element.get("MetaData") or {}).get("LastUpdatedTime")),
@@ -717,12 +630,12 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_document_result(self, move, binding, element):
         total = element.get("TotalAmt")
-        if total is not None and qbo.round_money(total) != qbo.round_money(move.amount_total):
+        if total is not None and money.round_money(total) != money.round_money(move.amount_total):
             reason = _(
                 "In QuickBooks now, but QuickBooks totals it %(qbo)s and Odoo %(odoo)s: check the document in "
                 "QuickBooks.",
-                qbo=qbo.round_money(total),
-                odoo=qbo.round_money(move.amount_total),
+                qbo=money.round_money(total),
+                odoo=money.round_money(move.amount_total),
             )
             return ItemResult("failed", move, str(element["Id"]), reason)
         return ItemResult("updated" if binding else "exported", move, str(element["Id"]))
@@ -763,7 +676,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         return (
             (element.get("CustomerRef") or {}).get("value") == customer_id
             and element.get("TotalAmt") is not None
-            and qbo.round_money(element["TotalAmt"]) == qbo.round_money(move.amount_total)
+            and money.round_money(element["TotalAmt"]) == money.round_money(move.amount_total)
         )
 
     # ------------------------------------------------------------------------ payments
@@ -774,7 +687,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         customer = customers.get(invoice.commercial_partner_id.id)
         if not invoice_binding or not customer:
             raise qbo.PayloadError(_("%s is not in QuickBooks: its payment waits for it.", invoice.name))
-        amount = qbo.number(qbo.round_money(partial.debit_amount_currency))
+        amount = money.number(money.round_money(partial.debit_amount_currency))
         payload = {
             "CustomerRef": qbo.ref(customer.external_id),
             "CurrencyRef": qbo.ref(invoice.currency_id.name),
@@ -818,7 +731,7 @@ class RecruitmentSyncQboExport(models.AbstractModel):
                 run._record(kind, ItemResult("failed", label=label, reason=str(error.args[0])))
                 continue
             entries.append(({"operation": "create", "Payment": payload}, (partial, label)))
-            parts.append(f"payment:{partial.id}:{qbo.content_hash(payload)}")
+            parts.append(f"payment:{partial.id}:{money.content_hash(payload)}")
         to_bind = []
         for (partial, label), element, error, _codes, uncertain in self._qbo_send_batch(client, entries, parts):
             if error:

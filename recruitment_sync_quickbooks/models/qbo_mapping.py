@@ -6,16 +6,15 @@ whose Odoo tax, account or product has no row (products: the default item stands
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+
+from odoo.addons.recruitment_sync.services import money
 
 from ..services import quickbooks as qbo
-
-MAPPING_FIELDS = {"tax_ids", "account_ids", "journal_ids", "product_ids", "match_note"}
 
 
 class RecruitmentSyncQboMappingMixin(models.AbstractModel):
     _name = "recruitment.sync.qbo.mapping.mixin"
-    _inherit = ["recruitment.sync.integration.row"]
+    _inherit = ["recruitment.sync.mapping.row"]
     _description = "QuickBooks mapping row"
     _order = "name, id"
 
@@ -23,60 +22,20 @@ class RecruitmentSyncQboMappingMixin(models.AbstractModel):
     qbo_id = fields.Char(string="QuickBooks ID", required=True, readonly=True, index=True)
     name = fields.Char(required=True, readonly=True)
     active_in_qbo = fields.Boolean(string="Active in QuickBooks", readonly=True, default=True)
-    is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
-    match_note = fields.Char(
-        string="How it was mapped",
-        help="Automatically (and by which rule) or by hand; cleared when the mapping is changed by hand.",
-    )
 
     _sql_constraints = [
         ("qbo_id_unique", "unique(integration_id, qbo_id)", "A QuickBooks entry appears once per integration."),
     ]
 
-    def write(self, vals):
-        if not self.env.su and set(vals) - MAPPING_FIELDS and not self.env.user.has_group("base.group_system"):
-            raise AccessError(_("Only the mapping columns can be changed: the rest comes from QuickBooks."))
-        if not self.env.context.get("qbo_auto_match") and set(vals) & MAPPING_FIELDS - {"match_note"}:
-            vals = {**vals, "match_note": _("By hand")}
-        return super().write(vals)
-
-    def _check_mapped_once(self, field_name, what):
-        """An Odoo record maps to one row of an integration at most: exports must know which one."""
-        for row in self.sudo():
-            if not row[field_name]:
-                continue
-            others = self.search(
-                [
-                    ("id", "!=", row.id),
-                    ("integration_id", "=", row.integration_id.id),
-                    (field_name, "in", row[field_name].ids),
-                ]
-            )
-            if others:
-                raise ValidationError(
-                    _(
-                        "%(what)s %(records)s already maps to %(other)s: it maps to one QuickBooks entry only, so "
-                        "that exports know which one to send.",
-                        what=what,
-                        records=", ".join((row[field_name] & others[field_name]).mapped("display_name")),
-                        other=others[0].display_name,
-                    )
-                )
-
-    def _auto_map(self, field_name, candidates_of, rule):
-        """Map each unmapped row to the one Odoo record ``candidates_of(row)`` finds (none when several)."""
-        taken = set(self.search([("integration_id", "in", self.integration_id.ids)])[field_name].ids)
-        for row in self.filtered(lambda r: r.active_in_qbo and not r[field_name]):
-            found = candidates_of(row).filtered(lambda record: record.id not in taken)
-            if len(found) == 1:
-                row.with_context(qbo_auto_match=True).write({field_name: [(6, 0, found.ids)], "match_note": rule})
-                taken.add(found.id)
+    def _mapping_active(self):
+        return self.active_in_qbo
 
 
 class RecruitmentSyncQboTaxCode(models.Model):
     _name = "recruitment.sync.qbo.tax.code"
     _inherit = ["recruitment.sync.qbo.mapping.mixin"]
     _description = "QuickBooks tax code"
+    _mapping_targets = ("tax_ids",)
 
     description = fields.Char(readonly=True)
     rate = fields.Float(string="Sales rate (%)", digits=(16, 4), readonly=True, help="The sum of its sales rates.")
@@ -90,15 +49,6 @@ class RecruitmentSyncQboTaxCode(models.Model):
         domain="[('type_tax_use', '=', 'sale'), ('company_id', '=', company_id)]",
         help="The Odoo sales taxes this QuickBooks tax code stands for.",
     )
-
-    @api.depends("tax_ids")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.tax_ids)
-
-    @api.constrains("tax_ids")
-    def _check_taxes_once(self):
-        self._check_mapped_once("tax_ids", _("The tax"))
 
     def _auto_match(self):
         """Odoo sales taxes of the same rate (the only row of that rate)."""
@@ -122,6 +72,7 @@ class RecruitmentSyncQboAccount(models.Model):
     _name = "recruitment.sync.qbo.account"
     _inherit = ["recruitment.sync.qbo.mapping.mixin"]
     _description = "QuickBooks account"
+    _mapping_targets = ("account_ids", "journal_ids")
 
     acct_num = fields.Char(string="Number", readonly=True)
     account_type = fields.Char(readonly=True)
@@ -143,19 +94,6 @@ class RecruitmentSyncQboAccount(models.Model):
         for row in self:
             row.accepts_payments = row.account_type in ("Bank", "Other Current Asset")
 
-    @api.depends("account_ids", "journal_ids")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.account_ids or row.journal_ids)
-
-    @api.constrains("account_ids")
-    def _check_accounts_once(self):
-        self._check_mapped_once("account_ids", _("The account"))
-
-    @api.constrains("journal_ids")
-    def _check_journals_once(self):
-        self._check_mapped_once("journal_ids", _("The journal"))
-
     def _auto_match(self):
         """Odoo accounts with the QuickBooks account's number as their code."""
         Account = self.env["account.account"].sudo()
@@ -175,6 +113,7 @@ class RecruitmentSyncQboItem(models.Model):
     _name = "recruitment.sync.qbo.item"
     _inherit = ["recruitment.sync.qbo.mapping.mixin"]
     _description = "QuickBooks item"
+    _mapping_targets = ("product_ids",)
 
     sku = fields.Char(string="SKU", readonly=True)
     item_type = fields.Char(string="Type", readonly=True)
@@ -187,15 +126,6 @@ class RecruitmentSyncQboItem(models.Model):
         string="Odoo products",
         help="Invoice lines of these products go to QuickBooks with this item.",
     )
-
-    @api.depends("product_ids")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.product_ids)
-
-    @api.constrains("product_ids")
-    def _check_products_once(self):
-        self._check_mapped_once("product_ids", _("The product"))
 
     def _auto_match(self):
         """Odoo products by SKU (internal reference), then by exact name."""
@@ -220,10 +150,10 @@ def tax_code_values(code, rates):
     if not code.get("Id") or not code.get("Name"):
         raise qbo.PayloadError("The tax code has no Id or Name.")
     details = ((code.get("SalesTaxRateList") or {}).get("TaxRateDetail")) or []
-    parts, total = [], qbo.ZERO
+    parts, total = [], money.ZERO
     for detail in details:
         rate = rates.get(((detail.get("TaxRateRef") or {}).get("value")) or "") or {}
-        value = qbo.decimal(rate.get("RateValue") or 0)
+        value = money.decimal(rate.get("RateValue") or 0)
         total += value
         parts.append(
             f"{rate.get('Name') or (detail.get('TaxRateRef') or {}).get('name') or '?'} ({value.normalize():f}%)"

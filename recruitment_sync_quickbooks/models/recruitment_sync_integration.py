@@ -21,17 +21,9 @@ OVERLAP = timedelta(minutes=2)  # re-read this much before the watermark: clock 
 READ_TIMEOUT = 120  # §9: QuickBooks' own request timeout
 
 
-def normalized_vat(value):
-    return "".join(str(value or "").split()).upper()
-
-
-def normalized_email(value):
-    return str(value or "").strip().lower()
-
-
 class RecruitmentSyncIntegration(models.Model):
     _name = "recruitment.sync.integration"
-    _inherit = ["recruitment.sync.integration", "recruitment.sync.qbo.export"]
+    _inherit = ["recruitment.sync.integration", "recruitment.sync.accounting.options", "recruitment.sync.qbo.export"]
 
     provider = fields.Selection(
         selection_add=[("quickbooks", "QuickBooks Online")], ondelete={"quickbooks": "set default"}
@@ -78,22 +70,12 @@ class RecruitmentSyncIntegration(models.Model):
         help="Where View in QuickBooks links go; empty: QuickBooks' own (a sandbox sets its stand-in).",
     )
 
-    # -- what to sync ---------------------------------------------------------------------------
-    qbo_import_settings = fields.Boolean(string="Tax codes, accounts and items", default=True)
-    qbo_import_customers = fields.Boolean(string="Customers ", default=True)
-    qbo_export_invoices = fields.Boolean(string="Sales invoices ", default=True)
-    qbo_export_credit_notes = fields.Boolean(string="Credit notes (credit memos)", default=True)
-    qbo_export_payments = fields.Boolean(string="Payments ", default=True)
+    # -- what to sync (and recruitment.sync.accounting.options) ---------------------------------
     qbo_create_items = fields.Boolean(
         string="Create missing items",
         default=True,
         help="Products of exported invoices that no QuickBooks item stands for are created as service items "
         "(with the QuickBooks income account mapped to the product's income account).",
-    )
-    qbo_export_start_date = fields.Date(
-        string="Export documents from ",
-        default=fields.Date.context_today,
-        help="Posted invoices and credit notes dated from this day are exported. Empty: all of them.",
     )
     qbo_default_item_id = fields.Many2one(
         "recruitment.sync.qbo.item",
@@ -228,12 +210,7 @@ class RecruitmentSyncIntegration(models.Model):
             self.sudo().connection_message = message
             return None
         if first_time:
-            kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
-            if kinds:
-                run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
-                if created:
-                    self._notify_run_queued(run)
-                self.sudo().initial_load_done = True
+            self._queue_initial_load()
         return None
 
     def _provider_on_disconnect(self):
@@ -265,19 +242,14 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         if self.provider != "quickbooks":
             return super()._provider_sync_kinds()
-        documents = self.qbo_export_invoices or self.qbo_export_credit_notes
-        wanted = (
-            (qbo.TAX_CODES, self.qbo_import_settings),
-            (qbo.ACCOUNTS, self.qbo_import_settings),
-            (qbo.ITEMS, self.qbo_import_settings),
-            (qbo.CUSTOMERS, self.qbo_import_customers),
-            (qbo.EXPORT_ITEMS, documents and self.qbo_create_items),
-            (qbo.EXPORT_CUSTOMERS, documents),
-            (qbo.INVOICES, self.qbo_export_invoices),
-            (qbo.CREDIT_NOTES, self.qbo_export_credit_notes),
-            (qbo.PAYMENTS, self.qbo_export_payments),
+        return self._accounting_sync_kinds(
+            (qbo.TAX_CODES, qbo.ACCOUNTS, qbo.ITEMS),
+            qbo.CUSTOMERS,
+            (qbo.EXPORT_ITEMS, qbo.EXPORT_CUSTOMERS) if self.qbo_create_items else (qbo.EXPORT_CUSTOMERS,),
+            qbo.INVOICES,
+            qbo.CREDIT_NOTES,
+            qbo.PAYMENTS,
         )
-        return [kind for kind, enabled in wanted if enabled]
 
     def _provider_line_kinds(self):
         if self.provider != "quickbooks":
@@ -289,11 +261,7 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_count(kind)
         if kind.direction == "export":
             return self._qbo_export_count(kind)
-        try:
-            return self._qbo_import_count(kind)
-        except (SyncError, UserError) as error:
-            _logger.info("QuickBooks integration %s: could not count %s: %s", self.id, kind.code, error)
-            return None
+        return self._qbo_import_count(kind)  # the confirmation shows a SyncError or UserError as unknown
 
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         if self.provider != "quickbooks":
@@ -462,33 +430,16 @@ class RecruitmentSyncIntegration(models.Model):
     def _qbo_import_mapping_rows(self, run, kind, batch):
         """Upsert the mapping rows of a kind; then map what is unambiguous."""
         if kind.code == qbo.TAX_CODES.code:
-            Model = self.env["recruitment.sync.qbo.tax.code"].sudo()
             rates = batch.context.get("rates") or {}
+            model = "recruitment.sync.qbo.tax.code"
 
             def values_of(payload):
                 return tax_code_values(payload, rates)
         elif kind.code == qbo.ACCOUNTS.code:
-            Model, values_of = self.env["recruitment.sync.qbo.account"].sudo(), account_values
+            model, values_of = "recruitment.sync.qbo.account", account_values
         else:
-            Model, values_of = self.env["recruitment.sync.qbo.item"].sudo(), item_values
-        existing = {row.qbo_id: row for row in Model.search([("integration_id", "=", self.id)])}
-
-        def upsert(run_, kind_, payload):
-            values = values_of(payload)
-            row = existing.get(values["qbo_id"])
-            if not row:
-                row = Model.create({**values, "integration_id": self.id})
-                existing[values["qbo_id"]] = row
-                return ItemResult("created", row, values["qbo_id"])
-            changed = {name: value for name, value in values.items() if row[name] != value}
-            if not changed:
-                return ItemResult("unchanged", row, values["qbo_id"])
-            row.write(changed)
-            return ItemResult("updated", row, values["qbo_id"])
-
-        for payload in batch.items:
-            run._process_item(kind, payload, upsert)
-        rows = Model.browse([row.id for row in existing.values()])
+            model, values_of = "recruitment.sync.qbo.item", item_values
+        rows = self._import_rows(run, kind, model, "qbo_id", batch.items, values_of)
         rows._auto_match()
         if kind.code == qbo.ITEMS.code and not self.qbo_default_item_id:
             services = rows.filtered(lambda row: row.name == "Services" and row.active_in_qbo)
@@ -562,43 +513,17 @@ class RecruitmentSyncIntegration(models.Model):
         }
         return Batch(items=rows, checkpoint=next_checkpoint, done=False)
 
-    def _qbo_database_uuid(self):
-        return self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
-
-    def _qbo_own_partners(self):
-        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
-
     def _qbo_prefetch_partners(self, customers):
         """Everything the matching rules need for a page of customers, in a few queries."""
-        Binding = self.env["recruitment.sync.binding"]
-        bindings = self._binder(CUSTOMER).bindings_for("res.partner", [c.get("Id") for c in customers])
-        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
-        uuid = self._qbo_database_uuid()
-        ids = {qbo.partner_id_from_customer_number(c.get("AcctNum"), uuid) for c in customers} - {None}
-        vats = {normalized_vat(c.get("PrimaryTaxIdentifier")) for c in customers if c.get("PrimaryTaxIdentifier")}
-        emails = {normalized_email((c.get("PrimaryEmailAddr") or {}).get("Address")) for c in customers} - {""}
-        names = {qbo.without_deleted_suffix(c.get("DisplayName")) for c in customers} - {""}
-        candidates = Partner.browse()
-        for field, wanted in (("id", ids), ("name", names), ("email_normalized", emails)):
-            if wanted:
-                candidates |= Partner.search(base + [(field, "in", list(wanted))])
-        if vats:
-            Partner.flush_model(["vat"])
-            self.env.cr.execute(
-                "SELECT id FROM res_partner WHERE upper(regexp_replace(vat, '\\s', '', 'g')) IN %s", [tuple(vats)]
-            )
-            candidates |= Partner.search(base + [("id", "in", [row[0] for row in self.env.cr.fetchall()])])
-        candidates -= self._qbo_own_partners()
-        bound = Binding.sudo().search(
-            [
-                ("integration_id", "=", self.id),
-                ("res_model", "=", "res.partner"),
-                ("external_model", "=", CUSTOMER),
-                ("res_id", "in", candidates.ids),
-            ]
+        uuid = self._database_uuid()
+        return self._partner_candidates(
+            CUSTOMER,
+            [c.get("Id") for c in customers],
+            ids={qbo.partner_id_from_customer_number(c.get("AcctNum"), uuid) for c in customers},
+            names={qbo.without_deleted_suffix(c.get("DisplayName")) for c in customers},
+            emails={(c.get("PrimaryEmailAddr") or {}).get("Address") for c in customers},
+            vats={c.get("PrimaryTaxIdentifier") for c in customers if c.get("PrimaryTaxIdentifier")},
         )
-        return {"bindings": bindings, "candidates": candidates, "bound_to": {b.res_id: b.external_id for b in bound}}
 
     def _qbo_match_partner(self, customer, prefetched):
         """The one Odoo partner a QuickBooks customer is, by the first rule that finds any: (partner, rule).
@@ -606,44 +531,24 @@ class RecruitmentSyncIntegration(models.Model):
         Rules: our customer number (AcctNum), VAT number, email, exact name (without the
         " (deleted)" QuickBooks adds to inactive ones). Several partners: refused, never a guess.
         """
-        candidates = prefetched["candidates"].filtered(
-            lambda partner: prefetched["bound_to"].get(partner.id) in (None, customer.get("Id"))
-        )
-        partner_id = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._qbo_database_uuid())
-        vat = normalized_vat(customer.get("PrimaryTaxIdentifier"))
-        email = normalized_email((customer.get("PrimaryEmailAddr") or {}).get("Address"))
-        name = qbo.without_deleted_suffix(customer.get("DisplayName"))
-        rules = (
+        partner_id = qbo.partner_id_from_customer_number(customer.get("AcctNum"), self._database_uuid())
+        rules = [
             (_("customer number"), lambda p: partner_id and p.id == partner_id),
-            (_("VAT number"), lambda p: vat and normalized_vat(p.vat) == vat),
-            (_("email"), lambda p: email and (p.email_normalized or normalized_email(p.email)) == email),
-            (_("name"), lambda p: name and p.name == name),
-        )
-        for rule, matches in rules:
-            found = candidates.filtered(matches)
-            if len(found) == 1:
-                return found, rule
-            if found:
-                raise qbo.PayloadError(
-                    _(
-                        "The QuickBooks customer matches %(count)s Odoo partners by %(rule)s: %(partners)s. None was "
-                        "chosen: merge the duplicates or correct their VAT number or email, then sync again.",
-                        count=len(found),
-                        rule=rule,
-                        partners=", ".join(f"{p.display_name} (id {p.id})" for p in found[:10]),
-                    )
-                )
-        return self.env["res.partner"], None
+            *self._partner_rules(
+                customer.get("PrimaryTaxIdentifier"),
+                (customer.get("PrimaryEmailAddr") or {}).get("Address"),
+                qbo.without_deleted_suffix(customer.get("DisplayName")),
+            ),
+        ]
+        hint = _("merge the duplicates or correct their VAT number or email, then sync again.")
+        return self._match_partner(prefetched, customer.get("Id"), rules, _("The QuickBooks customer"), hint)
 
     def _qbo_partner_values(self, customer):
         name = qbo.without_deleted_suffix(customer.get("DisplayName") or customer.get("CompanyName"))
         if not name:
             raise qbo.PayloadError(_("The QuickBooks customer has no name."))
         address = customer.get("BillAddr") or {}
-        country = self.env["res.country"]
-        if address.get("Country"):
-            value = address["Country"].strip()
-            country = country.search([("code" if len(value) == 2 else "name", "=ilike", value)], limit=1)
+        country = self._country_of(address.get("Country"))
         return {
             "name": name,
             "email": ((customer.get("PrimaryEmailAddr") or {}).get("Address") or "").strip() or False,
@@ -673,13 +578,7 @@ class RecruitmentSyncIntegration(models.Model):
                 return ItemResult("skipped", external_id=customer_id, label=customer.get("DisplayName"), reason=reason)
             partner, rule = self._qbo_match_partner(customer, prefetched)
             if partner:
-                missing = {name: value for name, value in values.items() if value and not partner[name]}
-                if missing:
-                    partner.with_context(recruitment_sync_from_remote=True).write(missing)
-                binding = self._binder(CUSTOMER).bind(partner, customer_id, remote_updated_at=remote_updated_at)
-                prefetched["bindings"][customer_id] = binding
-                prefetched["bound_to"][partner.id] = customer_id
-                return ItemResult("updated", partner, customer_id, reason=_("Matched by %s.", rule))
+                return self._adopt_partner(prefetched, CUSTOMER, partner, customer_id, values, remote_updated_at, rule)
         if inactive:
             values.pop("name")  # " (deleted)" is QuickBooks' marker, not the customer's name
         result, binding = Binding._import_record(
@@ -709,17 +608,11 @@ class RecruitmentSyncIntegration(models.Model):
         self.ensure_one()
         return self.action_sync_now()
 
-    def _qbo_mapping_action(self, xmlid):
-        self.ensure_one()
-        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
-        action["domain"] = [("integration_id", "=", self.id)]
-        return action
-
     def action_qbo_view_tax_codes(self):
-        return self._qbo_mapping_action("recruitment_sync_quickbooks.recruitment_sync_qbo_tax_code_action")
+        return self._rows_action("recruitment_sync_quickbooks.recruitment_sync_qbo_tax_code_action")
 
     def action_qbo_view_accounts(self):
-        return self._qbo_mapping_action("recruitment_sync_quickbooks.recruitment_sync_qbo_account_action")
+        return self._rows_action("recruitment_sync_quickbooks.recruitment_sync_qbo_account_action")
 
     def action_qbo_view_items(self):
-        return self._qbo_mapping_action("recruitment_sync_quickbooks.recruitment_sync_qbo_item_action")
+        return self._rows_action("recruitment_sync_quickbooks.recruitment_sync_qbo_item_action")

@@ -9,11 +9,12 @@ import hashlib
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.services.http_client import HttpClient, PermanentError, RetryableError
+from odoo.addons.recruitment_sync.services.money import ZERO, decimal, round_money
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
 from odoo.addons.recruitment_sync.services.rate_limit import RateLimitWaitTooLong
 
@@ -68,28 +69,11 @@ CREDIT_NOTES = SyncKind("qbo_credit_notes", _lt("Credit notes (credit memos)"), 
 PAYMENTS = SyncKind("qbo_payments", _lt("Customer payments and applied credits"), "export", batch_size=MAX_BATCH)
 ALL_KINDS = (TAX_CODES, ACCOUNTS, ITEMS, CUSTOMERS, EXPORT_ITEMS, EXPORT_CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS)
 
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 CUSTOMER_NUMBER_PREFIX = "ODOO-"
 
 
 # --------------------------------------------------------------------------- values
-def decimal(value):
-    """A number as a Decimal (floats through their shortest repr, so 0.1 stays 0.1)."""
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(repr(value) if isinstance(value, float) else str(value or 0))
-
-
-def round_money(value):
-    return decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def number(value):
-    """A Decimal as a JSON number with no more digits than it has."""
-    value = decimal(value).normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def parse_datetime(value, field="MetaData.LastUpdatedTime"):
@@ -109,12 +93,6 @@ def format_datetime(moment):
 def quote(text):
     """A query literal (§5): apostrophes and backslashes escaped."""
     return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def content_hash(payload):
-    """A short, stable fingerprint of what we send: the *content version* of a document."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def batch_requestid(prefix, parts):

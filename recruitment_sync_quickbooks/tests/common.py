@@ -62,7 +62,7 @@ class QboMixin:
                 "api_base_url": cls.fake.api_base,
                 "schedule_active": False,
                 "rate_limit_per_minute": 100_000,
-                "qbo_export_start_date": fields.Date.today() - timedelta(days=365),
+                "export_start_date": fields.Date.today() - timedelta(days=365),
             }
         )
         cls.addClassCleanup(drop_rate_limiter, (cls.env.cr.dbname, cls.integration.id))

@@ -81,7 +81,7 @@ class TestExportUK(QboCase):
         product = self.env["product.product"].create({"name": "Retired consulting"})
         inactive_item.product_ids = product
         retired = self.invoice(partner, [self.line(100, product_id=product.id)])
-        self.integration.qbo_export_start_date = False
+        self.integration.export_start_date = False
         self.fake.set_book_close_date(date(2021, 1, 1), self.realm_id)
         closed = self.invoice(partner, [self.line(100)], invoice_date="2020-01-15")
         run = self.export()

@@ -35,6 +35,7 @@ class RecruitmentSyncIntegration(models.Model):
     _name = "recruitment.sync.integration"
     _inherit = [
         "recruitment.sync.integration",
+        "recruitment.sync.accounting.options",
         "recruitment.sync.xero.import",
         "recruitment.sync.xero.export",
         "recruitment.sync.xero.export.select",
@@ -102,18 +103,7 @@ class RecruitmentSyncIntegration(models.Model):
         "Starter tier). A sync that reaches it pauses and resumes when Xero allows calls again.",
     )
 
-    # -- what to sync ---------------------------------------------------------------------------
-    xero_import_settings = fields.Boolean(string="Tax rates and accounts", default=True)
-    xero_import_customers = fields.Boolean(string="Customers", default=True)
-    xero_export_invoices = fields.Boolean(string="Sales invoices", default=True)
-    xero_export_credit_notes = fields.Boolean(string="Credit notes", default=True)
-    xero_export_payments = fields.Boolean(string="Payments", default=True)
-    xero_export_start_date = fields.Date(
-        string="Export documents from",
-        default=fields.Date.context_today,
-        help="Posted invoices and credit notes dated from this day are exported; older ones are not "
-        "(they are usually in Xero already). Empty: all of them.",
-    )
+    # -- what to sync (recruitment.sync.accounting.options) ----------------------------------
     xero_payment_account_id = fields.Many2one(
         "recruitment.sync.xero.account",
         string="Default bank account",
@@ -237,16 +227,14 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_sync_kinds(self):
         if self.provider != "xero":
             return super()._provider_sync_kinds()
-        wanted = (
-            (xero.TAX_RATES, self.xero_import_settings),
-            (xero.ACCOUNTS, self.xero_import_settings),
-            (xero.CUSTOMERS, self.xero_import_customers),
-            (xero.EXPORT_CUSTOMERS, self.xero_export_invoices or self.xero_export_credit_notes),
-            (xero.INVOICES, self.xero_export_invoices),
-            (xero.CREDIT_NOTES, self.xero_export_credit_notes),
-            (xero.PAYMENTS, self.xero_export_payments),
+        return self._accounting_sync_kinds(
+            (xero.TAX_RATES, xero.ACCOUNTS),
+            xero.CUSTOMERS,
+            (xero.EXPORT_CUSTOMERS,),
+            xero.INVOICES,
+            xero.CREDIT_NOTES,
+            xero.PAYMENTS,
         )
-        return [kind for kind, enabled in wanted if enabled]
 
     def _provider_line_kinds(self):
         if self.provider != "xero":
@@ -267,11 +255,7 @@ class RecruitmentSyncIntegration(models.Model):
             return super()._provider_count(kind)
         if kind.direction == "export":
             return self._xero_export_count(kind)
-        try:
-            return self._xero_import_count(kind)
-        except (SyncError, UserError) as error:
-            _logger.info("Xero integration %s: could not count %s: %s", self.id, kind.code, error)
-            return None
+        return self._xero_import_count(kind)  # the confirmation shows a SyncError or UserError as unknown
 
     def _provider_fetch_batch(self, run, kind, checkpoint, batch_size):
         if self.provider != "xero":
@@ -451,12 +435,7 @@ class RecruitmentSyncIntegration(models.Model):
                 body=_("The Xero organisation's details could not be read: %s", error), subtype_xmlid="mail.mt_note"
             )
         if self.state == "connected" and not self.initial_load_done:
-            kinds = [kind.code for kind in self._provider_sync_kinds() if kind.direction == "import"]
-            if kinds:
-                run, created = self._queue_run("initial_load", kinds=kinds, direction="import")
-                if created:
-                    self._notify_run_queued(run)
-            self.sudo().initial_load_done = True
+            self._queue_initial_load()
 
     def _xero_load_organisation(self):
         answer = self._xero_client().get("Organisation") or {}
@@ -482,15 +461,12 @@ class RecruitmentSyncIntegration(models.Model):
         self._xero_refresh_tenants()
         return True
 
-    def _xero_mapping_action(self, xmlid):
-        self.ensure_one()
-        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
-        action["domain"] = [("integration_id", "=", self.id)]
-        action["context"] = {"search_default_unmapped": 0}
-        return action
-
     def action_xero_view_tax_rates(self):
-        return self._xero_mapping_action("recruitment_sync_xero.recruitment_sync_xero_tax_rate_action")
+        return self._rows_action(
+            "recruitment_sync_xero.recruitment_sync_xero_tax_rate_action", context={"search_default_unmapped": 0}
+        )
 
     def action_xero_view_accounts(self):
-        return self._xero_mapping_action("recruitment_sync_xero.recruitment_sync_xero_account_action")
+        return self._rows_action(
+            "recruitment_sync_xero.recruitment_sync_xero_account_action", context={"search_default_unmapped": 0}
+        )

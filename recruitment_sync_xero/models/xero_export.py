@@ -15,6 +15,7 @@ from collections import namedtuple
 from odoo import _, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.http_client import RetryableError
 from odoo.addons.recruitment_sync.services.provider import ItemResult
 
@@ -53,8 +54,8 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
         else failed with both records named.
         """
         client = self._xero_client()
-        uuid = self._xero_database_uuid()
-        own = self._xero_own_partners()
+        uuid = self._database_uuid()
+        own = self._own_company_partners()
         prepared = []
         for partner in partners:
             try:
@@ -95,42 +96,23 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
     def _xero_prepare_documents(self, run, kind, moves, maps, bindings, stamp):
         """Payloads of the batch's documents: (to create, to update); the others are recorded now."""
         contacts = self._binder(CONTACT).bindings_of(moves.commercial_partner_id)
-        held_elsewhere = moves._sync_ledger_refusals(self)
-        creates, updates = [], []
-        for move in moves:
-            binding = bindings.get(move.id)
-            if move.id in held_elsewhere:
-                external_id = binding.external_id if binding else None
-                run._record(kind, ItemResult("failed", move, external_id, held_elsewhere[move.id]))
-                continue
+
+        def allocations_only(move, binding):
             changed = move.sync_local_changed_at
-            if binding and (not changed or binding.last_synced_at > changed):
-                continue  # only its allocations are pending
-            contact = contacts.get(move.commercial_partner_id.id)
-            try:
-                if not contact:
-                    raise xero.PayloadError(
-                        _(
-                            "Its customer %s is not in Xero: it could not be created there (see the customer's "
-                            "line), or customers were not part of this sync.",
-                            move.commercial_partner_id.display_name,
-                        )
-                    )
-                payload = self._xero_document_payload(move, maps, contact.external_id)
-            except PAYLOAD_ERRORS as error:
-                run._record(kind, ItemResult("failed", move, binding.external_id if binding else None, str(error)))
-                continue
-            version = xero.content_hash(payload)
-            if binding and version == binding.xero_refused_hash:
-                binding.write({"last_synced_at": stamp})  # Xero refused this version: reported already
-                continue
-            if binding and binding.xero_content_hash == version:
-                binding.write({"last_synced_at": stamp})  # reposted unchanged: nothing to tell Xero
-                continue
-            if binding:
-                updates.append((payload, (move, binding, version)))
-            else:
-                creates.append((payload, (move, binding, version)))
+            return binding and (not changed or binding.last_synced_at > changed)
+
+        creates, updates = [], []
+        for move, binding, _contact, payload, version in self._documents_to_send(
+            run,
+            kind,
+            moves,
+            bindings,
+            contacts,
+            lambda move, contact: self._xero_document_payload(move, maps, contact),
+            stamp,
+            skip=allocations_only,
+        ):
+            (updates if binding else creates).append((payload, (move, binding, version)))
         return creates, updates
 
     def _xero_export_documents(self, run, kind, moves):
@@ -155,7 +137,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                     continue
                 status = statuses.get(binding.external_id) or binding.xero_status
                 if status in xero.FINAL_STATUSES:
-                    binding.write({"xero_status": status, "last_synced_at": stamp, "xero_refused_hash": version})
+                    binding.write({"xero_status": status, "last_synced_at": stamp, "refused_hash": version})
                     reason = _(
                         "%(name)s changed in Odoo after its export, but it is %(status)s in Xero, which no longer "
                         "allows changes: not overwritten. Correct it in both systems (e.g. with a credit note).",
@@ -195,7 +177,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 continue
             values = {
                 "xero_status": element.get("Status") or "AUTHORISED",
-                "xero_content_hash": version,
+                "content_hash": version,
                 "xero_number": element.get(doc.number_field) or move.name,
                 "remote_updated_at": xero.parse_datetime(element.get("UpdatedDateUTC"), "UpdatedDateUTC"),
                 "last_synced_at": stamp,
@@ -208,11 +190,11 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
 
     def _xero_document_result(self, move, binding, xero_id, element, earlier):
         xero_total = element.get("Total")
-        if xero_total is not None and xero.round_money(xero_total) != xero.round_money(move.amount_total):
+        if xero_total is not None and money.round_money(xero_total) != money.round_money(move.amount_total):
             reason = _(
                 "In Xero now, but Xero totals it %(xero)s and Odoo %(odoo)s: check the document in Xero.",
-                xero=xero.round_money(xero_total),
-                odoo=xero.round_money(move.amount_total),
+                xero=money.round_money(xero_total),
+                odoo=money.round_money(move.amount_total),
             )
             return ItemResult("failed", move, xero_id, reason)
         if earlier:
@@ -236,7 +218,7 @@ class RecruitmentSyncXeroExport(models.AbstractModel):
                 (
                     {
                         "Invoice": {"InvoiceID": invoices[partial.debit_move_id.move_id.id].external_id},
-                        "Amount": xero.number(xero.round_money(partial.debit_amount_currency)),
+                        "Amount": money.number(money.round_money(partial.debit_amount_currency)),
                         "Date": xero.format_date(partial.max_date),
                     },
                     partial,

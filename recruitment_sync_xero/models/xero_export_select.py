@@ -3,7 +3,7 @@
 from odoo import models
 from odoo.tools import SQL
 
-from odoo.addons.recruitment_sync.services.provider import Batch
+from odoo.addons.recruitment_sync.services import money
 
 from ..services import xero
 from .xero_export import ALLOCATION, CREDIT_NOTE_DOC, DOCUMENTS, INVOICE_DOC, PAYLOAD_ERRORS, PAYMENT
@@ -16,39 +16,11 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
     _name = "recruitment.sync.xero.export.select"
     _description = "Xero exports: what to send"
 
-    def _xero_move_domain(self, move_type):
-        domain = [
-            ("company_id", "=", self.company_id.id),
-            ("move_type", "=", move_type),
-            ("state", "=", "posted"),
-        ]
-        if self.xero_export_start_date:
-            domain.append(("invoice_date", ">=", self.xero_export_start_date))
-        if self.department_scope == "selected":
-            domain.append(("department_id", "child_of", self.department_ids.ids))
-        return domain
-
     def _xero_pending_allocations_sql(self, credit_note_id):
         """Reconciliations of a credit note with exported invoices that Xero has not been told of."""
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN recruitment_sync_binding invoice_binding
-                   ON invoice_binding.integration_id = %(integration)s
-                  AND invoice_binding.res_model = 'account.move'
-                  AND invoice_binding.external_model = %(invoice)s
-                  AND invoice_binding.res_id = debit_line.move_id
-            LEFT JOIN recruitment_sync_binding allocation_binding
-                   ON allocation_binding.integration_id = %(integration)s
-                  AND allocation_binding.res_model = 'account.partial.reconcile'
-                  AND allocation_binding.external_model = %(allocation)s
-                  AND allocation_binding.res_id = p.id
-                WHERE credit_line.move_id = %(credit_note)s AND allocation_binding.id IS NULL""",
-            integration=self.id,
-            invoice=INVOICE_DOC.external_model,
-            allocation=ALLOCATION,
-            credit_note=credit_note_id,
+        invoices = self._bound_ids_sql("account.move", INVOICE_DOC.external_model)
+        return self._reconciliations_to_export_sql(
+            ALLOCATION, SQL("credit_move.id = %s AND debit_move.id IN (%s)", credit_note_id, invoices)
         )
 
     def _xero_moves_to_export_sql(self, doc, counting=False):
@@ -57,49 +29,23 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
         ``counting``: only the documents the run will send (not those another ledger holds,
         not credit notes whose allocations alone are pending).
         """
-        Move = self.env["account.move"].sudo()
-        domain = self._xero_move_domain(doc.move_type)
-        if counting:
-            domain += Move._sync_ledger_held_elsewhere_domain(self)
-        moves = Move._search(domain)
-        # ">=": an edit in the second of the export is looked at again (and found unchanged, or sent).
-        stale = SQL("b.id IS NULL OR m.sync_local_changed_at >= b.last_synced_at")
+        also = None
         if doc is CREDIT_NOTE_DOC and not counting:
-            stale = SQL(
-                "%s OR (b.id IS NOT NULL AND EXISTS(%s))", stale, self._xero_pending_allocations_sql(SQL("m.id"))
-            )
-        return SQL(
-            """SELECT m.id FROM account_move m
-            LEFT JOIN recruitment_sync_binding b
-                   ON b.integration_id = %s AND b.res_model = 'account.move'
-                  AND b.external_model = %s AND b.res_id = m.id
-                WHERE m.id IN %s AND (%s)""",
-            self.id,
-            doc.external_model,
-            moves.subselect(),
-            stale,
-        )
+            also = SQL("(b.id IS NOT NULL AND EXISTS(%s))", self._xero_pending_allocations_sql(SQL("m.id")))
+        domain = self._posted_moves_domain(doc.move_type, self.export_start_date)
+        return self._moves_to_export_sql(domain, doc.external_model, counting, also)
 
     def _xero_customers_to_export_sql(self, counting=False):
         """Customers of the documents to export that are not in Xero yet."""
         documents = [
             self._xero_moves_to_export_sql(doc, counting)
             for doc, wanted in (
-                (INVOICE_DOC, self.xero_export_invoices),
-                (CREDIT_NOTE_DOC, self.xero_export_credit_notes),
+                (INVOICE_DOC, self.export_invoices),
+                (CREDIT_NOTE_DOC, self.export_credit_notes),
             )
             if wanted
         ] or [SQL("SELECT 1 WHERE FALSE")]
-        return SQL(
-            """SELECT DISTINCT m.commercial_partner_id FROM account_move m
-            LEFT JOIN recruitment_sync_binding b
-                   ON b.integration_id = %s AND b.res_model = 'res.partner'
-                  AND b.external_model = %s AND b.res_id = m.commercial_partner_id
-                WHERE m.id IN (%s) AND b.id IS NULL""",
-            self.id,
-            CONTACT,
-            SQL(" UNION ").join(documents),
-        )
+        return self._customers_to_export_sql(SQL(" UNION ").join(documents), CONTACT)
 
     def _xero_payments_to_export_sql(self, counting=False):
         """Reconciliations of an exported invoice (or credit note) with a customer payment or a bank line.
@@ -111,39 +57,19 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
             credit_notes = self._xero_sendable_documents_sql(CREDIT_NOTE_DOC)
         else:
             invoices, credit_notes = (
-                SQL(
-                    """SELECT res_id FROM recruitment_sync_binding
-                        WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-                    self.id,
-                    doc.external_model,
-                )
-                for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
+                self._bound_ids_sql("account.move", doc.external_model) for doc in (INVOICE_DOC, CREDIT_NOTE_DOC)
             )
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move debit_move ON debit_move.id = debit_line.move_id
-                 JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-            LEFT JOIN recruitment_sync_binding payment_binding
-                   ON payment_binding.integration_id = %(integration)s
-                  AND payment_binding.res_model = 'account.partial.reconcile'
-                  AND payment_binding.external_model = %(payment)s
-                  AND payment_binding.res_id = p.id
-                WHERE payment_binding.id IS NULL
-                  AND (
-                        (debit_move.id IN (%(invoices)s)
-                         AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
-                         AND credit_move.state = 'posted')
-                     OR (credit_move.id IN (%(credit_notes)s)
-                         AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
-                         AND debit_move.state = 'posted')
-                  )""",
-            integration=self.id,
-            payment=PAYMENT,
+        paid = SQL(
+            """(debit_move.id IN (%(invoices)s)
+                AND (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL)
+                AND credit_move.state = 'posted')
+            OR (credit_move.id IN (%(credit_notes)s)
+                AND (debit_move.origin_payment_id IS NOT NULL OR debit_move.statement_line_id IS NOT NULL)
+                AND debit_move.state = 'posted')""",
             invoices=invoices,
             credit_notes=credit_notes,
         )
+        return self._reconciliations_to_export_sql(PAYMENT, paid)
 
     def _xero_export_sql(self, kind):
         if kind.code == xero.EXPORT_CUSTOMERS.code:
@@ -160,18 +86,14 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
         """
         self.env.flush_all()
         if kind.code == xero.EXPORT_CUSTOMERS.code:
-            sql = self._xero_customers_to_export_sql(counting=True)
-        elif kind.code == xero.PAYMENTS.code:
-            sql = self._xero_payments_to_export_sql(counting=True)
-        else:
-            doc = DOCUMENTS[kind.code]
-            count = self._xero_documents_to_send_count(doc)
-            if doc is CREDIT_NOTE_DOC:
-                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", self._xero_allocations_to_send_sql()))
-                count += self.env.cr.fetchone()[0]
-            return count
-        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS to_export", sql))
-        return self.env.cr.fetchone()[0]
+            return self._count_sql(self._xero_customers_to_export_sql(counting=True))
+        if kind.code == xero.PAYMENTS.code:
+            return self._count_sql(self._xero_payments_to_export_sql(counting=True))
+        doc = DOCUMENTS[kind.code]
+        count = self._xero_documents_to_send_count(doc)
+        if doc is CREDIT_NOTE_DOC:
+            count += self._count_sql(self._xero_allocations_to_send_sql())
+        return count
 
     def _xero_documents_to_send_count(self, doc):
         """Documents not in Xero yet, and those in Xero whose payload changed (a payment or a
@@ -190,58 +112,31 @@ class RecruitmentSyncXeroExportSelect(models.AbstractModel):
             if not contact:
                 continue  # refused by the run (its customer is not in Xero), not sent
             try:
-                version = xero.content_hash(self._xero_document_payload(move, maps, contact.external_id))
+                version = money.content_hash(self._xero_document_payload(move, maps, contact.external_id))
             except PAYLOAD_ERRORS:
                 continue  # refused by the run, not sent
-            count += version not in (binding.xero_content_hash, binding.xero_refused_hash)
+            count += version not in (binding.content_hash, binding.refused_hash)
         return count
 
     def _xero_sendable_documents_sql(self, doc):
         """Documents in Xero now (bound) or sent by the coming run (when their kind is exported)."""
-        bound = SQL(
-            """SELECT res_id FROM recruitment_sync_binding
-                WHERE integration_id = %s AND res_model = 'account.move' AND external_model = %s""",
-            self.id,
-            doc.external_model,
-        )
-        wanted = self.xero_export_invoices if doc is INVOICE_DOC else self.xero_export_credit_notes
+        bound = self._bound_ids_sql("account.move", doc.external_model)
+        wanted = self.export_invoices if doc is INVOICE_DOC else self.export_credit_notes
         if not wanted:
             return bound
         return SQL("%s UNION %s", bound, self._xero_moves_to_export_sql(doc, counting=True))
 
     def _xero_allocations_to_send_sql(self):
         """Reconciliations of credit notes with invoices, both in Xero after the run, not allocated yet."""
-        return SQL(
-            """SELECT p.id FROM account_partial_reconcile p
-                 JOIN account_move_line credit_line ON credit_line.id = p.credit_move_id
-                 JOIN account_move_line debit_line ON debit_line.id = p.debit_move_id
-            LEFT JOIN recruitment_sync_binding allocation_binding
-                   ON allocation_binding.integration_id = %(integration)s
-                  AND allocation_binding.res_model = 'account.partial.reconcile'
-                  AND allocation_binding.external_model = %(allocation)s
-                  AND allocation_binding.res_id = p.id
-                WHERE credit_line.move_id IN (%(credit_notes)s) AND debit_line.move_id IN (%(invoices)s)
-                  AND allocation_binding.id IS NULL""",
-            integration=self.id,
-            allocation=ALLOCATION,
-            credit_notes=self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
-            invoices=self._xero_sendable_documents_sql(INVOICE_DOC),
+        return self._reconciliations_to_export_sql(
+            ALLOCATION,
+            SQL(
+                "credit_move.id IN (%s) AND debit_move.id IN (%s)",
+                self._xero_sendable_documents_sql(CREDIT_NOTE_DOC),
+                self._xero_sendable_documents_sql(INVOICE_DOC),
+            ),
         )
 
     def _xero_fetch_export(self, kind, checkpoint, batch_size):
-        self.env.flush_all()
         model, sql = self._xero_export_sql(kind)
-        after = (checkpoint or {}).get("after", 0)
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM (%s) AS to_export(id) WHERE id > %s AND id NOT IN (%s) ORDER BY id LIMIT %s",
-                sql,
-                after,
-                self._failed_items_held_back_sql(kind, model),
-                batch_size,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        done = len(ids) < batch_size
-        records = self.env[model].sudo().browse(ids)
-        return Batch(items=records, checkpoint=None if done else {"after": ids[-1]}, done=done)
+        return self._export_batch(kind, model, sql, checkpoint, batch_size)

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 
 from odoo import _, models
 
-from odoo.addons.recruitment_sync.models.recruitment_sync_binding import IMPORT_CONTEXT
 from odoo.addons.recruitment_sync.services.provider import Batch, ItemResult
 
 from ..services import xero
@@ -15,27 +14,11 @@ OVERLAP = timedelta(minutes=2)
 CONTACT = "contact"  # binding type of Xero contacts (res.partner)
 
 
-def normalized_vat(value):
-    return "".join(str(value or "").split()).upper()
-
-
-def normalized_email(value):
-    return str(value or "").strip().lower()
-
-
 class RecruitmentSyncXeroImport(models.AbstractModel):
     """From Xero, on a Xero integration (mixed into ``recruitment.sync.integration``)."""
 
     _name = "recruitment.sync.xero.import"
     _description = "Xero imports"
-
-    # ------------------------------------------------------------------------ identity
-    def _xero_database_uuid(self):
-        return self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
-
-    def _xero_own_partners(self):
-        """The partners of Odoo's companies: never bound to a Xero customer."""
-        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
 
     # ------------------------------------------------------------------------ counts
     def _xero_import_count(self, kind):
@@ -104,55 +87,25 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
     def _xero_import_mapping_rows(self, run, kind, items):
         """Upsert the mapping rows of a kind; then map what is unambiguous."""
         if kind.code == xero.TAX_RATES.code:
-            Model, key, values_of = self.env["recruitment.sync.xero.tax.rate"].sudo(), "tax_type", tax_rate_values
+            model, key, values_of = "recruitment.sync.xero.tax.rate", "tax_type", tax_rate_values
         else:
-            Model, key, values_of = self.env["recruitment.sync.xero.account"].sudo(), "xero_id", account_values
-        existing = {row[key]: row for row in Model.search([("integration_id", "=", self.id)])}
-
-        def upsert(run_, kind_, payload):
-            values = values_of(payload)
-            row = existing.get(values[key])
-            if not row:
-                row = Model.create({**values, "integration_id": self.id})
-                existing[values[key]] = row
-                return ItemResult("created", row, values[key])
-            changed = {name: value for name, value in values.items() if row[name] != value}
-            if not changed:
-                return ItemResult("unchanged", row, values[key])
-            row.write(changed)
-            return ItemResult("updated", row, values[key])
-
-        for payload in items:
-            run._process_item(kind, payload, upsert)
-        Model.browse([row.id for row in existing.values()])._auto_match()
+            model, key, values_of = "recruitment.sync.xero.account", "xero_id", account_values
+        self._import_rows(run, kind, model, key, items, values_of)._auto_match()
 
     # ------------------------------------------------------------------------ customers
     def _xero_prefetch_partners(self, contacts):
         """Everything the matching rules need for a page of contacts, in a few queries."""
-        binder = self._binder(CONTACT)
-        bindings = binder.bindings_for("res.partner", [c.get("ContactID") for c in contacts])
-        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        base = [("parent_id", "=", False), ("company_id", "in", [False, self.company_id.id])]
         numbers = {str(c.get("ContactNumber")).strip() for c in contacts if c.get("ContactNumber")}
-        vats = {normalized_vat(c.get("TaxNumber")) for c in contacts if c.get("TaxNumber")}
-        emails = {normalized_email(c.get("EmailAddress")) for c in contacts if c.get("EmailAddress")}
-        names = {c.get("Name") for c in contacts if c.get("Name")}
-        uuid = self._xero_database_uuid()
-        ids = {xero.partner_id_from_contact_number(number, uuid) for number in numbers} - {None}
-        candidates = Partner.browse()
-        for field, wanted in (("id", ids), ("ref", numbers), ("name", names), ("email_normalized", emails)):
-            if wanted:
-                candidates |= Partner.search(base + [(field, "in", list(wanted))])
-        if vats:
-            # VAT numbers are stored as typed (spaces, case): compare them normalized.
-            Partner.flush_model(["vat"])
-            self.env.cr.execute(
-                "SELECT id FROM res_partner WHERE upper(regexp_replace(vat, '\\s', '', 'g')) IN %s", [tuple(vats)]
-            )
-            candidates |= Partner.search(base + [("id", "in", [row[0] for row in self.env.cr.fetchall()])])
-        candidates -= self._xero_own_partners()  # the company is never one of its customers
-        bound_to = binder.external_ids(candidates)
-        return {"bindings": bindings, "candidates": candidates, "bound_to": bound_to}
+        uuid = self._database_uuid()
+        return self._partner_candidates(
+            CONTACT,
+            [c.get("ContactID") for c in contacts],
+            ids={xero.partner_id_from_contact_number(number, uuid) for number in numbers},
+            refs=numbers,
+            names={c.get("Name") for c in contacts},
+            emails={c.get("EmailAddress") for c in contacts},
+            vats={c.get("TaxNumber") for c in contacts if c.get("TaxNumber")},
+        )
 
     def _xero_match_partner(self, contact, prefetched):
         """The one Odoo partner a new Xero contact is, by the first rule that finds any: (partner, rule).
@@ -161,42 +114,23 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
         name. Partners bound to another Xero contact are not candidates. When a rule finds
         several partners the contact is refused with their names: never a guess.
         """
-        candidates = prefetched["candidates"].filtered(
-            lambda partner: prefetched["bound_to"].get(partner.id) in (None, contact.get("ContactID"))
-        )
         number = str(contact.get("ContactNumber") or "").strip()
-        vat = normalized_vat(contact.get("TaxNumber"))
-        email = normalized_email(contact.get("EmailAddress"))
-        name = contact.get("Name")
-        partner_id = xero.partner_id_from_contact_number(number, self._xero_database_uuid())
+        partner_id = xero.partner_id_from_contact_number(number, self._database_uuid())
         # Another database's code (or the old ODOO-RP-<id>) names nobody here, not even by reference.
         own_code = number and not xero.is_connector_contact_number(number)
-        rules = (
+        rules = [
             (
                 _("Contact Code"),
                 lambda p: (partner_id and p.id == partner_id) or (own_code and (p.ref or "").strip() == number),
             ),
-            (_("VAT number"), lambda p: vat and normalized_vat(p.vat) == vat),
-            (_("email"), lambda p: email and (p.email_normalized or normalized_email(p.email)) == email),
-            (_("name"), lambda p: name and p.name == name),
+            *self._partner_rules(contact.get("TaxNumber"), contact.get("EmailAddress"), contact.get("Name")),
+        ]
+        hint = _(
+            "set the Xero Contact Code (%(code)s) as the Reference of the right partner, or merge the duplicates, "
+            "then sync again.",
+            code=number or "-",
         )
-        for rule, matches in rules:
-            found = candidates.filtered(matches)
-            if len(found) == 1:
-                return found, rule
-            if found:
-                raise xero.PayloadError(
-                    _(
-                        "The Xero contact matches %(count)s Odoo partners by %(rule)s: %(partners)s. None was "
-                        "chosen: set the Xero Contact Code (%(code)s) as the Reference of the right partner, or "
-                        "merge the duplicates, then sync again.",
-                        count=len(found),
-                        rule=rule,
-                        partners=", ".join(f"{p.display_name} (id {p.id})" for p in found[:10]),
-                        code=number or "-",
-                    )
-                )
-        return self.env["res.partner"], None
+        return self._match_partner(prefetched, contact.get("ContactID"), rules, _("The Xero contact"), hint)
 
     def _xero_partner_values(self, contact):
         name = (contact.get("Name") or "").strip()
@@ -230,22 +164,13 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
                     or False,
                     "city": address.get("City") or False,
                     "zip": address.get("PostalCode") or False,
-                    "country_id": self._xero_country(address.get("Country")).id or False,
+                    "country_id": self._country_of(address.get("Country")).id or False,
                 }
             )
         number = str(contact.get("ContactNumber") or "").strip()
         if number and not xero.is_connector_contact_number(number):
             values["ref"] = number
         return values
-
-    def _xero_country(self, value):
-        value = (value or "").strip()
-        Country = self.env["res.country"]
-        if not value:
-            return Country
-        if len(value) == 2:
-            return Country.search([("code", "=ilike", value)], limit=1)
-        return Country.search([("name", "=ilike", value)], limit=1)
 
     def _xero_import_contact(self, run, kind, contact, prefetched):
         contact_id = contact.get("ContactID")
@@ -262,14 +187,7 @@ class RecruitmentSyncXeroImport(models.AbstractModel):
         if not binding:
             partner, rule = self._xero_match_partner(contact, prefetched)
             if partner:
-                # A partner that exists in Odoo keeps its data: only what it lacks comes from Xero.
-                missing = {name: value for name, value in values.items() if value and not partner[name]}
-                if missing:
-                    partner.with_context(**IMPORT_CONTEXT).write(missing)
-                binding = Binding._bind(self, partner, contact_id, CONTACT, remote_updated_at, existing=False)
-                prefetched["bindings"][contact_id] = binding
-                prefetched["bound_to"][partner.id] = contact_id
-                return ItemResult("updated", partner, contact_id, reason=_("Matched by %s.", rule))
+                return self._adopt_partner(prefetched, CONTACT, partner, contact_id, values, remote_updated_at, rule)
         result, binding = Binding._import_record(
             self,
             "res.partner",

@@ -6,7 +6,7 @@ by sync managers). Exports refuse a line whose Odoo tax or account has no row.
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ..services import xero
@@ -66,13 +66,9 @@ def code_label(env, labels, code):
     return env._(label) if label else code or False
 
 
-# What sync managers may change on a mapping row; the rest comes from Xero.
-MAPPING_FIELDS = {"tax_ids", "account_ids", "journal_ids", "match_note"}
-
-
 class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
     _name = "recruitment.sync.xero.mapping.mixin"
-    _inherit = ["recruitment.sync.integration.row"]
+    _inherit = ["recruitment.sync.mapping.row"]
     _description = "Xero mapping row"
 
     integration_id = fields.Many2one(domain=[("provider", "=", "xero")])
@@ -80,7 +76,6 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
         string="Status code", readonly=True, help="The item's status in Xero (ACTIVE, ARCHIVED, DELETED)."
     )
     status_label = fields.Char(string="Status", compute="_compute_status_label")
-    is_mapped = fields.Boolean(string="Mapped", compute="_compute_is_mapped", store=True)
 
     @api.depends("status")
     @api.depends_context("lang")
@@ -88,42 +83,8 @@ class RecruitmentSyncXeroMappingMixin(models.AbstractModel):
         for row in self:
             row.status_label = code_label(self.env, STATUS_LABELS, row.status)
 
-    match_note = fields.Char(
-        string="How it was mapped",
-        help="Automatically (and by which rule) or by hand; cleared when the mapping is changed by hand.",
-    )
-
-    def write(self, vals):
-        if not self.env.su and set(vals) - MAPPING_FIELDS and not self.env.user.has_group("base.group_system"):
-            raise AccessError(_("Only the mapping columns can be changed: the rest comes from Xero."))
-        if not self.env.context.get("xero_auto_match") and set(vals) & MAPPING_FIELDS - {"match_note"}:
-            vals = {**vals, "match_note": _("By hand")}
-        return super().write(vals)
-
-    def _check_mapped_once(self, field_name, what):
-        """An Odoo record maps to one row of an integration at most: exports must know which one."""
-        for row in self.sudo():  # sync managers map without reading rights on accounting records
-            if not row[field_name]:
-                continue
-            others = self.search(
-                [
-                    ("id", "!=", row.id),
-                    ("integration_id", "=", row.integration_id.id),
-                    (field_name, "in", row[field_name].ids),
-                ]
-            )
-            if others:
-                shared = row[field_name] & others[field_name]
-                raise ValidationError(
-                    _(
-                        "%(what)s %(records)s already maps to %(other)s: an Odoo %(what_lower)s maps to one Xero "
-                        "item only, so that exports know which one to send.",
-                        what=what,
-                        what_lower=what.lower(),
-                        records=", ".join(shared.mapped("display_name")),
-                        other=others[0].display_name,
-                    )
-                )
+    def _mapping_active(self):
+        return self.status in (False, "ACTIVE")
 
 
 class RecruitmentSyncXeroTenant(models.Model):
@@ -153,6 +114,7 @@ class RecruitmentSyncXeroTaxRate(models.Model):
     _name = "recruitment.sync.xero.tax.rate"
     _inherit = ["recruitment.sync.xero.mapping.mixin"]
     _description = "Xero tax rate mapping"
+    _mapping_targets = ("tax_ids",)
     _order = "integration_id, use, effective_rate, tax_type"
     _rec_name = "name"
 
@@ -181,15 +143,6 @@ class RecruitmentSyncXeroTaxRate(models.Model):
         ("tax_type_unique", "UNIQUE(integration_id, tax_type)", "This Xero tax rate is already listed."),
     ]
 
-    @api.depends("tax_ids")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.tax_ids)
-
-    @api.constrains("tax_ids")
-    def _check_taxes(self):
-        self._check_mapped_once("tax_ids", _("Tax"))
-
     @api.depends("report_tax_type")
     @api.depends_context("lang")
     def _compute_report_tax_type_label(self):
@@ -210,26 +163,9 @@ class RecruitmentSyncXeroTaxRate(models.Model):
         """
         for integration in self.integration_id:
             rows = self.search([("integration_id", "=", integration.id)])
-            taxes = self.env["account.tax"].search(
-                [
-                    ("company_id", "=", integration.company_id.id),
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                ]
+            rows.filtered(lambda r: r.use == "sale" and r._mapping_active())._auto_map_taxes_by_rate(
+                _("Automatically: same rate, on sales"), rate_field="effective_rate"
             )
-            xero_by_rate = {}
-            for row in rows.filtered(lambda r: r.use == "sale" and r.status in (False, "ACTIVE")):
-                xero_by_rate.setdefault(round(row.effective_rate, 4), []).append(row)
-            for tax in taxes - rows.tax_ids:
-                candidates = xero_by_rate.get(round(tax.amount, 4), [])
-                if len(candidates) != 1 or candidates[0].match_note == _("By hand"):
-                    continue
-                candidates[0].with_context(xero_auto_match=True).write(
-                    {
-                        "tax_ids": [fields.Command.link(tax.id)],
-                        "match_note": _("Automatically: same rate, on sales"),
-                    }
-                )
 
 
 class RecruitmentSyncXeroAccount(models.Model):
@@ -238,6 +174,7 @@ class RecruitmentSyncXeroAccount(models.Model):
     _name = "recruitment.sync.xero.account"
     _inherit = ["recruitment.sync.xero.mapping.mixin"]
     _description = "Xero account mapping"
+    _mapping_targets = ("account_ids", "journal_ids")
     _order = "integration_id, code, name"
 
     xero_id = fields.Char(string="Xero account ID", required=True, readonly=True)
@@ -287,16 +224,6 @@ class RecruitmentSyncXeroAccount(models.Model):
             row.account_type_label = code_label(self.env, ACCOUNT_TYPE_LABELS, row.account_type)
             row.account_class_label = code_label(self.env, ACCOUNT_CLASS_LABELS, row.account_class)
 
-    @api.depends("account_ids", "journal_ids")
-    def _compute_is_mapped(self):
-        for row in self:
-            row.is_mapped = bool(row.account_ids or row.journal_ids)
-
-    @api.constrains("account_ids", "journal_ids")
-    def _check_mapped_accounts(self):
-        self._check_mapped_once("account_ids", _("Account"))
-        self._check_mapped_once("journal_ids", _("Journal"))
-
     @api.depends("is_bank", "enable_payments")
     def _compute_accepts_payments(self):
         for row in self:
@@ -324,7 +251,7 @@ class RecruitmentSyncXeroAccount(models.Model):
         for integration in self.integration_id:
             company = integration.company_id
             rows = self.search([("integration_id", "=", integration.id), ("code", "!=", False)])
-            rows = rows.filtered(lambda r: not r.account_ids and r.status in (False, "ACTIVE") and not r.is_bank)
+            rows = rows.filtered(lambda r: not r.account_ids and r._mapping_active() and not r.is_bank)
             if not rows:
                 continue
             taken = self.search([("integration_id", "=", integration.id)]).account_ids
@@ -341,11 +268,8 @@ class RecruitmentSyncXeroAccount(models.Model):
             for row in rows:
                 candidates = by_code.get(row.code, [])
                 if len(candidates) == 1:
-                    row.with_context(xero_auto_match=True).write(
-                        {
-                            "account_ids": [fields.Command.link(candidates[0].id)],
-                            "match_note": _("Automatically: same code"),
-                        }
+                    row._write_match(
+                        {"account_ids": [fields.Command.link(candidates[0].id)]}, _("Automatically: same code")
                     )
 
 

@@ -2,6 +2,8 @@
 
 from odoo import _, models
 
+from odoo.addons.recruitment_sync.services import money
+
 from ..services import xero
 from .xero_export import CREDIT_NOTE_DOC, DOCUMENT_TYPES, INVOICE_DOC
 
@@ -111,15 +113,18 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
         """
         quantity, unit, discount = line.quantity, line.price_unit, line.discount
         included = line.tax_ids.amount and line.tax_ids.price_include and line_amount_types == xero.EXCLUSIVE
-        if included or (discount and doc is CREDIT_NOTE_DOC) or xero.decimal(unit) != xero.round_unit(unit):
+        if included or (discount and doc is CREDIT_NOTE_DOC) or money.decimal(unit) != xero.round_unit(unit):
             amount = line.price_total if line_amount_types == xero.INCLUSIVE else line.price_subtotal
             return {
-                "Quantity": xero.number(xero.round_unit(quantity)),
-                "LineAmount": xero.number(xero.round_money(amount)),
+                "Quantity": money.number(xero.round_unit(quantity)),
+                "LineAmount": money.number(money.round_money(amount)),
             }
-        values = {"Quantity": xero.number(xero.round_unit(quantity)), "UnitAmount": xero.number(xero.round_unit(unit))}
+        values = {
+            "Quantity": money.number(xero.round_unit(quantity)),
+            "UnitAmount": money.number(xero.round_unit(unit)),
+        }
         if discount:
-            values["DiscountRate"] = xero.number(xero.round_unit(discount))
+            values["DiscountRate"] = money.number(xero.round_unit(discount))
         return values
 
     def _xero_document_payload(self, move, maps, contact_id):
@@ -180,30 +185,18 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
     def _xero_check_total(self, move, arithmetic, line_amount_types, mixed=False):
         """Refuse a document Xero would total differently from Odoo (Xero rounds each line's tax)."""
         _sub_total, tax, total = xero.xero_totals(arithmetic, line_amount_types)
-        odoo_total = xero.round_money(move.amount_total)
-        if total == odoo_total:
-            return
-        odoo_tax = xero.round_money(move.amount_tax)
-        message = _(
-            "Not exported: Xero would total %(name)s %(xero_total)s %(currency)s (tax %(xero_tax)s), Odoo "
-            "totals it %(odoo_total)s (tax %(odoo_tax)s). Xero rounds the tax of each line to the cent "
-            "and its unit prices to 4 decimals; Odoo's totals must be computed the same way: set the tax "
-            "rounding to “Round per Line” in the Accounting settings, and check that the Xero tax rates "
-            "mapped to the taxes of this document have the same rates.",
-            name=move.name,
-            xero_total=total,
-            currency=move.currency_id.name,
-            xero_tax=tax,
-            odoo_total=odoo_total,
-            odoo_tax=odoo_tax,
+        advice = _(
+            "Xero rounds the tax of each line to the cent and its unit prices to 4 decimals; Odoo's totals must be "
+            "computed the same way: set the tax rounding to “Round per Line” in the Accounting settings, and check "
+            "that the Xero tax rates mapped to the taxes of this document have the same rates."
         )
         if mixed:
-            message += " " + _(
+            advice += " " + _(
                 "This document mixes tax-included and tax-excluded prices: Xero takes one basis per "
                 "document, and the tax-included lines converted to tax-excluded amounts round differently. "
                 "Use taxes of one kind on it."
             )
-        raise xero.PayloadError(message)
+        self._check_ledger_total(move, total, tax, "Xero", advice)
 
     # ------------------------------------------------------------------------ payments
     def _xero_payment_payload(self, partial, documents, maps):
@@ -233,6 +226,6 @@ class RecruitmentSyncXeroPayload(models.AbstractModel):
             **target,
             "Account": {"AccountID": account.xero_id},
             "Date": xero.format_date(max(payment_move.date, document.invoice_date or payment_move.date)),
-            "Amount": xero.number(xero.round_money(amount)),
+            "Amount": money.number(money.round_money(amount)),
             "Reference": reference,
         }

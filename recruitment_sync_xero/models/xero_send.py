@@ -3,12 +3,14 @@ what Xero already has (statuses, documents an earlier attempt created, contacts 
 
 from odoo import _, models
 
+from odoo.addons.recruitment_sync.services import money
 from odoo.addons.recruitment_sync.services.binder import Binder
 from odoo.addons.recruitment_sync.services.http_client import AuthError, RetryableError, SyncError
+from odoo.addons.recruitment_sync.services.partners import normalized_email, normalized_vat
 
 from ..services import xero
 from .xero_export import INVOICE_DOC
-from .xero_import import CONTACT, normalized_email, normalized_vat
+from .xero_import import CONTACT
 
 IDS_PER_QUERY = 40  # Xero's IDs filter tops out around 50 GUIDs (URL length) [R]
 
@@ -26,7 +28,7 @@ class RecruitmentSyncXeroSend(models.AbstractModel):
 
     # ------------------------------------------------------------------------ batches
     def _xero_key_prefix(self):
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        uuid = self._database_uuid()
         return f"odoo-{uuid[:8]}-{self.id}"
 
     def _xero_send(self, client, method, path, key, elements, params=None):
@@ -128,7 +130,7 @@ class RecruitmentSyncXeroSend(models.AbstractModel):
                 and (element.get("Contact") or {}).get("ContactID") == contact.external_id
                 and element.get("CurrencyCode") in (None, move.currency_id.name)
                 and element.get("Total") is not None
-                and xero.round_money(element["Total"]) == xero.round_money(move.amount_total)
+                and money.round_money(element["Total"]) == money.round_money(move.amount_total)
                 and element.get("Status") not in ("DELETED", "VOIDED")
             )
             if same:
@@ -169,23 +171,17 @@ class RecruitmentSyncXeroSend(models.AbstractModel):
         if not contacts:
             return None, _("%s Xero did not list a contact of that name: check it in Xero, then sync again.", error)
         bound = self._binder(CONTACT).bindings_for("res.partner", [contact["ContactID"] for contact in contacts])
-        uuid = self._xero_database_uuid()
+        uuid = self._database_uuid()
         vat, email = normalized_vat(partner.vat), normalized_email(partner.email)
         refusals = []
         for contact in sorted(contacts, key=lambda contact: contact.get("ContactStatus") != "ACTIVE"):
             their_vat = normalized_vat(contact.get("TaxNumber"))
             their_email = normalized_email(contact.get("EmailAddress"))
             coded_for = xero.partner_id_from_contact_number(contact.get("ContactNumber"), uuid)
-            binding = bound.get(contact["ContactID"])
-            if binding and binding.res_id != partner.id:
-                why = _("it is linked to the Odoo partner %s", binding.record_name)
-            elif coded_for and coded_for != partner.id:
-                why = _("its Contact Code names the Odoo partner id %s", coded_for)
-            elif vat and their_vat and vat != their_vat:
-                why = _("its VAT number is %(theirs)s, Odoo's %(ours)s", theirs=their_vat, ours=vat)
-            elif email and their_email and email != their_email:
-                why = _("its email is %(theirs)s, Odoo's %(ours)s", theirs=their_email, ours=email)
-            else:
+            why = self._partner_contradiction(
+                partner, bound.get(contact["ContactID"]), coded_for, _("Contact Code"), their_vat, their_email
+            )
+            if not why:
                 if (vat and vat == their_vat) or (email and email == their_email):
                     rule = _("VAT number") if vat and vat == their_vat else _("email")
                     reason = _("Already in Xero under this name, with the same %s: linked to it.", rule)

@@ -4,8 +4,6 @@ Pure Python (no ``odoo`` import): the mapping rules here are tested without a da
 Facts the contract (``shared/contracts/xero.md``) marks as inferred are constants, easy to change.
 """
 
-import hashlib
-import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -14,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.recruitment_sync.services.http_client import AuthError, HttpClient
+from odoo.addons.recruitment_sync.services.money import content_hash, decimal, round_money
 from odoo.addons.recruitment_sync.services.provider import PayloadError, SyncKind, naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -107,7 +106,6 @@ CREDIT_NOTES = SyncKind("credit_notes", _lt("Credit notes (and their allocations
 PAYMENTS = SyncKind("payments", _lt("Customer payments"), "export", batch_size=MAX_BATCH)
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")
 
 
@@ -146,25 +144,8 @@ def format_if_modified_since(moment):
 # --------------------------------------------------------------------------- numbers
 
 
-def decimal(value):
-    """A number as a Decimal (floats through their shortest repr, so 0.1 stays 0.1)."""
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(repr(value) if isinstance(value, float) else str(value or 0))
-
-
-def round_money(value):
-    return decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def round_unit(value):
     return decimal(value).quantize(UNIT, rounding=ROUND_HALF_UP)
-
-
-def number(value):
-    """A Decimal as a JSON number with no more digits than it has (4.2, not 4.2000)."""
-    value = decimal(value).normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def xero_totals(lines, line_amount_types):
@@ -198,12 +179,6 @@ def xero_totals(lines, line_amount_types):
 
 
 # --------------------------------------------------------------------------- payloads
-
-
-def content_hash(payload):
-    """A short, stable fingerprint of what we send: the *content version* of a document."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def idempotency_key(prefix, method, path, body):

@@ -71,7 +71,7 @@ class XeroMixin:
                 "api_base_url": cls.fake.api_url,
                 "schedule_active": False,
                 "rate_limit_per_minute": 100_000,  # our limiter must not pace calls to the local fake
-                "xero_export_start_date": fields.Date.today() - timedelta(days=365),
+                "export_start_date": fields.Date.today() - timedelta(days=365),
             }
         )
         cls.addClassCleanup(drop_rate_limiter, (cls.env.cr.dbname, cls.integration.id))

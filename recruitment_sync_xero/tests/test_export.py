@@ -327,7 +327,7 @@ class TestExportScope(XeroCase):
         partner = self.customer("Old Business Ltd")
         old = self.invoice(partner, [self.line(10.0)], invoice_date=fields.Date.today() - timedelta(days=40))
         new = self.invoice(partner, [self.line(10.0)])
-        self.integration.xero_export_start_date = fields.Date.today() - timedelta(days=7)
+        self.integration.export_start_date = fields.Date.today() - timedelta(days=7)
         self.export()
         self.assertFalse(old.xero_id)
         self.assertTrue(new.xero_id)

@@ -66,7 +66,7 @@ class TestXeroSecurity(TransactionCase):
             self.xero_all.with_user(self.manager).write({"xero_daily_limit": 10})
         with self.assertRaises(AccessError):
             self.xero_all.with_user(self.manager).write({"xero_scope_set": "broad"})
-        self.xero_all.with_user(self.manager).write({"xero_export_payments": False})
+        self.xero_all.with_user(self.manager).write({"export_payments": False})
         self.xero_all.with_user(self.admin).write({"xero_daily_limit": 1000})
         self.assertEqual(self.xero_all.xero_daily_limit, 1000)
         self.assertEqual(self.env["recruitment.sync.integration"]._fields["client_secret"].groups, "base.group_system")

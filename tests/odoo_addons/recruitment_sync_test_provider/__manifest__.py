@@ -9,5 +9,5 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["recruitment_sync"],
-    "data": [],
+    "data": ["security/ir.model.access.csv"],
 }

@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("recruitment_sync_quickbooks_save_and_sy
             trigger: '.o_form_view .o_field_widget[name="qbo_company_name"]:contains(BrightStaff)',
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="qbo_export_invoices"] input:checked',
+            trigger: '.o_form_view .o_field_widget[name="export_invoices"] input:checked',
         },
         {
             content: "Save & Sync",

@@ -14,7 +14,7 @@ registry.category("web_tour.tours").add("recruitment_sync_xero_save_and_sync", {
             run: "click",
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="xero_export_invoices"] input:checked',
+            trigger: '.o_form_view .o_field_widget[name="export_invoices"] input:checked',
         },
         {
             content: "Save & Sync",
