@@ -25,6 +25,26 @@ class RecruitmentSyncIntegrationRow(models.AbstractModel):
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
 
 
+class RecruitmentSyncRemoteRow(models.AbstractModel):
+    """An integration row that stands for one record of the remote system (its departments, users,
+    mapping entries), listed once per integration under that system's id (``remote_id``).
+
+    Connectors name the column for their users, e.g. ``remote_id = fields.Char(string="InvoiceOcean ID")``.
+    """
+
+    _name = "recruitment.sync.remote.row"
+    _inherit = ["recruitment.sync.integration.row"]
+    _description = "Record of the remote system"
+    _order = "name, id"
+
+    remote_id = fields.Char(string="Remote ID", required=True, readonly=True, index=True)
+    name = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        ("remote_id_unique", "UNIQUE(integration_id, remote_id)", "This record is already listed for the integration.")
+    ]
+
+
 class RecruitmentSyncMappingRow(models.AbstractModel):
     """An entry of the remote system (imported, read-only) next to the Odoo records it stands for.
 

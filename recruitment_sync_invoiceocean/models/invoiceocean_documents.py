@@ -21,7 +21,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
     # ------------------------------------------------------------------------ departments
     def _io_import_departments(self, run, kind, batch):
         Row = self.env["recruitment.sync.invoiceocean.department"].sudo()
-        rows = {row.io_id: row for row in Row.search([("integration_id", "=", self.id)])}
+        rows = {row.remote_id: row for row in Row.search([("integration_id", "=", self.id)])}
         for department in batch.items:
             key = str(department.get("id") or "")
             if not key or not (department.get("name") or department.get("shortcut")):
@@ -36,7 +36,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
                 row.write(values)
                 run._record(kind, ItemResult("updated", external_id=key, label=values["name"]))
             else:
-                Row.create({**values, "integration_id": self.id, "io_id": key})._auto_map()
+                Row.create({**values, "integration_id": self.id, "remote_id": key})._auto_map()
                 run._record(kind, ItemResult("created", external_id=key, label=values["name"]))
         if (self.io_pending_events or {}).get("register_webhooks"):
             self._io_register_webhooks()
@@ -46,7 +46,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
 
     # ------------------------------------------------------------------------ fetching
     def _io_fetch_documents(self, checkpoint):
-        """One page of sales documents, newest change first, down to the watermark (with an overlap).
+        """One page of sales documents changed since the last sync, and the documents webhooks named.
 
         Before the accounts are linked nothing is read; the first pass reads the documents issued
         from *Also earlier documents from* when set, else none (only new documents become
@@ -130,7 +130,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         partners = self._io_partners_of(run, {s["client_id"] for s in summaries})
         users = self.env["recruitment.sync.invoiceocean.user"].sudo()._io_rows_for(self, summaries)
         departments = {
-            row.io_id: row
+            row.remote_id: row
             for row in self.env["recruitment.sync.invoiceocean.department"]
             .sudo()
             .search([("integration_id", "=", self.id)])

@@ -19,6 +19,16 @@ class RecruitmentSyncInvoiceOceanKind(models.Model):
     _sql_constraints = [("code_unique", "UNIQUE(code)", "Each InvoiceOcean document kind is listed once.")]
 
 
+class RecruitmentSyncInvoiceOceanRow(models.AbstractModel):
+    """A record of an InvoiceOcean account listed for an integration (its users, its departments)."""
+
+    _name = "recruitment.sync.invoiceocean.row"
+    _inherit = ["recruitment.sync.remote.row"]
+    _description = "InvoiceOcean record"
+
+    integration_id = fields.Many2one(domain=[("provider", "=", "invoiceocean")])
+
+
 class RecruitmentSyncInvoiceOceanUser(models.Model):
     """An InvoiceOcean user seen on documents (``user_id``, ``seller_person``) and the Odoo user paired with them.
 
@@ -28,16 +38,11 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
     """
 
     _name = "recruitment.sync.invoiceocean.user"
-    _inherit = ["recruitment.sync.remote.user"]
+    _inherit = ["recruitment.sync.remote.user", "recruitment.sync.invoiceocean.row"]
     _description = "InvoiceOcean user"
-    _order = "name, id"
 
-    integration_id = fields.Many2one(domain=[("provider", "=", "invoiceocean")])
-    io_id = fields.Char(string="InvoiceOcean user ID", required=True, readonly=True, index=True)
-    name = fields.Char(readonly=True)
+    remote_id = fields.Char(string="InvoiceOcean user ID")
     email = fields.Char(help="InvoiceOcean shows no user's email to the API: type it to pair by email.")
-
-    _sql_constraints = [("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean user is already listed.")]
 
     @api.model
     def _io_rows_for(self, integration, summaries):
@@ -49,16 +54,16 @@ class RecruitmentSyncInvoiceOceanUser(models.Model):
         if not names:
             return {}
         rows = {
-            row.io_id: row
-            for row in self.search([("integration_id", "=", integration.id), ("io_id", "in", list(names))])
+            row.remote_id: row
+            for row in self.search([("integration_id", "=", integration.id), ("remote_id", "in", list(names))])
         }
         new = [key for key in names if key not in rows]
         if new:
             created = self.create(
-                [{"integration_id": integration.id, "io_id": key, "name": names[key] or key} for key in new]
+                [{"integration_id": integration.id, "remote_id": key, "name": names[key] or key} for key in new]
             )
             created._auto_pair()
-            rows.update({row.io_id: row for row in created})
+            rows.update({row.remote_id: row for row in created})
         for key, row in rows.items():
             if names[key] and row.name != names[key]:
                 row.name = names[key]
@@ -70,21 +75,14 @@ class RecruitmentSyncInvoiceOceanDepartment(models.Model):
     sales team its documents' opportunities go to."""
 
     _name = "recruitment.sync.invoiceocean.department"
-    _inherit = ["recruitment.sync.integration.row"]
+    _inherit = ["recruitment.sync.invoiceocean.row"]
     _description = "InvoiceOcean department"
-    _order = "name, id"
 
-    integration_id = fields.Many2one(domain=[("provider", "=", "invoiceocean")])
-    io_id = fields.Char(string="InvoiceOcean department ID", required=True, readonly=True, index=True)
-    name = fields.Char(readonly=True)
+    remote_id = fields.Char(string="InvoiceOcean department ID")
     shortcut = fields.Char(readonly=True)
     department_id = fields.Many2one("hr.department", string="Odoo department", check_company=True)
     team_id = fields.Many2one("crm.team", string="Sales team", check_company=True)
     is_mapped = fields.Boolean(compute="_compute_is_mapped", store=True)
-
-    _sql_constraints = [
-        ("io_unique", "UNIQUE(integration_id, io_id)", "This InvoiceOcean department is already listed.")
-    ]
 
     @api.depends("department_id")
     def _compute_is_mapped(self):

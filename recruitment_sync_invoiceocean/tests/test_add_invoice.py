@@ -1,9 +1,16 @@
 """+Add invoice: the dialog prefilled from the opportunity, the invoice issued by the runner with oid +
 oid_unique (a double click or a retry after a time-out after commit: one invoice), linked to the
-opportunity (its own listing never makes a second opportunity); a 422 fails the line with its reason."""
+opportunity (its own listing never makes a second opportunity); a 422 fails the line with its reason.
+An attempt whose outcome stayed unknown is retried by a later run, which looks the invoice up by its oid."""
 
+import functools
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+
+from odoo.addons.recruitment_sync_invoiceocean.services import invoiceocean as io_services
 
 from .common import InvoiceOceanCase
 
@@ -68,6 +75,40 @@ class TestAddInvoice(InvoiceOceanCase):
         self.assertEqual(len(self.invoices_of(self.lead)), 1)
         self.assertEqual(self.lead.io_invoice_state, "done")
         self.assertTrue(self.lead.io_view_url)
+
+    def test_later_retry_run_after_a_timeout_after_commit_looks_the_oid_up_and_issues_no_second_invoice(self):
+        # InvoiceOcean commits the invoice but its answer never comes, and the network stays down for
+        # this run (no retry within it): Odoo cannot know whether the invoice exists.
+        self.patch(
+            io_services, "InvoiceOceanHttpClient", functools.partial(io_services.InvoiceOceanHttpClient, max_retries=0)
+        )
+        self.fake.inject_after_commit(times=1, drop=True, path_prefix="/invoices.json")
+        self.open_wizard().save().action_confirm()
+        run = self.Run.search([("integration_id", "=", self.integration.id)], limit=1, order="id desc")
+        self.process_all_runs()
+        self.assertEqual(len(self.invoices_of(self.lead)), 1, "the first send went through")
+        self.assertEqual(self.lead.io_invoice_state, "queued", "its outcome is unknown in Odoo")
+        self.assertTrue(self.lines_of(run, "io_add_invoices", "failed").reason)
+        item = self.env["recruitment.sync.failed.item"].search([("integration_id", "=", self.integration.id)])
+        self.assertEqual((item.kind, item.state), ("io_add_invoices", "retrying"))
+
+        # Later, the retry is due: the scheduler queues a run of it, which looks the invoice up first.
+        posts = len(self.fake.requests_to("/invoices.json", "POST"))
+        item.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        retry = self.env["recruitment.sync.integration"]._cron_schedule_syncs()
+        self.assertEqual((retry.integration_id, retry.trigger), (self.integration, "retry"))
+        self.process_all_runs()
+        self.assertRunDone(retry)
+        [invoice] = self.invoices_of(self.lead)
+        self.assertEqual(len(self.fake.requests_to("/invoices.json", "POST")), posts, "not sent again")
+        self.assertIn(
+            self.integration._io_our_key("crm.lead", self.lead.id),
+            [request.args.get("oid") for request in self.fake.requests_to("/invoices.json", "GET")],
+        )
+        self.assertEqual(self.lead.io_invoice_state, "done")
+        self.assertEqual(self.lead.io_view_url, self.fake.view_url(invoice))
+        self.assertEqual(self.lead_of(invoice["id"]), self.lead)
+        self.assertFalse(item.exists(), "the item went through")
 
     def test_customer_not_in_invoiceocean_yet_goes_first(self):
         newcomer = self.Partner.create({"name": "Newcomer Ltd", "is_company": True})

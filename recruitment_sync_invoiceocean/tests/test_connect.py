@@ -2,6 +2,7 @@
 Needs reconnect with the reason; a 401 during a run too."""
 
 from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
 
 from .common import InvoiceOceanCase
@@ -35,3 +36,14 @@ class TestActivation(InvoiceOceanCase):
         self.fake.inject(status=401, times=5, path_prefix="/clients.json")
         self.sync()
         self.assertEqual(self.integration.state, "needs_reconnect")
+
+    def test_neutralize_wipes_the_token_and_the_webhook_secret(self):
+        self.activate()
+        for query in get_neutralization_queries(["recruitment_sync", "recruitment_sync_invoiceocean"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        integration = self.integration.sudo()
+        self.assertEqual(integration.state, "needs_reconnect")
+        self.assertFalse(integration.io_api_token)
+        self.assertFalse(integration.io_webhook_secret)
+        self.assertFalse(integration._io_check_webhook_secret(""), "no webhook is accepted any more")

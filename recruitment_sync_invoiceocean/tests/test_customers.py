@@ -44,6 +44,32 @@ class TestFirstSync(InvoiceOceanCase):
         self.assertEqual(self.partner_of(client["id"]), ours)
         self.assertEqual(self.partner_of(by_id["id"]), other)
 
+    def test_the_first_rule_that_finds_a_customer_decides_and_a_binding_before_all(self):
+        """Rules in order: the binding, our external_id, the tax number, the email, the exact name."""
+        by_name = self.Partner.create({"name": "Ordered Match Ltd", "is_company": True})
+        by_email = self.Partner.create({"name": "Email Holder", "is_company": True, "email": "ap@ordered.example"})
+        by_tax = self.Partner.create({"name": "Tax Holder", "is_company": True, "vat": "PL 761-000-11-22"})
+        plain = self.Partner.create({"name": "Plain Name Ltd", "is_company": True})
+        same = {"name": "Ordered Match Ltd", "email": "AP@ordered.example"}
+        tax_wins = self.fake.create_client({**same, "tax_no": "7610001122"}, notify=False)
+        email_wins = self.fake.create_client(same, notify=False)
+        external_id = self.integration._io_our_key("res.partner", by_name.id)
+        id_wins = self.fake.create_client({**same, "tax_no": "7610001122", "external_id": external_id}, notify=False)
+        name_only = self.fake.create_client({"name": "Plain  Name Ltd"}, notify=False)
+        run = self.sync(["io_clients"])
+        self.assertEqual(self.partner_of(tax_wins["id"]), by_tax, "the tax number before the email and the name")
+        self.assertEqual(self.partner_of(email_wins["id"]), by_email, "the email before the name")
+        self.assertEqual(self.partner_of(id_wins["id"]), by_name, "our external_id before the tax number")
+        self.assertEqual(self.partner_of(name_only["id"]), plain, "the exact name alone (spaces aside)")
+        self.assertFalse(self.lines_of(run, "io_clients", "created"), "nobody duplicated")
+        # Bound: renamed in InvoiceOcean after another customer's name, it stays with its own.
+        self.fake.update_client(email_wins["id"], {"name": "Tax Holder", "email": ""}, notify=False)
+        run = self.sync(["io_clients"])
+        self.assertEqual(self.partner_of(email_wins["id"]), by_email)
+        self.assertEqual(by_email.name, "Tax Holder")
+        self.assertEqual(self.lines_of(run, "io_clients", "updated").mapped("external_id"), [str(email_wins["id"])])
+        self.assertFalse(self.lines_of(run, "io_clients", "created"))
+
     def test_ambiguous_match_is_reported_and_neither_side_duplicated(self):
         twins = self.Partner.create([{"name": "Twin Staffing", "is_company": True}] * 2)
         client = self.fake.create_client({"name": "Twin Staffing"}, notify=False)

@@ -19,7 +19,7 @@ class TestPairing(InvoiceOceanCase):
 
     def row(self, io_user):
         return self.env["recruitment.sync.invoiceocean.user"].search(
-            [("integration_id", "=", self.integration.id), ("io_id", "=", str(io_user["id"]))]
+            [("integration_id", "=", self.integration.id), ("remote_id", "=", str(io_user["id"]))]
         )
 
     def test_users_seen_on_documents_are_paired_or_not(self):
@@ -71,7 +71,7 @@ class TestDepartments(InvoiceOceanCase):
         hq_row = self.rows - north_row
         north_row.write({"department_id": self.north.id, "team_id": self.team.id})
         hq_row.department_id = self.south
-        north_doc = self.new_document(department_id=int(north_row.io_id))
+        north_doc = self.new_document(department_id=int(north_row.remote_id))
         self.sync()
         lead = self.lead_of(north_doc["id"])
         self.assertEqual((lead.io_department_id, lead.team_id), (self.north, self.team))
@@ -81,8 +81,8 @@ class TestDepartments(InvoiceOceanCase):
         hq_row = self.rows - north_row
         north_row.department_id = self.north
         hq_row.department_id = self.south
-        north_doc = self.new_document(department_id=int(north_row.io_id))
-        south_doc = self.new_document(department_id=int(hq_row.io_id))
+        north_doc = self.new_document(department_id=int(north_row.remote_id))
+        south_doc = self.new_document(department_id=int(hq_row.remote_id))
         self.sync()
         north_lead, south_lead = self.lead_of(north_doc["id"]), self.lead_of(south_doc["id"])
         user = new_test_user(

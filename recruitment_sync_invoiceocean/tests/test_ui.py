@@ -1,8 +1,11 @@
 """The InvoiceOcean journey in a browser, against the fake InvoiceOcean over loopback HTTP: activate → a
 client edited in InvoiceOcean appears in Odoo → an InvoiceOcean invoice appears as an opportunity with
-its link → "+Add invoice" from another opportunity."""
+its link → "+Add invoice" from another opportunity, and the notification that takes the user to the invoice
+when the background runner has issued it."""
 
 from odoo.tests import tagged
+
+from odoo.addons.recruitment_sync.tests.browser import BrowserSession
 
 from .common import InvoiceOceanHttpCase
 
@@ -39,10 +42,19 @@ class TestInvoiceOceanUi(InvoiceOceanHttpCase):
                 "expected_revenue": 800,
             }
         )
-        self.start_tour(f"/odoo/crm/{other.id}", "recruitment_sync_invoiceocean_add_invoice", login="admin")
-        self.env.invalidate_all()
-        self.assertEqual(other.io_invoice_state, "queued")
-        self.process_all_runs()
-        self.env.invalidate_all()
-        self.assertTrue(other.io_view_url)
-        self.start_tour(f"/odoo/crm/{other.id}", "recruitment_sync_invoiceocean_invoice_ready", login="admin")
+        # One browser from the click to the invoice: the opportunity waits for the runner meanwhile.
+        session = BrowserSession(self, "admin")
+        try:
+            session.run_tour("recruitment_sync_invoiceocean_add_invoice", url=f"/odoo/crm/{other.id}")
+            with session.server_paused():
+                self.assertEqual(other.io_invoice_state, "queued")
+                self.process_all_runs()
+                self.assertEqual(other.io_invoice_state, "done")
+                oid = self.integration._io_our_key("crm.lead", other.id)
+                [invoice] = [i for i in self.fake.account.invoices.values() if i.get("oid") == oid]
+                self.assertEqual(other.io_view_url, self.fake.view_url(invoice))
+            session.run_tour("recruitment_sync_invoiceocean_invoice_ready")
+            opened = session.evaluate("sessionStorage.getItem('recruitment_sync_invoiceocean_opened')")
+            self.assertEqual(opened, other.io_view_url, "the notification opens the invoice in InvoiceOcean")
+        finally:
+            session.close()

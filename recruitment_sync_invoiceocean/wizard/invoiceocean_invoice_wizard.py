@@ -95,7 +95,7 @@ class InvoiceOceanInvoiceWizard(models.TransientModel):
         request = {
             "kind": self.kind,
             "currency": self.currency_id.name,
-            "department_id": self.department_row_id.io_id or False,
+            "department_id": self.department_row_id.remote_id or False,
             "positions": positions,
         }
         self.integration_id._io_queue_invoice(lead, request)

@@ -78,9 +78,25 @@ registry.category("web_tour.tours").add("recruitment_sync_invoiceocean_add_invoi
     ],
 });
 
-// 5. When it is ready: the opportunity opens it in InvoiceOcean.
+// 5. When the runner has issued it (the same page, still waiting): the notification takes the user to
+// it in InvoiceOcean, and the opportunity opens it too.
 registry.category("web_tour.tours").add("recruitment_sync_invoiceocean_invoice_ready", {
     steps: () => [
+        {
+            content: "Keep where the notification sends the browser (a new tab, which the test cannot follow)",
+            trigger: "body",
+            run() {
+                window.open = (url) => {
+                    sessionStorage.setItem("recruitment_sync_invoiceocean_opened", url);
+                    return null;
+                };
+            },
+        },
+        {
+            content: "The invoice is ready: open it in InvoiceOcean",
+            trigger: ".o_notification:contains(is ready in InvoiceOcean) button:contains(Open in InvoiceOcean)",
+            run: "click",
+        },
         {
             trigger: '.o_form_view .o_form_statusbar button[name="action_io_open_document"]:contains(Open in InvoiceOcean)',
         },

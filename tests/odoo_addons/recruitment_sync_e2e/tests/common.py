@@ -19,7 +19,8 @@ SEED = 1
 
 class SandboxCase(HttpCase):
     """The sandbox's stand-ins (``cls.sandbox``, ``cls.state``) and integrations (``cls.jobadder``,
-    ``cls.xero``, ``cls.quickbooks``, ``cls.tso``: empty without the 24SevenOffice WSDLs)."""
+    ``cls.xero``, ``cls.quickbooks``, ``cls.invoiceocean``, ``cls.tso``: empty without the 24SevenOffice
+    WSDLs)."""
 
     placements = 60
 
@@ -40,6 +41,7 @@ class SandboxCase(HttpCase):
         cls.jobadder = Integration.browse(ids["jobadder"])
         cls.xero = Integration.browse(ids["xero"])
         cls.quickbooks = Integration.browse(ids["quickbooks"])
+        cls.invoiceocean = Integration.browse(ids.get("invoiceocean"))
         cls.tso = Integration.browse(ids.get("24so"))
         cls.env.flush_all()
 

@@ -15,13 +15,20 @@ One headless Chromium walks, as the administrator:
    Sync, its confirmation with the counts → Proceed → the notification → the runs in Sync History;
 4. 24SevenOffice: select the Norwegian offices' invoices → Export to 24SevenOffice → the receipt,
    in transfer, then exported;
+5. InvoiceOcean: paste the token and the prefix, save (the connection is tested) → the first sync
+   links the customers of both sides → webhooks registered → a client edited in the stand-in comes
+   to Odoo → a customer created in Odoo goes to the stand-in (scheduled sync) → a new document in the
+   stand-in becomes an opportunity with its link → "+Add invoice" from another opportunity, issued
+   by the background runner, and the notification that takes the user to it;
 
 then another browser, as the sync user of the London department, finds that department's
 history only. Background runs are processed by the test between two tours, as the cron would.
 """
 
 import json
+import time
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.recruitment_sync.tests.browser import BrowserSession
@@ -40,6 +47,7 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
         self.assertEqual(self.summary["notes"], [], "the sandbox setup reported problems")
         self.assertTrue(self.tso)
         self.assertTrue(all(self.env["recruitment.sync.integration"].search([]).mapped("is_sandbox")))
+        self.invoiceocean_before_activation()
         session = BrowserSession(self, "admin")
         try:
             self.walk_jobadder_journey(session, self.sandbox.jobadder, self.jobadder)
@@ -47,6 +55,8 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
             self.walk_quickbooks_journey(session)
             invoice = self.walk_xero_journey(session)
             self.walk_24so_journey(session, invoice)
+            # Last: its first sync finds the customers JobAdder brought, already paired with Xero's.
+            self.walk_invoiceocean_journey(session)
         finally:
             session.close()
         self.walk_department_user_history()
@@ -207,11 +217,184 @@ class TestSandboxJourney(JobAdderJourney, SandboxCase):
         # The receipt follows the export: it shows the statuses without being reopened.
         session.run_tour("recruitment_sync_e2e_24so_receipt")
 
+    # ------------------------------------------------------------------------ InvoiceOcean
+    def invoiceocean_before_activation(self):
+        """The sandbox activates InvoiceOcean with the stand-in's token (``make run``); this journey starts
+        from the form an administrator finds before pasting them: no token, no prefix, nothing queued."""
+        integration = self.invoiceocean
+        self.env["recruitment.sync.run"].search([("integration_id", "=", integration.id)]).unlink()
+        integration.sudo().write({"io_api_token": False, "io_prefix": False})
+        integration.sudo().write({"state": "not_connected", "initial_load_done": False, "io_linked_at": False})
+        self.assertFalse(integration.sudo().io_api_token)
+
+    def io_partner(self, client_id):
+        binding = self.env["recruitment.sync.binding"].search(
+            [
+                ("integration_id", "=", self.invoiceocean.id),
+                ("res_model", "=", "res.partner"),
+                ("external_id", "=", str(client_id)),
+            ]
+        )
+        return self.env["res.partner"].browse(binding.res_id).exists()
+
+    def io_runs(self):
+        return self.env["recruitment.sync.run"].search([("integration_id", "=", self.invoiceocean.id)])
+
+    def process_io_runs(self):
+        """The runner, then each run of InvoiceOcean done without a failed line."""
+        before = self.io_runs()
+        self.process_runs()
+        for run in self.io_runs():
+            failures = run.line_ids.filtered(lambda line: line.action == "failed")
+            self.assertFalse(failures, "\n".join(f"{line.name}: {line.reason}" for line in failures))
+            self.assertEqual(run.state, "done", run.summary)
+        return self.io_runs() - before
+
+    def wait_for_webhooks(self, fake, count, what):
+        """The stand-in calls Odoo's webhook route from its own threads: wait until ``count`` calls answered."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answered = [d for d in fake.deliveries if d["status"] is not None or d["error"]]
+            if len(answered) >= count:
+                self.assertEqual([d["status"] for d in answered], [200] * len(answered), answered)
+                return
+            time.sleep(0.1)
+        self.fail(f"InvoiceOcean's webhooks never reached Odoo ({what}).")
+
+    def walk_invoiceocean_journey(self, session):
+        integration, fake = self.invoiceocean, self.sandbox.invoiceocean
+        account = fake.account
+        shared = account.notable["shared_clients"]
+        # Activation: the administrator pastes the token and the prefix and saves; the connection is tested.
+        self.tour_data(session, prefix=fake.prefix, token=fake.api_token)
+        session.run_tour("recruitment_sync_e2e_io_activate", url=f"/odoo/sync-integrations/{integration.id}")
+        with session.server_paused():
+            self.assertEqual(integration.state, "connected")
+            self.assertEqual(integration.io_prefix, fake.prefix)
+            initial = self.io_runs()
+            self.assertEqual((initial.trigger, initial.state), ("initial_load", "queued"))
+            self.assertFalse(
+                [c for c in account.clients.values() if str(c.get("external_id") or "").startswith("odoo-")],
+                "nothing sent from the administrator's transaction",
+            )
+            self.process_io_runs()
+            self.assertTrue(integration.io_linked_at)
+            # The agency's invoiced clients, in both systems, are linked to those JobAdder brought: not duplicated.
+            for ident in shared:
+                name = account.clients[ident]["name"]
+                partners = self.env["res.partner"].search([("name", "=", name), ("is_company", "=", True)])
+                self.assertEqual(len(partners), 1, name)
+                self.assertEqual(self.io_partner(ident), partners, name)
+            # InvoiceOcean's own clients came into Odoo; Odoo's customers (JobAdder's clients) went over.
+            only_io = next(c for ident, c in account.clients.items() if ident not in shared and not c["deleted"])
+            self.assertEqual(self.io_partner(only_io["id"]).name, " ".join(only_io["name"].split()))
+            shared_names = {account.clients[ident]["name"] for ident in shared}
+            clients = self.env["recruitment.placement"].search([]).client_id
+            placement_client = clients.filtered(lambda partner: partner.name not in shared_names)[:1]
+            self.assertTrue(placement_client)
+            sent = [c for c in account.clients.values() if c["name"] == placement_client.name]
+            self.assertEqual(len(sent), 1, placement_client.name)
+            self.assertEqual(integration._io_id_of_key("res.partner", sent[0]["external_id"]), placement_client.id)
+            # The departments came in: their mapping table is ready.
+            self.assertEqual(len(integration.io_department_ids), len(account.departments))
+            session.deliver_bus_notifications()
+        session.run_tour("recruitment_sync_e2e_io_linked")
+        with session.server_paused():
+            self.process_io_runs()
+            self.assertEqual(
+                {hook["kind"] for hook in fake.webhooks.values() if hook["url"] == integration.io_webhook_url},
+                {"client:create", "client:update", "client:destroy", "invoice:create", "invoice:update"},
+            )
+
+        # A client edited in InvoiceOcean: its webhook queues a run, the runner brings the change.
+        edited = shared[1]
+        deliveries = len(fake.deliveries)
+        fake.update_client(edited, {"city": "Kraków", "phone": "+48 123 456 789"})
+        self.wait_for_webhooks(fake, deliveries + 1, "a client edited")
+        with session.server_paused():
+            webhook_runs = self.io_runs().filtered(lambda run: run.trigger == "webhook")
+            self.assertEqual(webhook_runs.mapped("state"), ["queued"])
+            self.process_io_runs()
+            partner = self.io_partner(edited)
+            self.assertEqual(partner.city, "Kraków")
+        session.run_tour(
+            "recruitment_sync_invoiceocean_client", url=f"/odoo/action-base.action_partner_form/{partner.id}"
+        )
+
+        # A customer created in Odoo: the next scheduled sync sends it (never from the user's transaction).
+        self.tour_data(session, customer="Harbour Lights Staffing")
+        session.run_tour("recruitment_sync_e2e_io_customer", url="/odoo")
+        with session.server_paused():
+            customer = self.env["res.partner"].search([("name", "=", "Harbour Lights Staffing")])
+            self.assertEqual(len(customer), 1)
+            self.assertFalse([c for c in account.clients.values() if c["name"] == customer.name])
+            integration.next_scheduled_sync_at = fields.Datetime.now()  # time for InvoiceOcean's next sync
+            queued = self.env["recruitment.sync.integration"]._cron_schedule_syncs()
+            self.assertIn(integration, queued.integration_id)
+            deliveries = len(fake.deliveries)
+            self.process_io_runs()
+            [client] = [c for c in account.clients.values() if c["name"] == customer.name]
+            self.assertEqual(self.io_partner(client["id"]), customer)
+        # Its own webhook comes back: nothing changes, nothing is sent again (no loop).
+        self.wait_for_webhooks(fake, deliveries + 1, "the client Odoo created")
+        with session.server_paused():
+            runs = self.process_io_runs()
+            self.assertFalse(runs.line_ids.filtered(lambda line: line.action != "unchanged"), runs.line_ids)
+
+        # A document issued in InvoiceOcean becomes an opportunity of its customer, with its link.
+        deliveries = len(fake.deliveries)
+        document = fake.create_invoice(
+            {
+                "kind": "vat",
+                "client_id": edited,
+                "positions": [{"name": "Permanent placement fee", "quantity": 1, "price_net": "4500", "tax": 23}],
+            }
+        )
+        self.wait_for_webhooks(fake, deliveries + 1, "a document issued")
+        with session.server_paused():
+            self.process_io_runs()
+            lead = self.env["crm.lead"].search([("io_document_number", "=", document["number"])])
+            self.assertEqual(len(lead), 1)
+            self.assertEqual(lead.partner_id, partner)
+            self.assertEqual(lead.io_view_url, fake.view_url(document))
+            # Meanwhile a salesperson opened another opportunity for that customer.
+            other = self.env["crm.lead"].create(
+                {"name": "Spring hiring", "type": "opportunity", "partner_id": partner.id, "expected_revenue": 800}
+            )
+        session.run_tour("recruitment_sync_invoiceocean_document", url=f"/odoo/crm/{lead.id}")
+
+        # "+Add invoice" from the other opportunity: queued, issued by the runner, the user taken to it.
+        session.run_tour("recruitment_sync_invoiceocean_add_invoice", url=f"/odoo/crm/{other.id}")
+        oid = integration._io_our_key("crm.lead", other.id)
+        deliveries = len(fake.deliveries)
+        with session.server_paused():
+            self.assertEqual(other.io_invoice_state, "queued")
+            self.assertFalse([i for i in account.invoices.values() if i.get("oid") == oid], "not from the dialog")
+            self.process_io_runs()
+            [invoice] = [i for i in account.invoices.values() if i.get("oid") == oid]
+            self.assertEqual(invoice["client_id"], edited)
+            self.assertEqual(other.io_invoice_state, "done")
+            self.assertEqual(other.io_view_url, fake.view_url(invoice))
+        session.run_tour("recruitment_sync_invoiceocean_invoice_ready")
+        self.assertEqual(
+            session.evaluate("sessionStorage.getItem('recruitment_sync_invoiceocean_opened')"), other.io_view_url
+        )
+        session.evaluate(f"location.assign({other.io_view_url!r})")
+        session.wait_for(
+            f"location.href === {other.io_view_url!r} && document.querySelector('h1')?.textContent.includes("
+            f"{invoice['number']!r})",
+            "the invoice in InvoiceOcean",
+        )
+        # Its webhook names an invoice Odoo already has: no second opportunity.
+        self.wait_for_webhooks(fake, deliveries + 1, "the invoice Odoo issued")
+        with session.server_paused():
+            self.process_io_runs()
+            self.assertEqual(self.env["crm.lead"].search_count([("io_document_number", "=", invoice["number"])]), 1)
+
     # ------------------------------------------------------------------------ department user
     def walk_department_user_history(self):
         london = self.env["res.users"].search([("login", "=", "london")])
         visible = self.env["recruitment.sync.run"].with_user(london).search([])
-        # InvoiceOcean serves every department: its first sync (run at the start) is London's history too.
         self.assertEqual(
             set(visible.integration_id.mapped("provider")), {"jobadder", "xero", "quickbooks", "invoiceocean"}
         )

@@ -309,6 +309,108 @@ tours.add("recruitment_sync_e2e_24so_receipt", {
     },
 });
 
+// InvoiceOcean, last (its first sync finds the customers JobAdder brought). The client, document and
+// "+Add invoice" steps are recruitment_sync_invoiceocean's own tours.
+// I1. The administrator pastes the token and the account prefix and saves: the connection is tested.
+tours.add("recruitment_sync_e2e_io_activate", {
+    steps: () => {
+        const { prefix, token } = testData();
+        return [
+            {
+                content: "The form says the integration talks to a stand-in, not to InvoiceOcean",
+                trigger: ".o_form_view .alert-warning:contains(Sandbox):contains(stand-in)",
+            },
+            {
+                content: "It is not connected yet",
+                trigger: '.o_form_view .o_statusbar_status button[data-value="not_connected"][aria-checked="true"]',
+            },
+            {
+                trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
+                run: "click",
+            },
+            {
+                content: "The account's prefix",
+                trigger: '.o_form_view .o_field_widget[name="io_prefix"] input',
+                run: `edit ${prefix}`,
+            },
+            {
+                content: "Paste the API token",
+                trigger: '.o_form_view .o_field_widget[name="io_api_token"] input',
+                run: `edit ${token}`,
+            },
+            {
+                content: "Save: the connection is tested",
+                trigger: ".o_form_view .o_form_button_save",
+                run: "click",
+            },
+            {
+                content: "Saved and connected",
+                trigger:
+                    '.o_form_view .o_form_saved .o_statusbar_status button[data-value="connected"][aria-checked="true"]',
+            },
+        ];
+    },
+});
+
+// I2. After the first sync: the accounts are linked, the departments listed; register the webhooks.
+tours.add("recruitment_sync_e2e_io_linked", {
+    steps: () => [
+        {
+            content: "The first sync's end is notified",
+            trigger: ".o_recruitment_sync_run_notification:contains(InvoiceOcean)",
+        },
+        {
+            content: "InvoiceOcean's departments, to map",
+            trigger: '.o_form_view button[name="action_io_view_departments"]:contains(/\\d/)',
+        },
+        {
+            trigger: '.o_form_view .o_notebook a[name="invoiceocean"]',
+            run: "click",
+        },
+        {
+            content: "The accounts are linked",
+            trigger: '.o_form_view .o_field_widget[name="io_linked_at"]:contains(/\\d/)',
+        },
+        {
+            content: "Ask InvoiceOcean to call Odoo when a client or a document changes",
+            trigger: '.o_form_view button[name="action_io_register_webhooks"]',
+            run: "click",
+        },
+        {
+            trigger: ".o_notification:contains(in the background)",
+        },
+    ],
+});
+
+// I3. A customer created in Odoo (it goes to InvoiceOcean with the next sync).
+tours.add("recruitment_sync_e2e_io_customer", {
+    steps: () => {
+        const { customer } = testData();
+        return [
+            ...openInvoicingMenu("account.menu_finance_receivables", "Open the Customers menu"),
+            {
+                trigger: '[data-menu-xmlid="account.menu_account_customer"]',
+                run: "click",
+            },
+            {
+                trigger: ".o_control_panel .o-kanban-button-new, .o_control_panel .o_list_button_add",
+                run: "click",
+            },
+            {
+                trigger: '.o_form_view .o_field_widget[name="name"] input',
+                run: `edit ${customer}`,
+            },
+            {
+                trigger: ".o_form_view .o_form_button_save",
+                run: "click",
+            },
+            {
+                trigger: ".o_form_view .o_form_saved",
+            },
+        ];
+    },
+});
+
 // 10. The sync user of the London department: that department's history only.
 tours.add("recruitment_sync_e2e_department_history", {
     steps: () => [
@@ -320,6 +422,10 @@ tours.add("recruitment_sync_e2e_department_history", {
         {
             content: "Xero serves the London department: its runs are listed",
             trigger: '.o_list_view .o_data_row td[name="integration_id"]:contains(Xero)',
+        },
+        {
+            content: "InvoiceOcean serves every department: its runs are listed",
+            trigger: '.o_list_view .o_data_row td[name="integration_id"]:contains(InvoiceOcean)',
         },
         {
             content: "24SevenOffice serves the Norwegian offices: none of its runs is listed",
