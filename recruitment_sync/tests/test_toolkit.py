@@ -182,9 +182,13 @@ class TestExportSelection(ToolkitCase):
         batch = self.integration._export_batch(INVOICES, "account.move", self.selected(), batch.checkpoint, 1)
         self.assertEqual((batch.items, batch.done), (self.env["account.move"], True))
 
-        self.integration._binder("invoice").bind(self.first, "INV-1")
+        # exported a little after it was posted (an edit in the export's own second is looked at again)
+        binding = self.integration._binder("invoice").bind(
+            self.first, "INV-1", last_synced_at=fields.Datetime.now() + timedelta(seconds=2)
+        )
         self.assertEqual(self.integration._count_sql(self.selected()), 1, "exported and unchanged: not again")
-        self.first.sync_local_changed_at = fields.Datetime.now() + timedelta(minutes=1)
+        # an export older than the invoice's last local change (its posting)
+        binding.last_synced_at = self.first.sync_local_changed_at - timedelta(minutes=1)
         self.assertEqual(self.integration._count_sql(self.selected()), 2, "changed since its export: again")
         self.env.cr.execute(self.integration._bound_ids_sql("account.move", "invoice"))
         self.assertEqual([row[0] for row in self.env.cr.fetchall()], self.first.ids)

@@ -159,8 +159,11 @@ class TestScreens(JobAdderJourney, SandboxCase):
         self.env["ir.module.module"]._load_module_terms(ADDONS, ["nb_NO"], overwrite=True)
         manager = self.env["res.users"].search([("login", "=", "manager")])
         manager.lang = "nb_NO"
-        invoices = self.post_norwegian_invoices()
-        self.env.flush_all()
+        # Under the test lock: no request of the server (e.g. a stand-in's late webhook) may be in
+        # flight with a savepoint taken before the invoices, whose rollback would take them away.
+        with self.registry.test_lock:
+            invoices = self.post_norwegian_invoices()
+            self.env.flush_all()
         session = self.browse_as("manager")
         session.browser.navigate_to(self.base_url() + "/odoo", wait_stop=True)  # sessionStorage is per site
         session.evaluate(f"sessionStorage.setItem('recruitment_sync_screens', {invoices.mapped('name')!r}.join(','))")
