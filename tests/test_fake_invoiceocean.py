@@ -35,7 +35,8 @@ class Receiver(FakeService):
 
 @pytest.fixture
 def clock():
-    return ManualClock(generate_account(seed=2, clients=CLIENTS).now.timestamp())
+    # Ten hours after the seeded account's now (the evening before its today): its today, 09:00.
+    return ManualClock((generate_account(seed=2, clients=CLIENTS).now + timedelta(hours=10)).timestamp())
 
 
 @pytest.fixture

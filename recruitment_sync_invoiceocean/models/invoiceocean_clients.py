@@ -22,7 +22,7 @@ class _PartnerChanges:
         self.writes = {}  # frozen values: partner ids
         self.links = []
 
-    def write(self, partner, values):
+    def update(self, partner, values):
         frozen = tuple(sorted(values.items()))
         self.writes.setdefault(frozen, []).append(partner)
 
@@ -308,7 +308,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         if outcome == "skipped":
             reason = _("Changed in Odoo after its last change in InvoiceOcean: Odoo's version is kept and sent.")
             return ItemResult("skipped", partner, key, reason=reason)
-        changes.write(partner, values)
+        changes.update(partner, values)
         changes.bind(partner, key, remote_updated_at=stamp)
         return ItemResult("updated", partner, key)
 
@@ -325,14 +325,14 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         local = partner.sync_local_changed_at
         updates, send = io.merge_first_match(odoo_values, values, bool(local and local > stamp))
         if updates:
-            changes.write(partner, updates)
+            changes.update(partner, updates)
         now = fields.Datetime.now()
         if send:
             # Picked up by the export (changed in Odoo since it was last in step): the PUT it makes
             # carries what InvoiceOcean lacks, and what Odoo had newer.
             changes.bind(partner, key, remote_updated_at=stamp, last_synced_at=min(stamp, local or stamp))
             if not local or local <= stamp:
-                changes.write(partner, {"sync_local_changed_at": now})
+                changes.update(partner, {"sync_local_changed_at": now})
         else:
             changes.bind(partner, key, remote_updated_at=stamp, last_synced_at=max(now, local or now))
         reason = _("Linked with the Odoo customer of the same %s.", self._io_match_rule_label(partner, values))

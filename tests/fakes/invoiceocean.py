@@ -264,9 +264,9 @@ class FakeInvoiceOcean(AfterCommitFaultsMixin, FaultInjectionMixin, FakeService)
     def _load_documents(self):
         """The seeded documents go through the same code as API creates (totals, numbers, payments)."""
         for spec in self.account.notable.get("documents", ()):
-            self._loading = datetime.combine(spec["issue_date"], datetime.min.time(), ZONE).replace(
-                hour=8
-            )  # before the account's now (09:00)
+            # Made on its issue day at 08:00, or in advance when issued today: before the account's now.
+            issued = datetime.combine(spec["issue_date"], datetime.min.time(), ZONE).replace(hour=8)
+            self._loading = min(issued, self.account.now - timedelta(minutes=30))
             fields = {k: spec[k] for k in ("kind", "client_id", "department_id", "user_id", "positions")}
             fields["issue_date"] = spec["issue_date"].isoformat()
             invoice = self.create_invoice(fields, notify=False)
