@@ -108,6 +108,13 @@ def parse_args(argv):
         "--sql-profile", action="store_true", help="jobadder_initial_load: print its SQL statements by shape (stderr)"
     )
     parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="run each scenario step under cProfile, its statistics written to DIR/<database>-<step>.prof "
+        "(read them with python3 -m pstats); the figures are then not comparable",
+    )
+    parser.add_argument(
         "--invoices", type=int, help="invoices exported (default: 500 by 24so_export, 3000 by xero_export)"
     )
     parser.add_argument(
@@ -201,6 +208,10 @@ class Bench:
         return the JSON result it wrote."""
         result_file = self.workdir / f"{database}-{verb}.json"
         command = [sys.executable, str(BENCH / script), verb, "--config", str(self.config)]
+        if self.args.profile:
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            profile = self.args.profile.resolve() / f"{database}-{verb}.prof"
+            command[1:1] = ["-m", "cProfile", "-o", str(profile)]
         command += ["--database", database, "--fake", fake, "--result", str(result_file), *options]
         # The step's stdout (Odoo may print) joins stderr: our stdout holds the JSON lines only.
         code = subprocess.run(command, stdout=sys.stderr, check=False).returncode

@@ -1,6 +1,7 @@
+# The integration row first: the run model (imported by the integration's module) inherits it.
+from . import recruitment_sync_integration_row
 from . import recruitment_sync_oauth
 from . import recruitment_sync_integration
-from . import recruitment_sync_integration_row
 from . import recruitment_sync_integration_toolkit
 from . import recruitment_sync_accounting
 from . import recruitment_sync_remote_user

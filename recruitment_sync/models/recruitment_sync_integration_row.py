@@ -6,7 +6,7 @@ AUTO_MATCH = "recruitment_sync_auto_match"
 
 
 class RecruitmentSyncIntegrationRow(models.AbstractModel):
-    """A row that belongs to one integration and goes with it (mapping tables, remote lists).
+    """A row that belongs to one integration and goes with it (runs, mapping tables, remote lists).
 
     Connectors inherit it and narrow the choice to their provider, e.g.
     ``integration_id = fields.Many2one(domain=[("provider", "=", "xero")])``.
@@ -21,6 +21,7 @@ class RecruitmentSyncIntegrationRow(models.AbstractModel):
         index=True,
         ondelete="cascade",
         readonly=True,
+        check_company=True,
     )
     company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
 

@@ -127,19 +127,10 @@ class RecruitmentSyncRun(models.Model):
 
     _name = "recruitment.sync.run"
     _description = "Sync Run"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "recruitment.sync.integration.row"]
     _order = "id desc"
     _check_company_auto = True
 
-    integration_id = fields.Many2one(
-        "recruitment.sync.integration",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        readonly=True,
-        check_company=True,
-    )
-    company_id = fields.Many2one(related="integration_id.company_id", store=True, index=True)
     provider = fields.Selection(related="integration_id.provider", store=True)
     trigger = fields.Selection(
         selection=[

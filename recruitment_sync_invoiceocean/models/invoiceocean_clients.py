@@ -14,6 +14,14 @@ from ..services import invoiceocean as io
 EXPORTED_FIELDS = ["name", "is_company", "vat", "email", "phone", "mobile", "street", "zip", "city", "website"]
 
 
+def _group_ids(records, value_of):
+    """{value: ids of the records that have it}."""
+    grouped = {}
+    for record in records:
+        grouped.setdefault(value_of(record), []).append(record.id)
+    return grouped
+
+
 class _PartnerChanges:
     """A page's writes to partners and their bindings, applied together: one ``write`` per set of
     identical values, one ``bind_many``."""
@@ -170,9 +178,8 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         taxes = {c["id"]: io.normalized_tax_number(c.get("tax_no")) for c in clients}
         emails = {c["id"]: io.normalized_email(c.get("email")) for c in clients}
         names = {c["id"]: " ".join(str(c.get("name") or "").split()) for c in clients}
-        variants = {v for tax in taxes.values() if tax for v in (tax, *(c + tax for c in ("PL", "GB", "DE", "NO")))}
-        by_tax = Partner.search([*customers, ("vat", "!=", False), ("active", "=", True)]) if variants else Partner
-        by_tax = by_tax.filtered(lambda p: io.normalized_tax_number(p.vat) in {taxes[k] for k in taxes if taxes[k]})
+        wanted_taxes = {tax for tax in taxes.values() if tax}
+        by_tax = Partner.browse(self._io_partner_ids_by_tax(customers, wanted_taxes)) if wanted_taxes else Partner
         wanted_emails = [e for e in emails.values() if e]
         by_email = (
             Partner.search([*customers, ("email_normalized", "in", wanted_emails), ("active", "=", True)])
@@ -186,20 +193,26 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
             else Partner
         )
         linked = self._binder(io.CLIENT).external_ids(by_id | by_tax | by_email | by_name)
+        # Each rule's partners by the value it compares (a page's clients look them up, not scan them).
+        indexes = (
+            (ids, _group_ids(by_id, lambda p: p.id)),
+            (taxes, _group_ids(by_tax, lambda p: io.normalized_tax_number(p.vat))),
+            (emails, _group_ids(by_email, lambda p: p.email_normalized)),
+            (names, _group_ids(by_name, lambda p: p.name)),
+        )
         matches = {}
         for client in clients:
             key = client["id"]
-            rules = (
-                by_id.filtered(lambda p, key=key: p.id == ids[key]) if ids[key] else Partner,
-                by_tax.filtered(lambda p, key=key: io.normalized_tax_number(p.vat) == taxes[key])
-                if taxes[key]
-                else Partner,
-                by_email.filtered(lambda p, key=key: p.email_normalized == emails[key]) if emails[key] else Partner,
-                by_name.filtered(lambda p, key=key: p.name == names[key]) if names[key] else Partner,
-            )
-            found = next((found for found in rules if found), Partner)
-            matches[key] = found
+            found = (Partner.browse(index.get(wanted[key], ())) for wanted, index in indexes if wanted[key])
+            matches[key] = next((partners for partners in found if partners), Partner)
         return matches, linked
+
+    def _io_partner_ids_by_tax(self, customers, wanted_taxes):
+        """Ids of the active customers whose tax number, normalized, is among ``wanted_taxes``: the
+        numbers read in one query (not through the ORM: every customer with one is compared)."""
+        query = self.env["res.partner"].sudo()._search([*customers, ("vat", "!=", False), ("active", "=", True)])
+        self.env.cr.execute(query.select("res_partner.id", "res_partner.vat"))
+        return [ident for ident, vat in self.env.cr.fetchall() if io.normalized_tax_number(vat) in wanted_taxes]
 
     def _io_import_clients(self, run, kind, batch):
         """A page of clients: bound ones follow the conflict rule, unbound ones are matched (and
@@ -225,7 +238,7 @@ class RecruitmentSyncInvoiceOceanClients(models.AbstractModel):
         for client in clients:
             key = str(client["id"])
             binding = bindings.get(key)
-            partner = bound.filtered(lambda p, binding=binding: p.id == binding.res_id) if binding else Partner
+            partner = (bound & Partner.browse(binding.res_id)) if binding else Partner
             try:
                 if client.get("deleted") or client.get("_missing"):
                     run._record(kind, self._io_client_destroyed(key, partner, client))

@@ -175,9 +175,10 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         if not new_leads:
             return
         Lead = self.env["crm.lead"].sudo().with_context(**IMPORT_CONTEXT)
+        vals_list = self._io_with_sales_teams(Lead, [values for _summary, values, _one in new_leads])
         try:
             with self.env.cr.savepoint():
-                leads = Lead.create([values for _summary, values, _one in new_leads])
+                leads = Lead.create(vals_list)
                 pairs = list(zip(leads, new_leads, strict=True))
                 stamps = [
                     (lead, summary["id"], {"remote_updated_at": summary["updated_at"]})
@@ -194,6 +195,23 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
             self.env.invalidate_all()
         for summary, _values, import_one in new_leads:
             run._process_item(kind, summary, import_one)
+
+    def _io_with_sales_teams(self, Lead, vals_list):
+        """The new opportunities' values with the sales team Odoo's ``crm.lead._compute_team_id`` would
+        pick for their salesperson where the department mapping gives none: asked once per salesperson
+        of the page rather than once per opportunity (two searches each)."""
+        default_user = Lead.default_get(["user_id"]).get("user_id")
+        teams = {}
+        completed = []
+        for values in vals_list:
+            user_id = values.get("user_id", default_user)
+            if "team_id" not in values and user_id:
+                if user_id not in teams:
+                    domain = [("use_opportunities", "=", True)]
+                    teams[user_id] = Lead.env["crm.team"]._get_default_team_id(user_id=user_id, domain=domain).id
+                values = {**values, "team_id": teams[user_id]}
+            completed.append(values)
+        return completed
 
     def _io_partners_of(self, run, client_ids):
         """{client id: partner} for the documents' clients; clients not bound yet are read and imported first."""
@@ -221,7 +239,11 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         company = self.company_id
         currency = currency or company.currency_id
         day = fields.Date.to_date(summary["issue_date"]) or fields.Date.context_today(self)
-        revenue = currency._convert(float(summary["price_net"]), company.currency_id, company, day)
+        # ``currency._convert`` with the day's rate looked up once per page (documents share their days).
+        rate_key = ("rate", currency.id, day)
+        if rate_key not in currencies:
+            currencies[rate_key] = currency._get_conversion_rate(currency, company.currency_id, company, day)
+        revenue = company.currency_id.round(float(summary["price_net"]) * currencies[rate_key])
         values = {
             "name": f"{io.KINDS[summary['kind']]} {summary['number']}",
             "partner_id": partner.id,

@@ -38,6 +38,18 @@ class TestPairing(InvoiceOceanCase):
         self.assertTrue(tom.action_link())
         self.assertEqual((tom.pairing_state, tom.user_id), ("paired", self.toms[0]))
 
+    def test_opportunities_get_the_sales_team_odoo_would_pick_for_their_salesperson(self):
+        """No department team: the salesperson's team, as ``crm.lead`` computes it (asked once a page)."""
+        team = self.env["crm.team"].create({"name": "Anna's team", "member_ids": [(4, self.anna.id)]})
+        anna_doc, maja_doc = (self.new_document(user_id=self.io_users[n]["id"]) for n in (0, 2))
+        self.sync()
+        anna_lead, maja_lead = self.lead_of(anna_doc["id"]), self.lead_of(maja_doc["id"])
+        self.assertEqual((anna_lead.user_id, anna_lead.team_id), (self.anna, team))
+        # Maja is not paired: the opportunity has the default salesperson and the team Odoo gives it.
+        reference = self.Lead.create({"name": "Reference", "type": "opportunity", "user_id": maja_lead.user_id.id})
+        self.assertTrue(reference.team_id)
+        self.assertEqual(maja_lead.team_id, reference.team_id)
+
     def test_email_decides_before_name(self):
         """The core's remote user (``recruitment.sync.remote.user``): email first, then the name."""
         self.new_document(user_id=self.io_users[1]["id"])
