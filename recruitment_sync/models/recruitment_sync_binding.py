@@ -43,6 +43,11 @@ class RecruitmentSyncBinding(models.Model):
     record_accessible = fields.Boolean(compute="_compute_record_name")
     external_model = fields.Char(string="Remote type code", required=True, default="default")
     external_id = fields.Char(string="External ID", required=True, index=True)
+    url = fields.Char(
+        string="Link",
+        compute="_compute_url",
+        help="The record's page in the remote system, where the connector knows one.",
+    )
     remote_updated_at = fields.Datetime(string="Remote updated at", help="When the remote system last changed it.")
     last_synced_at = fields.Datetime(string="Last synced at", default=fields.Datetime.now)
     # Versions of an exported document (``services.money.content_hash`` of what was sent).
@@ -88,6 +93,14 @@ class RecruitmentSyncBinding(models.Model):
             binding.record_accessible = bool(record) and record.has_access("read")
             # A record out of the user's reach is neither named nor opened.
             binding.record_name = record.display_name if binding.record_accessible else False
+
+    @api.depends("integration_id", "res_model", "res_id", "external_id")
+    def _compute_url(self):
+        for binding in self:
+            record = binding._get_record()
+            binding.url = bool(record) and binding.integration_id.sudo()._provider_record_url(
+                record.sudo(), binding.external_id
+            )
 
     @api.depends("res_model", "external_model")
     @api.depends_context("lang")

@@ -210,13 +210,10 @@ class RecruitmentSyncQboExport(models.AbstractModel):
             for product in row.product_ids
         }
         self._qbo_update_items(run, kind, client, batch.items.filtered(lambda p: p.id in mapped), mapped, income_rows)
-        default_account = self.qbo_default_item_id.income_account_qbo_id
         entries, parts = [], []
         for product in batch.items.filtered(lambda p: p.id not in mapped):
             payload = {**self._qbo_item_fields(product, income_rows), "Type": "Service"}
-            if not payload.get("IncomeAccountRef") and default_account:
-                payload["IncomeAccountRef"] = qbo.ref(default_account)
-            if not payload.get("IncomeAccountRef"):
+            if not payload.get("IncomeAccountRef"):  # never another account's: its income would be booked wrong
                 income = product.property_account_income_id or product.categ_id.property_account_income_categ_id
                 reason = _(
                     "The product %(product)s has no QuickBooks item, and its income account %(account)s no QuickBooks "
@@ -436,6 +433,16 @@ class RecruitmentSyncQboExport(models.AbstractModel):
 
     def _qbo_line_item(self, line, maps):
         row = maps["products"].get(line.product_id.id) if line.product_id else None
+        if not row and line.product_id and self.qbo_create_items:
+            # Its item should have been created before the documents: not the default item instead.
+            raise qbo.PayloadError(
+                _(
+                    "The product %(product)s has no QuickBooks item: creating it failed (see “Items the invoices "
+                    "need” in the sync history). Map its income account in QuickBooks Accounts, or the product in "
+                    "QuickBooks Items, then sync again.",
+                    product=line.product_id.display_name,
+                )
+            )
         row = row or self.qbo_default_item_id
         if not row:
             raise qbo.PayloadError(

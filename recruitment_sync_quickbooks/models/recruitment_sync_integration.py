@@ -81,7 +81,8 @@ class RecruitmentSyncIntegration(models.Model):
         "recruitment.sync.qbo.item",
         string="Default item",
         domain="[('integration_id', '=', id), ('active_in_qbo', '=', True)]",
-        help="The QuickBooks item of invoice lines without a product (or whose product has no item).",
+        help="The QuickBooks item of invoice lines without a product (and, when missing items are not created, of "
+        "lines whose product has no item).",
     )
     qbo_deposit_account_id = fields.Many2one(
         "recruitment.sync.qbo.account",
@@ -312,11 +313,16 @@ class RecruitmentSyncIntegration(models.Model):
     def _provider_record_url(self, record, external_id):
         if self.provider != "quickbooks":
             return super()._provider_record_url(record, external_id)
-        if record._name != "account.move" or record.move_type not in ("out_invoice", "out_refund"):
-            return False
-        app = (self.sudo().qbo_app_url or qbo.APP_URLS[self.qbo_environment or "production"]).rstrip("/")
-        page = "invoice" if record.move_type == "out_invoice" else "creditmemo"
-        return f"{app}/app/{page}?txnId={external_id}"
+        if record._name == "account.move":
+            entity = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}.get(record.move_type)
+        else:
+            entity = {"res.partner": "Customer", "account.partial.reconcile": "Payment"}.get(record._name)
+        return self._qbo_view_url(entity, external_id)
+
+    def _qbo_view_url(self, entity, external_id):
+        """Where View in QuickBooks goes for QuickBooks' ``entity`` ``external_id`` (False: no page)."""
+        app = self.sudo().qbo_app_url or qbo.APP_URLS[self.qbo_environment or "production"]
+        return qbo.app_url(app, entity, external_id)
 
     def _provider_describe_item(self, kind, item):
         if self.provider != "quickbooks" or not isinstance(item, dict):

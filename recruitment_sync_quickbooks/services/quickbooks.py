@@ -8,6 +8,7 @@ inferred are constants, easy to change.
 import hashlib
 import json
 import threading
+import urllib.parse
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,6 +29,13 @@ API_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com/v3/company",
 }
 APP_URLS = {"production": "https://app.qbo.intuit.com", "sandbox": "https://app.sandbox.qbo.intuit.com"}
+# The web app's page of each entity the connector writes ("View in QuickBooks"); items have none.
+APP_PAGES = {
+    "Invoice": "invoice?txnId=",
+    "CreditMemo": "creditmemo?txnId=",
+    "Payment": "recvpayment?txnId=",
+    "Customer": "customerdetail?nameId=",
+}
 SCOPES = ("com.intuit.quickbooks.accounting",)
 MINORVERSION = 75  # §2: 1-74 are no longer served
 REFRESH_TOKEN_WARNING_DAYS = 14  # an activity this long before the refresh token expires
@@ -128,6 +136,14 @@ def without_deleted_suffix(name):
     """QuickBooks appends " (deleted)" to the names of deactivated entries (§11.7)."""
     name = (name or "").strip()
     return name[: -len(" (deleted)")].strip() if name.endswith(" (deleted)") else name
+
+
+def app_url(app_base, entity, ident):
+    """The page of QuickBooks' ``entity`` ``ident`` in the web app at ``app_base``, or False."""
+    page = APP_PAGES.get(entity)
+    if not page or not ident:
+        return False
+    return f"{app_base.rstrip('/')}/app/{page}{urllib.parse.quote(str(ident), safe='')}"
 
 
 def ref(value, name=None):

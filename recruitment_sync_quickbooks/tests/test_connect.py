@@ -71,6 +71,19 @@ class TestConnect(QboCase):
         self.assertEqual(run.state, "failed")
         self.assertEqual(self.integration.state, "needs_reconnect")
 
+    def test_expired_refresh_token_needs_reconnect(self):
+        self.connect(self.integration, self.realm_id)
+        self.process_all_runs()
+        self.addCleanup(setattr, self.fake, "refresh_token_idle_lifetime", self.fake.refresh_token_idle_lifetime)
+        self.fake.refresh_token_idle_lifetime = 0  # 101 days without a sync: Intuit refuses it
+        self.integration._token_sudo().expires_at = datetime.now() - timedelta(seconds=5)
+        api_calls = len(self.fake.requests_to("/v3/"))
+        run = self.sync(["qbo_tax_codes"])
+        self.assertEqual(run.state, "failed")
+        self.assertEqual(self.integration.state, "needs_reconnect")
+        self.assertTrue(self.integration.connection_message)
+        self.assertEqual(len(self.fake.requests_to("/v3/")), api_calls, "no API call with a refused grant")
+
     def test_expired_access_token_is_refreshed_once_on_401(self):
         self.connect(self.integration, self.realm_id)
         self.process_all_runs()

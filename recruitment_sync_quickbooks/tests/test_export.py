@@ -10,6 +10,8 @@ from odoo.addons.recruitment_sync_quickbooks.services import quickbooks as qbo_s
 
 from .common import QboCase
 
+FEE_SKUS = ("TEMP-HOUR", "CONTRACT-HOUR", "PERM-FEE")  # the fake's fee items (tests/fakes/quickbooks_data.py)
+
 
 def money(value):
     return Decimal(str(value)).quantize(Decimal("0.01"))
@@ -148,6 +150,72 @@ class TestExportUK(QboCase):
         lines = self.qbo_document(move)["Line"]
         self.assertEqual([line["SalesItemLineDetail"]["ItemRef"]["value"] for line in lines[:2]][1], item["Id"])
 
+    def test_products_mapped_by_sku_then_by_exact_name_never_guessed(self):
+        by_sku = self.env["product.product"].create({"name": "Temp staffing", "default_code": "TEMP-HOUR"})
+        by_name = self.env["product.product"].create({"name": "Contractor hour"})
+        twins = self.env["product.product"].create([{"name": "Permanent placement fee"}] * 2)
+        items = self.rows("recruitment.sync.qbo.item")
+        items._auto_match()
+        temp, hour, perm = (items.filtered(lambda row, sku=sku: row.sku == sku) for sku in FEE_SKUS)
+        self.assertEqual((temp.product_ids, temp.match_note), (by_sku, "Automatically: same SKU"))
+        self.assertEqual((hour.product_ids, hour.match_note), (by_name, "Automatically: same name"))
+        self.assertFalse(perm.product_ids & twins, "two products of that name: mapped by hand, never guessed")
+        items_before = len(self.fake.records("Item", self.realm_id))
+        move = self.invoice(
+            self.customer("Matched Items Ltd"),
+            [self.line(32.5, 8, product_id=by_sku.id), self.line(65, 4, product_id=by_name.id)],
+        )
+        self.assertRunDone(self.export())
+        refs = [line["SalesItemLineDetail"]["ItemRef"]["value"] for line in self.qbo_document(move)["Line"][:2]]
+        self.assertEqual(refs, [temp.qbo_id, hour.qbo_id])
+        self.assertEqual(len(self.fake.records("Item", self.realm_id)), items_before, "matched: none created")
+
+    def test_item_of_an_unmapped_income_account_fails_and_holds_its_documents_only(self):
+        income = self.env["account.account"].create({"name": "Search fees", "code": "4777", "account_type": "income"})
+        product = self.env["product.product"].create(
+            {"name": "Executive search retainer", "property_account_income_id": income.id}
+        )
+        partner = self.customer("Retainer Client Ltd")
+        held = self.invoice(partner, [self.line(100), self.line(900, product_id=product.id)])
+        plain = self.invoice(partner, [self.line(250)])
+        run = self.export()
+        self.assertRunDone(run, "done_errors")
+        [item_line] = self.lines_of(run, "qbo_export_items", "failed")
+        self.assertEqual((item_line.res_model, item_line.res_id), ("product.product", product.id))
+        self.assertIn(income.display_name, item_line.reason, "which account to map")
+        self.assertIn("map the account in QuickBooks Accounts", item_line.reason)
+        self.assertIsNone(self.fake.find("Item", self.realm_id, Name=product.name), "never under another account")
+        [refused] = self.lines_of(run, "qbo_invoices", "failed")
+        self.assertEqual(refused.res_id, held.id)
+        self.assertIn(f"The product {product.display_name} has no QuickBooks item", refused.reason)
+        self.assertIsNone(self.fake.find("Invoice", self.realm_id, DocNumber=held.name), "nothing sent for it")
+        self.assertEqual(self.lines_of(run, "qbo_invoices", "exported").res_id, plain.id, "the rest goes on")
+        # Mapped as the reason says: the next sync creates the item under that account and sends the invoice.
+        fees = self.rows("recruitment.sync.qbo.account").filtered(lambda row: row.name == "Permanent Placement Fees")
+        fees.account_ids = income
+        run = self.export()
+        self.assertRunDone(run)
+        item = self.fake.find("Item", self.realm_id, Name=product.name)
+        self.assertEqual(item["IncomeAccountRef"]["value"], fees.qbo_id)
+        self.assertEqual(self.qbo_document(held)["Line"][1]["SalesItemLineDetail"]["ItemRef"]["value"], item["Id"])
+        self.assertEqual(money(self.qbo_document(held)["TotalAmt"]), money(held.amount_total))
+
+    def test_line_without_product_refused_when_no_default_item(self):
+        self.integration.qbo_default_item_id = False
+        fee = self.env["product.product"].create({"name": "Perm fee", "default_code": "PERM-FEE"})
+        self.rows("recruitment.sync.qbo.item")._auto_match()
+        partner = self.customer("No Default Item Ltd")
+        refused = self.invoice(partner, [self.line(6000, product_id=fee.id), self.line(50, name="Travel expenses")])
+        sent = self.invoice(partner, [self.line(6000, product_id=fee.id)])
+        run = self.export()
+        self.assertRunDone(run, "done_errors")
+        [line] = self.lines_of(run, "qbo_invoices", "failed")
+        self.assertEqual(line.res_id, refused.id)
+        self.assertIn("The line “Travel expenses” has no QuickBooks item", line.reason)
+        self.assertIn("choose a default item on the integration", line.reason)
+        self.assertIsNone(self.fake.find("Invoice", self.realm_id, DocNumber=refused.name))
+        self.assertEqual(self.lines_of(run, "qbo_invoices", "exported").res_id, sent.id)
+
     def test_changed_product_updates_its_item_with_its_sync_token(self):
         fee = self.env["product.product"].create({"name": "Perm fee", "default_code": "PERM-FEE", "list_price": 6000})
         self.rows("recruitment.sync.qbo.item")._auto_match()
@@ -194,6 +262,68 @@ class TestExportUK(QboCase):
         self.assertEqual(money(document["Balance"]), money(invoice.amount_residual))
         self.assertEqual(money(self.qbo_document(credit)["RemainingCredit"]), 0)
         self.assertEqual(len(self.lines_of(run, "qbo_payments", "exported")), 1)
+
+    def test_payments_deposited_to_the_account_mapped_to_their_journal(self):
+        checking = self.rows("recruitment.sync.qbo.account").filtered(lambda row: row.name == "Business Checking")
+        checking.journal_ids = self.bank
+        cash = self.env["account.journal"].search(
+            [("type", "=", "cash"), ("company_id", "=", self.env.company.id)], limit=1
+        )
+        invoice = self.invoice(self.customer("Depositing Client"), [self.line(1000)])
+        self.assertRunDone(self.export())
+        self.pay(invoice, amount=300)
+        self.pay(invoice, amount=200, journal=cash)
+        run = self.export()
+        self.assertRunDone(run)
+        deposits = {
+            payment["TotalAmt"]: payment["DepositToAccountRef"]["value"]
+            for binding in self.payment_bindings(invoice)
+            for payment in [self.fake.find("Payment", self.realm_id, Id=binding.external_id)]
+        }
+        funds = self.fake.find("Account", self.realm_id, Name="Undeposited Funds")
+        self.assertEqual(deposits, {300: checking.qbo_id, 200: funds["Id"]}, "unmapped journal: Undeposited Funds")
+
+    def test_view_in_quickbooks_links_of_documents_customers_and_payments(self):
+        self.integration.qbo_app_url = "https://qbo.example/"
+        partner = self.customer("Linked Client Ltd")
+        invoice = self.invoice(partner, [self.line(1000)])
+        credit = invoice._reverse_moves([{"invoice_date": invoice.invoice_date}])
+        credit.invoice_line_ids.price_unit = 200
+        credit.action_post()
+        self.assertRunDone(self.export())
+        self.pay(invoice, amount=300)
+        self.assertRunDone(self.export())
+        links = {
+            move: move.sync_status_ids.filtered(lambda status: status.integration_id == self.integration).url
+            for move in (invoice, credit)
+        }
+        self.assertEqual(links[invoice], f"https://qbo.example/app/invoice?txnId={self.qbo_document(invoice)['Id']}")
+        self.assertEqual(links[credit], f"https://qbo.example/app/creditmemo?txnId={self.qbo_document(credit)['Id']}")
+        # The partner's External IDs: its customer's page.
+        domain = [*partner.action_view_sync_bindings()["domain"], ("integration_id", "=", self.integration.id)]
+        customer = self.env["recruitment.sync.binding"].search(domain)
+        customer_id = self.qbo_document(invoice)["CustomerRef"]["value"]
+        self.assertEqual(customer.url, f"https://qbo.example/app/customerdetail?nameId={customer_id}")
+        # The payment and the credit memo's application (a zero payment): their payments' pages.
+        payments = self.payment_bindings(invoice)
+        self.assertEqual(len(payments), 2)
+        for binding in payments:
+            self.assertTrue(self.fake.find("Payment", self.realm_id, Id=binding.external_id))
+            self.assertEqual(binding.url, f"https://qbo.example/app/recvpayment?txnId={binding.external_id}")
+        # No web app URL set: QuickBooks' own, the sandbox's for an Intuit sandbox company.
+        self.integration.write({"qbo_app_url": False, "qbo_environment": "sandbox"})
+        customer.invalidate_recordset(["url"])
+        self.assertEqual(customer.url, f"https://app.sandbox.qbo.intuit.com/app/customerdetail?nameId={customer_id}")
+
+    def payment_bindings(self, invoice):
+        partials = invoice.line_ids.matched_credit_ids
+        return self.env["recruitment.sync.binding"].search(
+            [
+                ("integration_id", "=", self.integration.id),
+                ("res_model", "=", "account.partial.reconcile"),
+                ("res_id", "in", partials.ids),
+            ]
+        )
 
     def test_timeout_after_commit_creates_no_duplicate(self):
         partner = self.customer("Timeout Client")

@@ -22,6 +22,39 @@ class TestImport(QboCase):
         self.assertEqual(self.integration.qbo_default_item_id.name, "Services")
         self.assertIn("PERM-FEE", items.mapped("sku"))
 
+    def test_tax_codes_by_rate_and_accounts_by_number_mapped_only_when_unambiguous(self):
+        codes = self.rows("recruitment.sync.qbo.tax.code")
+        codes.tax_ids = False
+        fees = self.env["account.account"].create({"name": "Placement fees", "code": "4010", "account_type": "income"})
+        accounts = self.rows("recruitment.sync.qbo.account")
+        codes._auto_match()
+        accounts._auto_match()
+        code = {row.name: row for row in codes}
+        self.assertEqual((code["5.0% R"].tax_ids, code["5.0% R"].match_note), (self.tax5, "Automatically: same rate"))
+        self.assertFalse(code["20.0% S"].tax_ids, "two Odoo taxes of 20% (included and excluded): mapped by hand")
+        self.assertFalse(code["0.0% Z"].tax_ids, "two QuickBooks codes of 0% (zero rate, reverse charge): by hand")
+        self.assertFalse(code["Exempt"].tax_ids, "not taxable: by hand")
+        placement = accounts.filtered(lambda row: row.acct_num == "4010")
+        self.assertEqual((placement.account_ids, placement.match_note), (fees, "Automatically: same number"))
+        self.assertFalse(accounts.filtered(lambda row: row.acct_num == "4020").account_ids)
+
+    def test_new_customer_matched_by_vat_before_email_and_name(self):
+        partner = self.customer("Odoo Spelling Ltd", vat="GB987654321", email="ap@odoo-spelling.example")
+        namesake = self.customer("QuickBooks Spelling Limited")
+        self.fake.add(
+            "Customer",
+            {
+                "DisplayName": "QuickBooks Spelling Limited",
+                "PrimaryTaxIdentifier": "GB987654321",
+                "PrimaryEmailAddr": {"Address": "accounts@elsewhere.example"},
+            },
+            self.realm_id,
+        )
+        run = self.sync(["qbo_customers"])
+        self.assertRunDone(run)
+        [line] = self.lines_of(run, "qbo_customers").filtered(lambda line: line.res_id in (partner | namesake).ids)
+        self.assertEqual((line.res_id, line.reason), (partner.id, "Matched by VAT number."))
+
     def test_customers_matched_by_rules_and_inactive_skipped(self):
         Partner = self.env["res.partner"]
         company = self.company_data
