@@ -154,6 +154,7 @@ class TestBothWays(InvoiceOceanCase):
         remote_time = (start + timedelta(minutes=20)).replace(tzinfo=UTC).timestamp()
         self.fake.clock = lambda: remote_time
         self.fake.update_client(ident, {"city": "Newer Remote City"}, notify=False)
+        self.fake.requests.clear()
         with freeze_time(start + timedelta(minutes=30)):
             run = self.sync()
         self.assertEqual(self.odoo_by_vat.city, "Newer Remote City")
