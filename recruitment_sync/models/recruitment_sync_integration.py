@@ -343,6 +343,12 @@ class RecruitmentSyncIntegration(models.Model):
         better outcome with ``run._record(kind, ItemResult(...))`` (e.g. "sent, answer lost")."""
         return None
 
+    def _provider_follow_up(self, run):
+        """As ``run`` ends without failing: ``(trigger, kind codes)`` of a run to queue at once for work
+        that came meanwhile and that it did not do, or ``None`` (default). Only for work a run clears:
+        what the follow-up run cannot do must not ask for another one."""
+        return None
+
     def _failed_items_held_back_sql(self, kind, model):
         """SQL: ids of ``model`` records an export's normal batches leave to the retry pass.
 

@@ -852,6 +852,13 @@ class RecruitmentSyncRun(models.Model):
                 "summary": self._summary_text(reason),
             }
         )
+        if state != "failed":
+            # Work that came while the run ran and that it did not do (a request of a kind it does
+            # not process, a webhook after it read that list) gets a run of its own, now.
+            follow_up = self.integration_id._provider_follow_up(self)
+            if follow_up:
+                trigger, kinds = follow_up
+                self._queue_for(self.integration_id, trigger, kinds=kinds, user=self.user_id)
         self._notify_end()
         self._notify_progress()
         self._commit()

@@ -151,6 +151,31 @@ def mask_url(url, secrets=()):
     return mask(urlunsplit((parts.scheme, netloc, parts.path, query, "")), secrets)
 
 
+_URL_WITH_QUERY = re.compile(r"""[^\s"'<>()]*\?[^\s"'<>()]+""")
+
+
+class MaskQueryFilter(logging.Filter):
+    """Masks the query values of the URLs in a log record (``mask_url``).
+
+    urllib3 logs every request's path with its query at DEBUG (``urllib3.connectionpool``) and the
+    URL of a failed attempt (``urllib3.util.retry``): an API that takes its token in the query
+    (InvoiceOcean's ``api_token``) would have it written in the log of a server run at DEBUG.
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        masked = _URL_WITH_QUERY.sub(lambda match: mask_url(match.group()), message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    _third_party = logging.getLogger(_name)
+    if not any(type(existing).__name__ == "MaskQueryFilter" for existing in _third_party.filters):  # reloads
+        _third_party.addFilter(MaskQueryFilter())
+
+
 # --------------------------------------------------------------------------- helpers
 
 

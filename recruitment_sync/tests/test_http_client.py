@@ -520,6 +520,15 @@ class TestHttpClient(BaseCase):
             "Bearer tok-abc123",
         )
 
+    def test_query_values_masked_in_urllib3_debug_lines(self):
+        """urllib3 logs the path and query of every request at DEBUG: a token sent in the query is masked."""
+        client = self.make_client()
+        with self.assertLogs("urllib3", "DEBUG") as logs:
+            client.get("ok", params={"api_token": "query-s3cret", "page": 2})
+        output = "\n".join(logs.output)
+        self.assertIn('"GET /v2/ok?api_token=***&page=*** HTTP/', output)
+        self.assertNotIn("query-s3cret", output)
+
     def test_secrets_never_in_error_messages(self):
         client = self.make_client(auth=lambda: {"Authorization": "Bearer tok-abc123"})
         self.service.script("echo", json_answer({"message": "bad token tok-abc123"}, status=400))

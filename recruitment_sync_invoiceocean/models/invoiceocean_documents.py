@@ -53,6 +53,10 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         opportunities). List pages only: an opportunity needs no positions.
         """
         checkpoint = dict(checkpoint or {})
+        if "earlier_resume" not in checkpoint and not checkpoint.get("page") and self._io_take_earlier_request():
+            checkpoint = {"earlier_resume": checkpoint.get("watermark") or fields.Datetime.now().isoformat()}
+        if "earlier_resume" in checkpoint:
+            return self._io_fetch_earlier_documents(checkpoint)
         watermark = checkpoint.get("watermark")
         if not watermark and not self.io_documents_from:
             return Batch(items=[], checkpoint={"watermark": fields.Datetime.now().isoformat()}, done=True)
@@ -69,6 +73,31 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
             )
         if batch.done and not batch.checkpoint.get("watermark"):
             batch.checkpoint["watermark"] = fields.Datetime.now().isoformat()
+        return batch
+
+    def _io_take_earlier_request(self):
+        """True once after *Also earlier documents from* was set on linked accounts (``write``)."""
+        pending = dict(self.io_pending_events or {})
+        if not pending.pop("documents_from", None):
+            return False
+        self.sudo().io_pending_events = pending
+        return bool(self.io_documents_from)
+
+    def _io_fetch_earlier_documents(self, checkpoint):
+        """A page of the pass over the documents issued from *Also earlier documents from*, set after
+        the accounts were linked (the incremental pages never reach documents that did not change).
+
+        The whole period is read (no watermark stop); then the incremental reading goes on from its
+        own watermark, kept aside meanwhile: a document issued earlier and changed since is not missed.
+        """
+        resume = checkpoint["earlier_resume"]
+        params = {"order": "updated_at.desc", "period": "more", "date_from": self.io_documents_from.isoformat()}
+        page = {"page": checkpoint.get("page")}
+        batch = self._io_list_page("invoices.json", params, page, self._io_documents_in_step)
+        if batch.done:
+            batch.checkpoint = {"watermark": resume}
+        else:
+            batch.checkpoint = {"earlier_resume": resume, "page": batch.checkpoint["page"]}
         return batch
 
     def _io_documents_in_step(self, stamped):

@@ -149,7 +149,17 @@ class RecruitmentSyncIntegration(models.Model):
         result = super().write(vals)
         if {"io_api_token", "io_prefix"} & set(vals):
             self.filtered(lambda i: i.provider == "invoiceocean" and i.sudo().io_api_token)._io_activate()
+        if vals.get("io_documents_from"):
+            self.filtered(lambda i: i.provider == "invoiceocean" and i.io_linked_at)._io_bring_earlier_documents()
         return result
+
+    def _io_bring_earlier_documents(self):
+        """*Also earlier documents from* set on linked accounts: the next documents pass reads that period
+        (``_io_fetch_earlier_documents``), queued now."""
+        for integration in self:
+            integration.sudo().io_pending_events = {**(integration.io_pending_events or {}), "documents_from": True}
+            if integration.state == "connected":
+                integration.sudo()._queue_run("manual", kinds=[io.DOCUMENTS.code], direction="import")
 
     def _io_activate(self):
         """Saving the token and prefix tests them and links the accounts (Connect, without a button).
@@ -267,6 +277,40 @@ class RecruitmentSyncIntegration(models.Model):
             if created:
                 self._notify_run_queued(run)
         return None
+
+    def _provider_follow_up(self, run):
+        """Work that came while ``run`` ran and that it did not do gets a run at once: "+Add invoice"
+        clicked during an import run (a run is only queued when none is active), clients and documents
+        webhooks named after the run read those lists, earlier documents asked during an export run.
+
+        Invoices refused before (their failed item waits for a retry or a change) ask for no run: each
+        follow-up clears what asked for it, so runs never follow each other for ever.
+        """
+        if self.provider != "invoiceocean":
+            return super()._provider_follow_up(run)
+        pending = self.io_pending_events or {}
+        kinds = []
+        if pending.get("clients") or pending.get("documents") or pending.get("documents_from"):
+            kinds += [io.CLIENTS.code, io.DOCUMENTS.code]
+        requests = self.env["crm.lead"].sudo().search(self._io_invoice_request_domain())
+        if requests:
+            tried = (
+                self.env["recruitment.sync.failed.item"]
+                .sudo()
+                .search(
+                    [
+                        ("integration_id", "=", self.id),
+                        ("kind", "=", io.ADD_INVOICES.code),
+                        ("res_model", "=", "crm.lead"),
+                        ("res_id", "in", requests.ids),
+                    ]
+                )
+            )
+            if set(requests.ids) - set(tried.mapped("res_id")):
+                kinds.append(io.ADD_INVOICES.code)
+        if not kinds:
+            return None
+        return ("manual" if io.ADD_INVOICES.code in kinds else "webhook"), kinds
 
     def _provider_record_url(self, record, external_id):
         if self.provider != "invoiceocean":

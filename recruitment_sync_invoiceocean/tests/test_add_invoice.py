@@ -132,3 +132,67 @@ class TestAddInvoice(InvoiceOceanCase):
         self.assertEqual(len(failed), 1)
         self.assertIn("positions are invalid", failed.reason)
         self.assertFalse(self.invoices_of(self.lead))
+
+    def test_a_refused_invoice_fails_alone_the_next_one_is_issued_nothing_lost(self):
+        other = self.Lead.create(
+            {
+                "name": "Spring staffing",
+                "type": "opportunity",
+                "partner_id": self.odoo_by_name.id,
+                "expected_revenue": 700,
+            }
+        )
+        self.fake.inject(
+            status=422,
+            body={"code": "error", "message": {"buyer_tax_no": ["is invalid"]}},
+            path_prefix="/invoices.json",
+        )
+        self.open_wizard().save().action_confirm()  # sent first (the older opportunity): refused
+        self.open_wizard(other).save().action_confirm()
+        self.process_all_runs()
+        lines = self.env["recruitment.sync.run.line"].search(
+            [("integration_id", "=", self.integration.id), ("kind", "=", "io_add_invoices")]
+        )
+        failed = lines.filtered(lambda line: line.action == "failed")
+        self.assertEqual(failed.mapped("res_id"), [self.lead.id])
+        self.assertIn("buyer_tax_no is invalid", failed.reason)
+        self.assertEqual(lines.filtered(lambda line: line.action == "exported").mapped("res_id"), [other.id])
+        self.assertFalse(self.invoices_of(self.lead))
+        self.assertEqual(len(self.invoices_of(other)), 1)
+        self.assertEqual(other.io_invoice_state, "done")
+        self.assertEqual(self.lead.io_invoice_state, "queued", "its request is kept")
+        self.assertTrue(self.lead.io_invoice_request)
+
+    def active_runs(self):
+        return self.Run.search([("integration_id", "=", self.integration.id), ("state", "in", ("queued", "running"))])
+
+    def test_invoice_asked_while_an_import_run_waits_is_issued_when_it_ends(self):
+        """A webhook's import run is queued (or running): "+Add invoice" queues no second run and that run
+        adds no invoice; the invoice gets a run of its own as soon as it ends."""
+        webhook_run = self.integration._io_receive_webhook({"client": {"id": self.shared_ids[2]}})
+        self.open_wizard().save().action_confirm()
+        self.assertEqual(self.active_runs(), webhook_run)
+        self.process_all_runs()
+        self.assertEqual(len(self.invoices_of(self.lead)), 1)
+        self.assertEqual(self.lead.io_invoice_state, "done")
+        follow_up = self.Run.search([("integration_id", "=", self.integration.id)], limit=1, order="id desc")
+        self.assertEqual((follow_up.kinds, follow_up.direction), (["io_add_invoices"], "export"))
+        self.assertFalse(self.active_runs(), "and no run after that one")
+
+    def test_webhook_while_an_invoice_run_waits_is_read_when_it_ends(self):
+        self.open_wizard().save().action_confirm()
+        [invoice_run] = self.active_runs()
+        ident = self.shared_ids[2]
+        self.fake.update_client(ident, {"city": "Poznań"}, notify=False)
+        self.assertEqual(self.integration._io_receive_webhook({"client": {"id": ident}}), invoice_run)
+        self.process_all_runs()
+        self.assertEqual(self.partner_of(ident).city, "Poznań")
+        self.assertFalse(self.active_runs())
+
+    def test_a_refused_invoice_asks_for_no_further_run(self):
+        self.fake.inject(status=422, body={"code": "error", "message": {"kind": ["is invalid"]}}, path_prefix="/")
+        runs = self.Run.search_count([("integration_id", "=", self.integration.id)])
+        self.open_wizard().save().action_confirm()
+        self.process_all_runs()
+        self.assertEqual(self.lead.io_invoice_state, "queued", "kept, waiting for a change")
+        self.assertEqual(self.Run.search_count([("integration_id", "=", self.integration.id)]), runs + 1, "the click's")

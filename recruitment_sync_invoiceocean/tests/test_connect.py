@@ -1,6 +1,11 @@
 """Activation: token (administrators only, never shown) and prefix; saving tests them; a refused token →
-Needs reconnect with the reason; a 401 during a run too."""
+Needs reconnect with the reason; a 401 during a run too; the token in no log line nor message."""
 
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
@@ -36,6 +41,46 @@ class TestActivation(InvoiceOceanCase):
         self.fake.inject(status=401, times=5, path_prefix="/clients.json")
         self.sync()
         self.assertEqual(self.integration.state, "needs_reconnect")
+
+    def test_token_is_never_logged_nor_shown(self):
+        """The token goes in every query and body; no log line (at DEBUG, urllib3's included), history
+        line, failed item, run summary or connection message holds it, even when InvoiceOcean echoes it."""
+        token = self.fake.api_token
+        self.activate()
+        with freeze_time(fields.Datetime.now() + timedelta(seconds=5)):  # a later second than the first sync's
+            self.odoo_by_vat.write({"city": "Logged City"})
+        refused = self.shared_ids[0]
+        self.fake.inject(status=503, times=1, path_prefix="/departments.json")  # retried: a warning
+        self.fake.inject(
+            status=422,
+            body={"code": "error", "message": {"api_token": [f"{token} may not write this client"]}},
+            path_prefix=f"/clients/{refused}.json",
+        )
+        with self.assertLogs(level="DEBUG") as logs:
+            run = self.sync()
+            self.fake.inject(status=401, times=1, path_prefix="/departments.json")
+            refused_run = self.sync()
+        self.assertEqual(self.integration.state, "needs_reconnect")
+        self.assertTrue(self.fake.requests_to(f"/clients/{refused}.json", "PUT"), "the token went in the body")
+        # werkzeug's request log is the stand-in InvoiceOcean's own (the remote server's side).
+        lines = [record.getMessage() for record in logs.records if record.name != "werkzeug"]
+        self.assertTrue(
+            any("/clients.json?" in line and "api_token=***" in line for line in lines),
+            "the requests were logged, their query masked",
+        )
+        self.assertTrue(any("503" in line for line in lines), "the retry was logged")
+        failed = self.lines_of(run, "io_export_clients", "failed")
+        self.assertIn("may not write this client", failed.reason)
+        messages = [
+            *lines,
+            *(run | refused_run).line_ids.mapped("reason"),
+            *(run | refused_run).mapped("summary"),
+            *self.env["recruitment.sync.failed.item"]
+            .search([("integration_id", "=", self.integration.id)])
+            .mapped("reason"),
+            self.integration.connection_message,
+        ]
+        self.assertEqual([text for text in messages if text and token in text], [])
 
     def test_neutralize_wipes_the_token_and_the_webhook_secret(self):
         self.activate()

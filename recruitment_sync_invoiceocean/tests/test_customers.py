@@ -1,7 +1,7 @@
 """Customers both ways: the first sync's matching rules and direction, incremental pages, exports, the
 conflict rule (freezegun, both ways), destroyed clients archived, archived customers never deleted, no loop."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -146,13 +146,22 @@ class TestBothWays(InvoiceOceanCase):
         )
 
     def test_newer_remote_change_wins_over_older_local_one(self):
+        """Both sides changed since the last sync (a conflict): InvoiceOcean's change is the later one."""
         ident = self.shared_ids[0]
-        with freeze_time(fields.Datetime.now() - timedelta(hours=1)):
-            self.odoo_by_vat.write({"city": "Old Odoo City"})
+        start = fields.Datetime.now()
+        with freeze_time(start + timedelta(minutes=10)):
+            self.odoo_by_vat.write({"city": "Older Odoo City"})
+        remote_time = (start + timedelta(minutes=20)).replace(tzinfo=UTC).timestamp()
+        self.fake.clock = lambda: remote_time
         self.fake.update_client(ident, {"city": "Newer Remote City"}, notify=False)
-        self.sync()
+        self.fake.requests.clear()
+        with freeze_time(start + timedelta(minutes=30)):
+            run = self.sync()
         self.assertEqual(self.odoo_by_vat.city, "Newer Remote City")
-        self.assertEqual(self.fake.account.clients[ident]["city"], "Newer Remote City")
+        self.assertEqual(self.fake.account.clients[ident]["city"], "Newer Remote City", "Odoo's older change not sent")
+        self.assertEqual(self.lines_of(run, "io_clients", "updated").mapped("res_id"), [self.odoo_by_vat.id])
+        self.assertFalse(self.lines_of(run, "io_export_clients"))
+        self.assertFalse(self.fake.requests_to(f"/clients/{ident}.json", "PUT"))
 
     def test_newer_local_change_wins_over_older_remote_one(self):
         ident = self.shared_ids[0]
@@ -178,6 +187,54 @@ class TestBothWays(InvoiceOceanCase):
         self.odoo_by_vat.action_archive()
         self.sync()
         self.assertFalse(self.fake.account.clients[self.shared_ids[0]]["deleted"])
+
+    def test_customer_deleted_in_odoo_stays_in_invoiceocean_and_is_not_brought_back(self):
+        ident = self.shared_ids[1]
+        self.odoo_by_name.unlink()
+        self.fake.update_client(ident, {"city": "Still Here"}, notify=False)
+        run = self.sync()
+        self.assertFalse(self.fake.requests_to(f"/clients/{ident}.json", "DELETE"))
+        self.assertFalse(self.fake.account.clients[ident]["deleted"])
+        self.assertFalse(self.partner_of(ident), "not created again")
+        name = self.account.clients[ident]["name"]
+        self.assertFalse(self.Partner.with_context(active_test=False).search([("name", "=", name)]))
+        [skipped] = self.lines_of(run, "io_clients", "skipped")
+        self.assertIn("Deleted in Odoo", skipped.reason)
+
+    def test_refused_customer_fails_with_the_reason_the_rest_goes_on_and_it_goes_later(self):
+        """A 422 from InvoiceOcean: a failed line with its reason, the other customers go; the refused one
+        goes at a later sync once InvoiceOcean takes it; nothing is lost, no client created twice."""
+        refused, accepted = self.shared_ids[:2]
+        with freeze_time(fields.Datetime.now() + timedelta(seconds=5)):  # a later second than the first sync's
+            self.odoo_by_vat.write({"city": "Refused City"})
+            self.odoo_by_name.write({"city": "Accepted City"})
+            newcomer = self.Partner.create({"name": "Newcomer Staffing AS", "is_company": True})
+        self.fake.inject(
+            status=422,
+            body={"code": "error", "message": {"tax_no": ["is invalid"]}},
+            path_prefix=f"/clients/{refused}.json",
+        )
+        run = self.sync()
+        [failed] = self.lines_of(run, "io_export_clients", "failed")
+        self.assertEqual(failed.res_id, self.odoo_by_vat.id)
+        self.assertIn("tax_no is invalid", failed.reason)
+        self.assertEqual(
+            sorted(self.lines_of(run, "io_export_clients", "exported").mapped("res_id")),
+            sorted((self.odoo_by_name | newcomer).ids),
+        )
+        self.assertEqual(self.fake.account.clients[accepted]["city"], "Accepted City")
+        self.assertNotEqual(self.fake.account.clients[refused]["city"], "Refused City")
+        item = self.env["recruitment.sync.failed.item"].search([("integration_id", "=", self.integration.id)])
+        self.assertEqual((item.kind, item.res_id), ("io_export_clients", self.odoo_by_vat.id))
+        # Someone corrects the customer in Odoo: it goes, once; nothing else is sent again.
+        with freeze_time(fields.Datetime.now() + timedelta(seconds=10)):
+            self.odoo_by_vat.write({"city": "Corrected City"})
+        run = self.sync()
+        self.assertEqual(self.fake.account.clients[refused]["city"], "Corrected City")
+        self.assertEqual(self.lines_of(run, "io_export_clients", "exported").mapped("res_id"), [self.odoo_by_vat.id])
+        self.assertFalse(item.exists(), "it went through")
+        names = [client["name"] for client in self.fake.account.clients.values()]
+        self.assertEqual((names.count("Newcomer Staffing AS"), names.count("Meridian Freight Ltd")), (1, 1))
 
     def test_client_without_name_fails_alone(self):
         self.fake.account.clients[self.shared_ids[2]]["name"] = ""

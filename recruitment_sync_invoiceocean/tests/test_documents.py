@@ -1,7 +1,7 @@
 """Documents as opportunities: kinds on and off, one opportunity per document, updates, paid → won, the
 link, earlier documents from a date, deleting either side deletes nothing on the other; bad documents."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from unittest.mock import patch
 
 from odoo import fields
@@ -129,20 +129,59 @@ class TestDocuments(InvoiceOceanCase):
 class TestEarlierDocuments(InvoiceOceanCase):
     activate_on_setup = False
 
-    def test_documents_from_a_date_come_too(self):
-        self.integration.io_documents_from = fields.Date.today() - timedelta(days=45)
-        self.activate()
-        recent = [
-            d for d in self.fake.account.invoices.values()
-            if d["kind"] in ("vat", "vat_margin", "proforma", "receipt", "final")
-            and d["issue_date"] >= fields.Date.today() - timedelta(days=45)
-        ]  # fmt: skip
-        self.assertTrue(recent)
-        for document in recent:
-            self.assertTrue(self.lead_of(document["id"]), document["number"])
-        old = [
-            d for d in self.fake.account.invoices.values() if d["issue_date"] < fields.Date.today() - timedelta(days=60)
-        ]
-        self.assertFalse(any(self.lead_of(d["id"]) for d in old))
-        paid = [d for d in recent if d["status"] == "paid"]
+    def chosen_documents(self):
+        kinds = set(self.integration.io_document_kind_ids.mapped("code"))
+        return sorted(
+            (d for d in self.fake.account.invoices.values() if d["kind"] in kinds), key=lambda d: d["issue_date"]
+        )
+
+    def from_a_seeded_day(self):
+        """A day some seeded documents of the chosen kinds were issued on, with some issued before it."""
+        documents = self.chosen_documents()
+        day = documents[len(documents) // 2]["issue_date"]
+        before = [d for d in documents if d["issue_date"] < day]
+        since = [d for d in documents if d["issue_date"] >= day]
+        self.assertTrue(before and since, "the seeded account has documents on both sides of the day")
+        return day, before, since
+
+    def assertBroughtFrom(self, day, before, since):
+        for document in since:
+            self.assertTrue(self.lead_of(document["id"]), f"{document['number']} issued {document['issue_date']}")
+        self.assertFalse([d["number"] for d in before if self.lead_of(d["id"])], f"issued before {day}")
+        paid = [d for d in since if d["status"] == "paid"]
+        self.assertTrue(paid)
         self.assertTrue(all(self.lead_of(d["id"]).stage_id.is_won for d in paid))
+
+    def test_documents_from_a_date_come_too(self):
+        day, before, since = self.from_a_seeded_day()
+        self.integration.io_documents_from = day
+        self.activate()
+        self.assertBroughtFrom(day, before, since)
+
+    def test_documents_from_a_date_set_after_linking_come_at_once_and_only_once(self):
+        self.activate()
+        day, before, since = self.from_a_seeded_day()
+        # Issued before the day but made after the accounts were linked: an opportunity already.
+        moved = self.new_document(issue_date=(day - timedelta(days=5)).isoformat())
+        self.sync()
+        lead = self.lead_of(moved["id"])
+        self.assertEqual(self.Lead.search([("io_integration_id", "=", self.integration.id)]), lead)
+        # It changes in InvoiceOcean, then a document of the period changes later still: reading the
+        # period does not move the incremental reading past the first change.
+        start = fields.Datetime.now()
+        self.fake.clock = lambda: (start + timedelta(minutes=5)).replace(tzinfo=UTC).timestamp()
+        extra = [{"name": "Extra", "quantity": 3, "price_net": "500", "tax": 23}]
+        self.fake.update_invoice(moved["id"], {"positions": extra}, notify=False)
+        self.fake.clock = lambda: (start + timedelta(minutes=10)).replace(tzinfo=UTC).timestamp()
+        self.fake.update_invoice(since[0]["id"], {"description": "changed later"}, notify=False)
+
+        self.integration.io_documents_from = day  # queues the run that reads the period
+        self.process_all_runs()
+        self.env.invalidate_all()
+        self.assertBroughtFrom(day, before, since)
+        leads = self.Lead.search([("io_integration_id", "=", self.integration.id)])
+        self.assertEqual(len(leads), len(since) + 1)
+        run = self.sync()
+        self.assertAlmostEqual(lead.io_amount, 2500.0, msg="the earlier change is read by the next sync")
+        self.assertFalse(self.lines_of(run, "io_documents", "created"), "nothing created twice")
+        self.assertEqual(self.Lead.search([("io_integration_id", "=", self.integration.id)]), leads)
