@@ -248,9 +248,10 @@ class TestExportUK(QboCase):
         self.assertRunDone(self.export())
         self.assertEqual(self.fake.count("POST /batch"), batches)
 
-    def test_credit_memo_applied_to_its_invoice_and_partial_payment(self):
-        partner = self.customer("Paying Client")
-        invoice = self.invoice(partner, [self.line(1000)])
+    def invoice_credited_then_paid(self, customer_name):
+        """An invoice of 1,000 and its credit note of 200 exported, then 300 paid and exported:
+        (invoice, credit note, the payment's export run)."""
+        invoice = self.invoice(self.customer(customer_name), [self.line(1000)])
         credit = invoice._reverse_moves([{"invoice_date": invoice.invoice_date}])
         credit.invoice_line_ids.price_unit = 200
         credit.action_post()
@@ -258,6 +259,10 @@ class TestExportUK(QboCase):
         self.pay(invoice, amount=300)
         run = self.export()
         self.assertRunDone(run)
+        return invoice, credit, run
+
+    def test_credit_memo_applied_to_its_invoice_and_partial_payment(self):
+        invoice, credit, run = self.invoice_credited_then_paid("Paying Client")
         document = self.qbo_document(invoice)
         self.assertEqual(money(document["Balance"]), money(invoice.amount_residual))
         self.assertEqual(money(self.qbo_document(credit)["RemainingCredit"]), 0)
@@ -285,14 +290,8 @@ class TestExportUK(QboCase):
 
     def test_view_in_quickbooks_links_of_documents_customers_and_payments(self):
         self.integration.qbo_app_url = "https://qbo.example/"
-        partner = self.customer("Linked Client Ltd")
-        invoice = self.invoice(partner, [self.line(1000)])
-        credit = invoice._reverse_moves([{"invoice_date": invoice.invoice_date}])
-        credit.invoice_line_ids.price_unit = 200
-        credit.action_post()
-        self.assertRunDone(self.export())
-        self.pay(invoice, amount=300)
-        self.assertRunDone(self.export())
+        invoice, credit, _run = self.invoice_credited_then_paid("Linked Client Ltd")
+        partner = invoice.partner_id
         links = {
             move: move.sync_status_ids.filtered(lambda status: status.integration_id == self.integration).url
             for move in (invoice, credit)
