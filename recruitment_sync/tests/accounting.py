@@ -236,6 +236,9 @@ class SaveAndSyncJourney:
     registers them with ``addSaveAndSyncJourney`` of recruitment_sync/static/tests/tours/tour_steps.js).
     """
 
+    # odoo-bin --test-enable runs only the test methods a class defines itself, unless told so:
+    # without this the connectors' test classes would not run the journey there (pytest does).
+    allow_inherited_tests_method = True
     tour_prefix = None  # e.g. "recruitment_sync_xero"
     invoice_kind = None  # the run kind of customer invoices, e.g. "invoices"
 

@@ -214,6 +214,10 @@ class SyncCase(TransactionCase):
 class ProviderAddonCase(TransactionCase):
     """What every connector addon must do to register its provider; subclass per connector."""
 
+    # odoo-bin --test-enable runs only the test methods a class defines itself, unless told so:
+    # without this the connectors' subclasses would run none of these tests there (pytest does).
+    allow_inherited_tests_method = True
+
     provider = None  # e.g. "xero"
     label = None  # e.g. "Xero"
     action_xmlid = None  # the connector's "Invoicing > Integrations > <label>" action
