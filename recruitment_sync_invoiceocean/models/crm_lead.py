@@ -3,6 +3,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..services import invoiceocean as io
 from .invoiceocean_rows import kind_selection
 
 
@@ -53,7 +54,31 @@ class CrmLead(models.Model):
         copy=False,
     )
     io_invoice_request = fields.Json(readonly=True, copy=False)
+    io_invoice_refusal = fields.Text(
+        string="Why InvoiceOcean refused the invoice",
+        compute="_compute_io_invoice_refusal",
+        help="InvoiceOcean refused the invoice asked with +Add invoice: correct what it says, then add the "
+        "invoice again (the request is not sent again before).",
+    )
     io_invoice_requested_by = fields.Many2one("res.users", readonly=True, copy=False)
+
+    def _compute_io_invoice_refusal(self):
+        """The reason of the refused "+Add invoice" request (a failed item waiting for a change)."""
+        requests = self.filtered(lambda lead: lead.io_invoice_state == "queued" and lead.io_integration_id)
+        refused = self.env["recruitment.sync.failed.item"].sudo()
+        if requests:
+            refused = refused.search(
+                [
+                    ("integration_id", "in", requests.io_integration_id.ids),
+                    ("kind", "=", io.ADD_INVOICES.code),
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", requests.ids),
+                    ("state", "=", "waiting_change"),
+                ]
+            )
+        reasons = {item.res_id: item.reason for item in refused}
+        for lead in self:
+            lead.io_invoice_refusal = reasons.get(lead.id, False) if lead in requests else False
 
     def action_io_open_document(self):
         self.ensure_one()

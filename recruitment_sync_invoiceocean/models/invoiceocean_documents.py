@@ -341,6 +341,9 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         self.env.flush_all()
         self.env.cr.execute(self._failed_items_held_back_sql(io.ADD_INVOICES, "crm.lead"))
         held = [row[0] for row in self.env.cr.fetchall()]
+        # A request InvoiceOcean refused is not sent again as it was: it waits for a new one (the
+        # opportunity shows the reason and offers "+Add invoice" again).
+        held += self.env["crm.lead"].sudo().search(self._io_invoice_request_domain()).filtered("io_invoice_refusal").ids
         leads = (
             self.env["crm.lead"]
             .sudo()
@@ -437,6 +440,16 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         self.ensure_one()
         if self.state != "connected":
             raise UserError(_("%s is not connected: an administrator connects it first.", self.name))
+        # A new request replaces a refused one: its failed item goes (the history keeps the refusal).
+        self.env["recruitment.sync.failed.item"].sudo().search(
+            [
+                ("integration_id", "=", self.id),
+                ("kind", "=", io.ADD_INVOICES.code),
+                ("res_model", "=", "crm.lead"),
+                ("res_id", "=", lead.id),
+                ("state", "=", "waiting_change"),
+            ]
+        ).unlink()
         lead.sudo().write(
             {
                 "io_integration_id": self.id,

@@ -196,3 +196,28 @@ class TestAddInvoice(InvoiceOceanCase):
         self.process_all_runs()
         self.assertEqual(self.lead.io_invoice_state, "queued", "kept, waiting for a change")
         self.assertEqual(self.Run.search_count([("integration_id", "=", self.integration.id)]), runs + 1, "the click's")
+
+    def test_a_refused_invoice_says_why_is_not_sent_again_and_can_be_asked_again(self):
+        self.fake.inject(
+            status=422,
+            body={"code": "error", "message": {"buyer_tax_no": ["is invalid"]}},
+            path_prefix="/invoices.json",
+        )
+        self.open_wizard().save().action_confirm()
+        self.process_all_runs()
+        self.assertEqual(self.lead.io_invoice_state, "queued")
+        self.assertIn("buyer_tax_no is invalid", self.lead.io_invoice_refusal)
+        # Later syncs leave it: sent as it was, it would be refused again.
+        posts = len(self.fake.requests_to("/invoices.json", "POST"))
+        self.sync()
+        self.integration._queue_run("manual", kinds=["io_add_invoices"], direction="export")
+        self.process_all_runs()
+        self.assertEqual(len(self.fake.requests_to("/invoices.json", "POST")), posts, "not sent again as it was")
+        # Corrected, "+Add invoice" again: one invoice, the refusal gone.
+        action = self.open_wizard().save().action_confirm()
+        self.assertEqual(action["tag"], "recruitment_sync_invoiceocean.wait_invoice")
+        self.assertFalse(self.lead.io_invoice_refusal)
+        self.process_all_runs()
+        self.assertEqual(len(self.invoices_of(self.lead)), 1)
+        self.assertEqual(self.lead.io_invoice_state, "done")
+        self.assertFalse(self.lead.io_invoice_refusal)

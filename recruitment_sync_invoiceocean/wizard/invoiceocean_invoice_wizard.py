@@ -78,7 +78,7 @@ class InvoiceOceanInvoiceWizard(models.TransientModel):
         """Keep the invoice to create and queue it: the background runner issues it exactly once."""
         self.ensure_one()
         lead = self.lead_id
-        if lead.io_invoice_state == "queued":
+        if lead.io_invoice_state == "queued" and not lead.io_invoice_refusal:
             raise UserError(_("The invoice of %s is already being created.", lead.name))
         if lead.io_view_url or lead.io_invoice_state == "done":
             raise UserError(_("%s already has an InvoiceOcean document: open it with Open in InvoiceOcean.", lead.name))
