@@ -349,6 +349,23 @@ class RecruitmentSyncIntegration(models.Model):
         what the follow-up run cannot do must not ask for another one."""
         return None
 
+    def _failed_items_of(self, kind, records, states=None):
+        """The failed items of these integrations' ``kind`` (a ``SyncKind``) about ``records`` (an
+        export's Odoo records), in ``states`` when given (e.g. ``["waiting_change"]``: refused, waiting
+        for a change); sudo, one query."""
+        FailedItem = self.env["recruitment.sync.failed.item"].sudo()
+        if not records:
+            return FailedItem
+        domain = [
+            ("integration_id", "in", self.ids),
+            ("kind", "=", kind.code),
+            ("res_model", "=", records._name),
+            ("res_id", "in", records.ids),
+        ]
+        if states:
+            domain.append(("state", "in", list(states)))
+        return FailedItem.search(domain)
+
     def _failed_items_held_back_sql(self, kind, model):
         """SQL: ids of ``model`` records an export's normal batches leave to the retry pass.
 

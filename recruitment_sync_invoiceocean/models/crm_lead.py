@@ -65,17 +65,7 @@ class CrmLead(models.Model):
     def _compute_io_invoice_refusal(self):
         """The reason of the refused "+Add invoice" request (a failed item waiting for a change)."""
         requests = self.filtered(lambda lead: lead.io_invoice_state == "queued" and lead.io_integration_id)
-        refused = self.env["recruitment.sync.failed.item"].sudo()
-        if requests:
-            refused = refused.search(
-                [
-                    ("integration_id", "in", requests.io_integration_id.ids),
-                    ("kind", "=", io.ADD_INVOICES.code),
-                    ("res_model", "=", "crm.lead"),
-                    ("res_id", "in", requests.ids),
-                    ("state", "=", "waiting_change"),
-                ]
-            )
+        refused = requests.io_integration_id._failed_items_of(io.ADD_INVOICES, requests, ["waiting_change"])
         reasons = {item.res_id: item.reason for item in refused}
         for lead in self:
             lead.io_invoice_refusal = reasons.get(lead.id, False) if lead in requests else False

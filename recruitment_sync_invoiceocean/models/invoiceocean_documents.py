@@ -441,15 +441,7 @@ class RecruitmentSyncInvoiceOceanDocuments(models.AbstractModel):
         if self.state != "connected":
             raise UserError(_("%s is not connected: an administrator connects it first.", self.name))
         # A new request replaces a refused one: its failed item goes (the history keeps the refusal).
-        self.env["recruitment.sync.failed.item"].sudo().search(
-            [
-                ("integration_id", "=", self.id),
-                ("kind", "=", io.ADD_INVOICES.code),
-                ("res_model", "=", "crm.lead"),
-                ("res_id", "=", lead.id),
-                ("state", "=", "waiting_change"),
-            ]
-        ).unlink()
+        self._failed_items_of(io.ADD_INVOICES, lead, ["waiting_change"]).unlink()
         lead.sudo().write(
             {
                 "io_integration_id": self.id,

@@ -294,18 +294,7 @@ class RecruitmentSyncIntegration(models.Model):
             kinds += [io.CLIENTS.code, io.DOCUMENTS.code]
         requests = self.env["crm.lead"].sudo().search(self._io_invoice_request_domain())
         if requests:
-            tried = (
-                self.env["recruitment.sync.failed.item"]
-                .sudo()
-                .search(
-                    [
-                        ("integration_id", "=", self.id),
-                        ("kind", "=", io.ADD_INVOICES.code),
-                        ("res_model", "=", "crm.lead"),
-                        ("res_id", "in", requests.ids),
-                    ]
-                )
-            )
+            tried = self._failed_items_of(io.ADD_INVOICES, requests)
             if set(requests.ids) - set(tried.mapped("res_id")):
                 kinds.append(io.ADD_INVOICES.code)
         if not kinds:

@@ -749,19 +749,8 @@ class RecruitmentSyncQboExport(models.AbstractModel):
         """Documents an earlier attempt may have created without us hearing back (failed transiently)."""
         if not moves:
             return moves
-        failed = (
-            self.env["recruitment.sync.failed.item"]
-            .sudo()
-            .search(
-                [
-                    ("integration_id", "=", self.id),
-                    ("kind", "=", kind.code),
-                    ("res_model", "=", "account.move"),
-                    ("res_id", "in", moves.ids),
-                ]
-            )
-        )
-        return moves.filtered(lambda move: move.id in failed.mapped("res_id"))
+        failed = set(self._failed_items_of(kind, moves).mapped("res_id"))
+        return moves.filtered(lambda move: move.id in failed)
 
     def _qbo_find_by_number(self, client, entity, moves):
         """{DocNumber: document} of QuickBooks' documents numbered as ``moves``."""
